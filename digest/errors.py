@@ -1,0 +1,69 @@
+"""The one exception hierarchy of digest.
+
+``str(error)`` is always one line: ``<message>: <subject>[: <CauseType>: <cause>]``.
+Library exceptions are mapped to these at the edge that calls the library, chained with
+``raise ... from e``. Anything that is not a ``DigestError`` is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+
+class DigestError(Exception):
+    """Base class. ``message`` is a lowercase phrase; ``subject`` names the file/feed/setting."""
+
+    default_message = "digest error"
+
+    def __init__(self, subject: str = "", message: str | None = None) -> None:
+        self.subject = subject
+        self.message = message or self.default_message
+        super().__init__(self.message, subject)
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.subject:
+            parts.append(self.subject)
+        cause = self.__cause__
+        if cause is not None and not isinstance(cause, DigestError):
+            parts.append(f"{type(cause).__name__}: {cause}")
+        return ": ".join(" ".join(p.split()) for p in parts)
+
+
+class ConfigError(DigestError):
+    """All configuration problems at once, one line each."""
+
+    default_message = "invalid configuration"
+
+    def __init__(self, problems: list[str] | tuple[str, ...]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("", "; ".join(self.problems) or self.default_message)
+
+    def __str__(self) -> str:
+        return "\n".join(self.problems) or self.default_message
+
+
+class SourceError(DigestError):
+    default_message = "source error"
+
+
+class FetchError(SourceError):
+    default_message = "fetch failed"
+
+
+class ParseError(SourceError):
+    default_message = "parse error"
+
+
+class StoreError(DigestError):
+    default_message = "store error"
+
+
+class RenderError(DigestError):
+    default_message = "render error"
+
+
+class DeliveryError(DigestError):
+    default_message = "delivery failed"
+
+
+class PublishError(DigestError):
+    default_message = "publish failed"

@@ -1,0 +1,243 @@
+"""The typed data objects that cross stage boundaries.
+
+Every type is a frozen, slotted, keyword-only dataclass; collections are tuples and every
+datetime is timezone-aware UTC. Change a value with ``dataclasses.replace``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from digest.errors import SourceError
+
+SourceKind = Literal["feed", "page", "dump"]
+ThreadStatus = Literal["new", "continuing"]
+
+frozen = dataclass(frozen=True, slots=True, kw_only=True)
+
+
+# ── ingest ────────────────────────────────────────────────────────────────────────────────
+
+
+@frozen
+class SourceSpec:
+    """One configured input: a feed, a page or a dump file/folder."""
+
+    name: str  # unique; used in every message about this source
+    kind: SourceKind
+    location: str  # http(s) URL, or a filesystem path for dumps
+    outlet: str | None = None  # display name used for attribution; None = from the content
+    enabled: bool = True
+
+
+@frozen
+class RawItem:
+    """One article as a source produced it, before normalisation."""
+
+    source: str  # SourceSpec.name
+    outlet: str
+    origin: str  # where it came from, for messages: URL or "path:line"
+    url: str | None
+    title: str
+    text: str  # paragraphs separated by a blank line
+    published: datetime | None
+    fetched_at: datetime
+    authors: tuple[str, ...] = ()
+
+
+@frozen
+class SourceOk:
+    items: tuple[RawItem, ...]
+
+
+@frozen
+class NotModified:
+    pass
+
+
+@frozen
+class SourceResult:
+    """What one source gave on one run: items, "not modified", or an error (a value)."""
+
+    source: SourceSpec
+    value: SourceOk | NotModified | SourceError
+
+    @property
+    def ok(self) -> bool:
+        return not isinstance(self.value, Exception)
+
+
+# ── core ──────────────────────────────────────────────────────────────────────────────────
+
+
+@frozen
+class Article:
+    """A normalised article: what dedupe, cluster and summarize work on, and what is stored."""
+
+    id: str  # stable: hash of the canonical URL, else of outlet + title + text
+    canonical_url: str | None
+    outlet: str
+    title: str
+    text: str  # clean paragraphs separated by "\n\n"
+    published: datetime  # UTC; falls back to fetched_at when the source gave none
+    fetched_at: datetime
+    source: str
+    origin: str
+    authors: tuple[str, ...] = ()
+    lang: str = "en"
+    content_hash: str = ""  # hash of the title + text only (volatile fields excluded)
+
+    @property
+    def paragraphs(self) -> tuple[str, ...]:
+        return tuple(p for p in self.text.split("\n\n") if p.strip())
+
+
+@frozen
+class Duplicate:
+    article: Article  # the duplicate itself (kept so its outlet can be credited)
+    of_id: str  # id of the article it duplicates
+    reason: Literal["exact", "near"]
+
+
+@frozen
+class DedupeResult:
+    new: tuple[Article, ...]
+    duplicates: tuple[Duplicate, ...]
+
+
+@frozen
+class EventThread:
+    """An event thread: the articles about one real-world event, across days."""
+
+    id: str
+    title: str
+    article_ids: tuple[str, ...]
+    first_seen: datetime
+    last_updated: datetime
+    # salient weighted terms used to match later articles against this thread
+    signature: tuple[tuple[str, float], ...] = ()
+
+
+@frozen
+class ThreadExtension:
+    thread_id: str
+    article_ids: tuple[str, ...]  # the articles added to the thread
+    signature: tuple[tuple[str, float], ...]
+    last_updated: datetime
+
+
+@frozen
+class ClusterPlan:
+    """What clustering decided; ``Store.apply_plan`` is the only thing that writes it."""
+
+    new_threads: tuple[EventThread, ...]
+    extensions: tuple[ThreadExtension, ...]
+
+
+# ── summaries and briefings ──────────────────────────────────────────────────────────────
+
+
+@frozen
+class SourceRef:
+    outlet: str = field(metadata={"help": "display name of the outlet"})
+    title: str = field(metadata={"help": "the article's title"})
+    url: str | None = field(metadata={"help": "link to the article (http/https) or None"})
+    published: datetime = field(metadata={"help": "publication time, UTC"})
+    article_id: str = field(default="", metadata={"help": "stable article id"})
+
+
+@frozen
+class Quote:
+    text: str = field(metadata={"help": "the quoted words, without quotation marks"})
+    speaker: str | None = field(metadata={"help": "who said it, when the text names them"})
+    outlet: str = field(metadata={"help": "outlet whose article carries the quote"})
+    article_id: str = field(default="", metadata={"help": "id of that article"})
+
+
+@frozen
+class SummarySentence:
+    text: str = field(metadata={"help": "a sentence copied verbatim from a source"})
+    outlets: tuple[str, ...] = field(metadata={"help": "every outlet that carried it"})
+    article_ids: tuple[str, ...] = field(default=(), metadata={"help": "ids of those articles"})
+
+
+@frozen
+class ThreadSummary:
+    thread_id: str = field(metadata={"help": "stable thread id"})
+    headline: str = field(metadata={"help": "headline for the thread"})
+    status: ThreadStatus = field(metadata={"help": "'new', or 'continuing' an earlier thread"})
+    sentences: tuple[SummarySentence, ...] = field(metadata={"help": "the attributed summary"})
+    quotes: tuple[Quote, ...] = field(metadata={"help": "direct quotes with their speaker"})
+    sources: tuple[SourceRef, ...] = field(metadata={"help": "every article in the thread"})
+    first_seen: datetime = field(metadata={"help": "when the thread started, UTC"})
+    last_updated: datetime = field(metadata={"help": "newest article time, UTC"})
+    continues_from: date | None = field(
+        default=None, metadata={"help": "day the thread was first briefed, if continuing"}
+    )
+
+    @property
+    def outlets(self) -> tuple[str, ...]:
+        """Distinct outlets in the thread, in order of first appearance."""
+        return tuple(dict.fromkeys(s.outlet for s in self.sources))
+
+
+@frozen
+class SourceStatus:
+    """One line of the run report per source, for the CLI and the briefing footer."""
+
+    name: str
+    kind: SourceKind
+    status: Literal["new", "seen", "not modified", "error"]
+    new: int = 0
+    seen: int = 0
+    error: str | None = None
+
+
+@frozen
+class Briefing:
+    day: date = field(metadata={"help": "the briefing's date"})
+    generated_at: datetime = field(metadata={"help": "when it was generated, UTC"})
+    timezone: str = field(metadata={"help": "IANA zone used to show times"})
+    threads: tuple[ThreadSummary, ...] = field(metadata={"help": "threads, most important first"})
+    sources: tuple[SourceStatus, ...] = field(
+        default=(), metadata={"help": "per-source status of the run that produced it"}
+    )
+    title: str = field(default="Daily briefing", metadata={"help": "briefing title"})
+
+    @property
+    def article_count(self) -> int:
+        return sum(len(t.sources) for t in self.threads)
+
+    @property
+    def outlet_count(self) -> int:
+        return len({o for t in self.threads for o in t.outlets})
+
+
+@frozen
+class Rendered:
+    html: str
+    markdown: str
+    json: str
+    email_html: str = ""
+    email_text: str = ""
+
+
+@frozen
+class RunReport:
+    started: datetime
+    finished: datetime
+    day: date
+    sources: tuple[SourceStatus, ...]
+    new_articles: int
+    duplicates: int
+    threads_new: int
+    threads_extended: int
+    outputs: tuple[Path, ...] = ()
+
+    @property
+    def failed(self) -> tuple[SourceStatus, ...]:
+        return tuple(s for s in self.sources if s.status == "error")

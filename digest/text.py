@@ -1,0 +1,61 @@
+"""Small, pure text helpers shared by dedupe, cluster and summarize."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+
+# Function words that carry no event information (a compact English list of our own).
+STOPWORDS = frozenset(
+    """
+    a about above after again against all also am an and any are aren't as at be because been
+    before being below between both but by can could did didn't do does doesn't doing don't down
+    during each few for from further had has hasn't have haven't having he he'd he'll he's her here
+    hers herself him himself his how i i'd i'll i'm i've if in into is isn't it it's its itself
+    just let's me more most mustn't my myself no nor not now of off on once only or other ought
+    our ours ourselves out over own same shan't she she'd she'll she's should shouldn't so some
+    such than that that's the their theirs them themselves then there there's these they they'd
+    they'll they're they've this those through to too under until up upon us very was wasn't we
+    we'd we'll we're we've were weren't what what's when when's where where's which while who
+    who's whom why why's will with won't would wouldn't you you'd you'll you're you've your yours
+    yourself yourselves said says say saying told tells according reported reports report one two
+    three new would also may might must shall could since however though although yet still even
+    well much many like get got make made per via amid among around across within without toward
+    towards year years day days week weeks month months time times ago today yesterday tomorrow
+    monday tuesday wednesday thursday friday saturday sunday mr mrs ms dr s t
+    """.split()
+)
+
+
+def clean_space(text: str) -> str:
+    """NFC-normalise and collapse runs of horizontal white space; keep line breaks."""
+    text = unicodedata.normalize("NFC", text)
+    lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(lines)
+
+
+def words(text: str) -> Iterator[str]:
+    """Lower-cased word tokens (letters and digits; inner apostrophes kept)."""
+    for match in _WORD.finditer(text):
+        yield match.group().lower().replace("’", "'")
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: enough to join "talks"/"talk", "sanctions"/"sanctioned"."""
+    if len(word) <= 4 or word.isdigit():
+        return word
+    for suffix, keep in (("'s", ""), ("ies", "y"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith("ss"):
+                return word
+            return word[: -len(suffix)] + keep
+    return word
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed content words of ``text`` (stop words and 1-letter tokens dropped)."""
+    return [stem(w) for w in words(text) if len(w) > 1 and w not in STOPWORDS]
