@@ -10,8 +10,7 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _SPACE = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
 # Function words that carry no event information (a compact English list of our own).
-STOPWORDS = frozenset(
-    """
+_STOPWORD_TEXT = """
     a about above after again against all also am an and any are aren't as at be because been
     before being below between both but by can could did didn't do does doesn't doing don't down
     during each few for from further had has hasn't have haven't having he he'd he'll he's her here
@@ -27,8 +26,8 @@ STOPWORDS = frozenset(
     well much many like get got make made per via amid among around across within without toward
     towards year years day days week weeks month months time times ago today yesterday tomorrow
     monday tuesday wednesday thursday friday saturday sunday mr mrs ms dr s t
-    """.split()
-)
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 def clean_space(text: str) -> str:

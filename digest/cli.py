@@ -1,0 +1,196 @@
+"""The command-line interface: thin commands over the pipeline.
+
+Exit codes: 0 a briefing was published; 1 nothing could be published (or a run error);
+2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from dotenv import dotenv_values
+
+from digest import __version__
+from digest.config import Settings, describe, load_settings
+from digest.errors import ConfigError, DigestError
+from digest.pipeline import RunOptions, run_once
+from digest.sources import display_path
+from digest.store import Store
+
+DEFAULT_CONFIG = Path("config/digest.toml")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Exit2(click.ClickException):
+    exit_code = 2
+
+
+def _parse_time(value: str | None, what: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"expected an ISO 8601 time, got {value!r}", param_hint=what
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _environ(config: Path | None) -> dict[str, str]:
+    """The environment with ``.env`` underneath it (real variables win)."""
+    merged: dict[str, str] = {}
+    for candidate in {Path(".env"), *((config.parent.parent / ".env",) if config else ())}:
+        if candidate.is_file():
+            merged.update({k: v for k, v in dotenv_values(candidate).items() if v is not None})
+    merged.update(os.environ)
+    return merged
+
+
+def config_options(func: F) -> F:
+    """Shared options: --config, --db, --output, --set, -v; loads Settings once."""
+
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path),
+        help="Config file (default: config/digest.toml if present).",
+    )
+    @click.option("--db", type=click.Path(path_type=Path), help="SQLite store file.")
+    @click.option(
+        "--output",
+        "--output-dir",
+        "output",
+        type=click.Path(path_type=Path),
+        help="Folder to publish briefings into.",
+    )
+    @click.option(
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="SECTION.KEY=VALUE",
+        help="Override a setting (TOML value syntax); may be repeated.",
+    )
+    @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+    @functools.wraps(func)
+    def wrapper(
+        config_path: Path | None,
+        db: Path | None,
+        output: Path | None,
+        overrides: tuple[str, ...],
+        verbose: int,
+        **kwargs: Any,
+    ) -> Any:
+        logging.basicConfig(
+            level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)],
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
+        path = config_path or (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
+        flags = list(overrides)
+        if db:
+            flags.append(f"store.path={str(db.resolve())!r}")
+        if output:
+            flags.append(f"output.dir={str(output.resolve())!r}")
+        try:
+            settings = load_settings(path, environ=_environ(path), overrides=flags)
+        except ConfigError as e:
+            raise _Exit2(str(e)) from e
+        return func(settings, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="digest")
+def main() -> None:
+    """digest: the day's news as an event-clustered, attributed briefing."""
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Briefing date (default: today in the configured time zone).",
+)
+@click.option(
+    "--captured-at",
+    help="Capture time of the dumps, for their relative times "
+    "('3 hours ago'); default: each file's sidecar, else its modification time.",
+)
+@click.option(
+    "--now", "now_text", help="Pretend the current time is this ISO 8601 time (reproducible runs)."
+)
+@config_options
+def run(
+    settings: Settings,
+    inputs: tuple[Path, ...],
+    day: datetime | None,
+    captured_at: str | None,
+    now_text: str | None,
+) -> None:
+    """Ingest new articles, cluster them into event threads and publish the briefing.
+
+    INPUTS are dump files or folders; when given they replace [inputs].dump_dirs.
+    Prints one line per input (new / seen / error), then the files written.
+
+    Exit status: 0 a briefing was published, 1 nothing could be published,
+    2 usage or configuration error.
+
+    \b
+    Example:
+        digest run samples/dumps --date 2026-03-02 --output /tmp/site
+    """
+    now = _parse_time(now_text, "--now") or datetime.now(UTC)
+    options = RunOptions(
+        day=day.date() if day else None,
+        inputs=tuple(p.resolve() for p in inputs),
+        captured_at=_parse_time(captured_at, "--captured-at"),
+    )
+    try:
+        with Store(settings.store.path) as store:
+            report = run_once(settings, now=now, store=store, options=options)
+    except DigestError as e:
+        raise click.ClickException(str(e)) from e
+    width = max((len(s.name) for s in report.sources), default=10)
+    for s in report.sources:
+        detail = f"error: {s.error}" if s.error else f"{s.new} new, {s.seen} seen"
+        click.echo(f"{s.name:<{width}}  {s.status:<5}  {detail}")
+    click.echo(
+        f"{report.new_articles} new articles, {report.duplicates} duplicates; "
+        f"threads: {report.threads_new} new, {report.threads_extended} continued"
+    )
+    for path in report.outputs:
+        click.echo(f"wrote {display_path(path)}")
+    if not report.outputs:
+        click.echo(f"nothing to publish for {report.day.isoformat()}: no new articles", err=True)
+        sys.exit(1)
+
+
+@main.command("config")
+@config_options
+def config_command(settings: Settings) -> None:
+    """Print every effective setting, where it came from, and what it does.
+
+    \b
+    Example:
+        digest config --set cluster.similarity_threshold=0.3
+    """
+    click.echo(f"# config file: {settings.config_path or '(none: defaults)'}")
+    for key, value, origin, help_text in describe(settings):
+        shown = display_path(value) if isinstance(value, Path) else value
+        if isinstance(value, tuple):
+            shown = [display_path(v) if isinstance(v, Path) else v for v in value]
+        click.echo(f"{key} = {shown!r}  [{origin}]  # {help_text}")
+    for spec in settings.sources:
+        click.echo(f"source {spec.name!r}: {spec.kind} {spec.location}")

@@ -1,0 +1,359 @@
+"""Settings: one schema, loaded with a documented precedence.
+
+defaults < ``config/digest.toml`` < ``.env`` < environment ``DIGEST_<SECTION>__<KEY>`` < flags.
+
+``load_settings`` is pure (the environment and overrides are passed in). It collects every
+problem and raises one ``ConfigError`` with one line per problem, each naming the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from digest.errors import ConfigError
+from digest.models import SourceSpec
+
+ENV_PREFIX = "DIGEST_"
+SECRET_KEYS = frozenset({("email", "password")})
+BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+_kw = dataclass(frozen=True, slots=True, kw_only=True)
+
+
+def _help(text: str, default: Any) -> Any:
+    return field(default=default, metadata={"help": text})
+
+
+@_kw
+class InputSettings:
+    dump_dirs: tuple[Path, ...] = _help(
+        "article dump files or folders (.txt .md .html .json .jsonl), relative to the config",
+        (),
+    )
+
+
+@_kw
+class StoreSettings:
+    path: Path = _help(
+        "SQLite database file, relative to the config file", Path("var/digest.sqlite3")
+    )
+
+
+@_kw
+class OutputSettings:
+    dir: Path = _help("folder the briefings are published into", Path("output"))
+    title: str = _help("title shown on every briefing", "Daily briefing")
+    timezone: str = _help("IANA time zone for briefing dates and shown times", "UTC")
+    templates_dir: Path = _help("the bundled Jinja2 templates", BUNDLED_TEMPLATES)
+    user_templates_dir: Path | None = _help(
+        "optional folder whose templates override the bundled ones", None
+    )
+    max_threads: int = _help("at most this many threads per briefing (most important first)", 40)
+
+
+@_kw
+class DedupeSettings:
+    near_threshold: float = _help(
+        "estimated Jaccard (0..1) above which two texts are near-duplicates", 0.5
+    )
+    recent_days: int = _help("stored articles this recent are checked for near-duplicates", 7)
+
+
+@_kw
+class ClusterSettings:
+    similarity_threshold: float = _help(
+        "cosine (0..1) an article needs to join an event thread", 0.24
+    )
+    window_days: float = _help("a thread quiet for longer than this is closed to new articles", 3.0)
+    decay_days: float = _help(
+        "similarity halves over this time gap between article and thread", 2.0
+    )
+
+
+@_kw
+class SummarySettings:
+    max_sentences: int = _help("most sentences in a thread summary", 5)
+    min_sentences: int = _help(
+        "fewest sentences in a thread summary, when the sources have them", 3
+    )
+    max_words: int = _help("word budget for one thread summary", 120)
+    max_quotes: int = _help("most direct quotes shown per thread", 3)
+
+
+@_kw
+class Settings:
+    inputs: InputSettings = field(default_factory=InputSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    output: OutputSettings = field(default_factory=OutputSettings)
+    dedupe: DedupeSettings = field(default_factory=DedupeSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
+    summary: SummarySettings = field(default_factory=SummarySettings)
+    sources: tuple[SourceSpec, ...] = ()
+    config_path: Path | None = None
+    origins: Mapping[str, str] = field(
+        default_factory=dict
+    )  # "section.key" -> default/file/env/flag
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.output.timezone)
+
+
+_SECTION_TYPES = {
+    "inputs": InputSettings,
+    "store": StoreSettings,
+    "output": OutputSettings,
+    "dedupe": DedupeSettings,
+    "cluster": ClusterSettings,
+    "summary": SummarySettings,
+}
+
+
+def _coerce(value: Any, hint: Any, base: Path) -> Any:
+    """Convert a TOML/env value to the field's type, or raise ValueError with the fault."""
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return None if value in (None, "") else _coerce(value, args[0], base)
+    if origin is tuple:
+        items = (
+            value if isinstance(value, list | tuple) else [v for v in str(value).split(",") if v]
+        )
+        return tuple(_coerce(v, typing.get_args(hint)[0], base) for v in items)
+    if hint is Path:
+        if not isinstance(value, str | Path):
+            raise ValueError(f"expected a path, got {value!r}")
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (base / path).resolve()
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("1", "true", "yes", "on"):
+            return True
+        if str(value).lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"expected true or false, got {value!r}")
+    if hint in (int, float):
+        if isinstance(value, bool):
+            raise ValueError(f"expected a number, got {value!r}")
+        try:
+            number = hint(value)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"expected {'an integer' if hint is int else 'a number'}, got {value!r}"
+            ) from None
+        if hint is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"expected an integer, got {value!r}")
+        return number
+    if hint is str:
+        if not isinstance(value, str):
+            raise ValueError(f"expected a string, got {value!r}")
+        return value
+    raise ValueError(f"unsupported setting type {hint!r}")  # pragma: no cover - schema bug
+
+
+_RANGES: dict[str, tuple[float, float]] = {
+    "dedupe.near_threshold": (0.0, 1.0),
+    "cluster.similarity_threshold": (0.0, 1.0),
+    "cluster.window_days": (0.0, 365.0),
+    "cluster.decay_days": (0.01, 365.0),
+    "dedupe.recent_days": (0, 3650),
+    "summary.max_sentences": (1, 20),
+    "summary.min_sentences": (1, 20),
+    "summary.max_words": (10, 2000),
+    "summary.max_quotes": (0, 20),
+    "output.max_threads": (1, 10000),
+}
+
+
+def _check(key: str, value: Any) -> None:
+    if key in _RANGES and value is not None:
+        low, high = _RANGES[key]
+        if not low <= value <= high:
+            raise ValueError(f"expected a number in {low:g}..{high:g}, got {value!r}")
+    if key == "output.timezone":
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+
+
+def _env_layer(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    layer: dict[str, dict[str, str]] = {}
+    for name, value in environ.items():
+        if name.startswith(ENV_PREFIX) and "__" in name:
+            section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+            layer.setdefault(section, {})[key] = value
+    return layer
+
+
+def _flag_layer(overrides: Sequence[str], problems: list[str]) -> dict[str, dict[str, Any]]:
+    layer: dict[str, dict[str, Any]] = {}
+    for item in overrides:
+        dotted, sep, raw = item.partition("=")
+        section, dot, key = dotted.strip().partition(".")
+        if not sep or not dot:
+            problems.append(f"--set {item}: expected section.key=VALUE")
+            continue
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw  # bare words are strings: --set output.timezone=Europe/Berlin
+        layer.setdefault(section, {})[key] = value
+    return layer
+
+
+def _read_toml(path: Path | None, problems: list[str]) -> dict[str, Any]:
+    if path is None or not path.exists():
+        if path is not None:
+            problems.append(f"{path}: config file not found")
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as e:
+        problems.append(f"{path}: cannot read config: {e}")
+        return {}
+
+
+def _parse_sources(raw: Any, where: str, base: Path, problems: list[str]) -> tuple[SourceSpec, ...]:
+    specs: list[SourceSpec] = []
+    if not isinstance(raw, list):
+        problems.append(f"{where}: [[sources]]: expected an array of tables")
+        return ()
+    for i, entry in enumerate(raw):
+        at = f"{where}: [[sources]] #{i + 1}"
+        if not isinstance(entry, dict):
+            problems.append(f"{at}: expected a table")
+            continue
+        unknown = set(entry) - {"name", "kind", "location", "outlet", "enabled"}
+        if unknown:
+            problems.append(f"{at}: unknown key(s) {', '.join(sorted(unknown))}")
+        kind, location = entry.get("kind", "dump"), entry.get("location")
+        if kind != "dump":
+            problems.append(f"{at}.kind: unsupported source kind {kind!r} (supported: 'dump')")
+            continue
+        if not isinstance(location, str) or not location:
+            problems.append(f"{at}.location: required (a file or folder path)")
+            continue
+        path = Path(location) if Path(location).is_absolute() else (base / location).resolve()
+        name = str(entry.get("name") or location)
+        specs.append(
+            SourceSpec(
+                name=name,
+                kind="dump",
+                location=str(path),
+                outlet=entry.get("outlet"),
+                enabled=bool(entry.get("enabled", True)),
+            )
+        )
+    names = [s.name for s in specs]
+    problems.extend(
+        f"{where}: [[sources]]: duplicate name {n!r}"
+        for n in sorted(set(names))
+        if names.count(n) > 1
+    )
+    return tuple(specs)
+
+
+def load_settings(
+    path: Path | None,
+    *,
+    environ: Mapping[str, str],
+    overrides: Sequence[str] = (),
+) -> Settings:
+    """Load settings: defaults < file < environment (incl. .env, already merged) < overrides."""
+    problems: list[str] = []
+    where = str(path) if path else "defaults"
+    data = _read_toml(path, problems)
+    base = path.resolve().parent if path else Path.cwd()
+    layers = [
+        ("file", where, data, base),
+        ("env", "environment", _env_layer(environ), Path.cwd()),
+        ("flag", "--set", _flag_layer(overrides, problems), Path.cwd()),
+    ]
+    values: dict[str, dict[str, Any]] = {s: {} for s in _SECTION_TYPES}
+    origins: dict[str, str] = {}
+    for origin, label, layer, layer_base in layers:
+        for section, table in layer.items():
+            if section == "sources" and origin == "file":
+                continue
+            _merge_section(section, table, origin, label, layer_base, values, origins, problems)
+    sources = _parse_sources(data.get("sources", []), where, base, problems)
+    sections = {}
+    for name, cls in _SECTION_TYPES.items():
+        try:
+            sections[name] = cls(**values[name])
+        except TypeError as e:  # pragma: no cover - guarded by _merge_section
+            problems.append(f"{where}: [{name}]: {e}")
+    if problems:
+        raise ConfigError(problems)
+    return Settings(**sections, sources=sources, config_path=path, origins=origins)
+
+
+def _merge_section(
+    section: str,
+    table: Any,
+    origin: str,
+    label: str,
+    base: Path,
+    values: dict[str, dict[str, Any]],
+    origins: dict[str, str],
+    problems: list[str],
+) -> None:
+    cls = _SECTION_TYPES.get(section)
+    if cls is None or not isinstance(table, dict):
+        problems.append(f"{label}: [{section}]: unknown section")
+        return
+    hints = typing.get_type_hints(cls)
+    for key, raw in table.items():
+        where = f"{label}: [{section}].{key}"
+        if (section, key) in SECRET_KEYS and origin == "file":
+            problems.append(
+                f"{where}: secrets belong in .env or the environment, not the config file"
+            )
+            continue
+        if key not in hints:
+            problems.append(f"{where}: unknown setting")
+            continue
+        try:
+            value = _coerce(raw, hints[key], base)
+            _check(f"{section}.{key}", value)
+        except ValueError as e:
+            problems.append(f"{where}: {e}")
+            continue
+        values[section][key] = value
+        origins[f"{section}.{key}"] = origin
+
+
+def describe(settings: Settings) -> list[tuple[str, Any, str, str]]:
+    """Every effective setting as (key, value, origin, help), for ``digest config``."""
+    rows = []
+    for name, cls in _SECTION_TYPES.items():
+        section = getattr(settings, name)
+        for f in dataclasses.fields(cls):
+            key = f"{name}.{f.name}"
+            rows.append(
+                (
+                    key,
+                    getattr(section, f.name),
+                    settings.origins.get(key, "default"),
+                    f.metadata.get("help", ""),
+                )
+            )
+    return rows
+
+
+def schema_fields() -> list[tuple[str, str]]:
+    """(section.key, help) for every setting: what the docs test checks."""
+    return [
+        (f"{name}.{f.name}", f.metadata.get("help", ""))
+        for name, cls in _SECTION_TYPES.items()
+        for f in dataclasses.fields(cls)
+    ]

@@ -1,0 +1,403 @@
+"""The SQLite store: numbered migrations, articles, seen keys, threads, vocabulary, runs.
+
+Every write happens inside ``transaction()``; a crash before commit leaves the store as it
+was, so a re-run redoes the work. ``apply_plan`` is the only writer of threads.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from digest.cluster import Vocabulary
+from digest.dedupe import Fingerprint, SeenIndex, exact_keys
+from digest.errors import StoreError
+from digest.models import Article, ClusterPlan, Duplicate, EventThread, RunReport
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat()
+
+
+def _dt(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _migrate_0_to_1(db: sqlite3.Connection) -> None:
+    db.executescript(
+        """
+        CREATE TABLE articles (
+            id TEXT PRIMARY KEY, canonical_url TEXT, outlet TEXT NOT NULL, title TEXT NOT NULL,
+            text TEXT NOT NULL, published TEXT NOT NULL, fetched_at TEXT NOT NULL,
+            source TEXT NOT NULL, origin TEXT NOT NULL, authors TEXT NOT NULL DEFAULT '[]',
+            lang TEXT NOT NULL DEFAULT 'en', content_hash TEXT NOT NULL,
+            day TEXT NOT NULL,              -- briefing day of the run that first stored it
+            run_id INTEGER,
+            thread_id TEXT,
+            duplicate_of TEXT,              -- set for near-duplicates kept to credit their outlet
+            minhash TEXT                    -- JSON list of ints, for near-duplicate checks
+        );
+        CREATE INDEX articles_day ON articles(day);
+        CREATE INDEX articles_thread ON articles(thread_id);
+        CREATE INDEX articles_published ON articles(published);
+        CREATE TABLE seen_keys (key TEXT PRIMARY KEY, article_id TEXT NOT NULL);
+        CREATE TABLE threads (
+            id TEXT PRIMARY KEY, title TEXT NOT NULL, first_seen TEXT NOT NULL,
+            last_updated TEXT NOT NULL, signature TEXT NOT NULL
+        );
+        CREATE INDEX threads_last_updated ON threads(last_updated);
+        CREATE TABLE vocabulary (term TEXT PRIMARY KEY, df INTEGER NOT NULL);
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, started TEXT NOT NULL, finished TEXT,
+            day TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'running',
+            new_articles INTEGER NOT NULL DEFAULT 0, duplicates INTEGER NOT NULL DEFAULT 0,
+            threads_new INTEGER NOT NULL DEFAULT 0, threads_extended INTEGER NOT NULL DEFAULT 0,
+            report TEXT
+        );
+        """
+    )
+
+
+# Migration N takes the schema from version N to N + 1. Append only; never edit a past step.
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DayThread:
+    """A thread touched on a briefing day, with what the summary needs to know."""
+
+    thread: EventThread
+    continues_from: date | None  # first day it was briefed, when before this day
+    new_article_ids: frozenset[str]
+
+
+class Store:
+    """A digest store in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.migrate()
+        except (sqlite3.Error, OSError) as e:
+            raise StoreError(str(path), "cannot open store") from e
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    @property
+    def version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        current = self.version
+        if current > SCHEMA_VERSION:
+            raise StoreError(str(self.path), f"store schema {current} is newer than this digest")
+        for step in range(current, SCHEMA_VERSION):
+            with self.transaction():
+                MIGRATIONS[step](self.db)
+                self.db.execute(f"PRAGMA user_version = {step + 1}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT; roll back on any exception."""
+        if self.db.in_transaction:
+            yield self.db
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # ── reads ─────────────────────────────────────────────────────────────────────────────
+
+    def seen_index(self, *, since: datetime) -> SeenIndex:
+        keys = frozenset(k for (k,) in self.db.execute("SELECT key FROM seen_keys"))
+        rows = self.db.execute(
+            "SELECT id, minhash FROM articles WHERE published >= ? AND minhash IS NOT NULL"
+            " AND duplicate_of IS NULL",
+            (_iso(since),),
+        )
+        prints = tuple(Fingerprint(article_id=i, minhash=tuple(json.loads(m))) for i, m in rows)
+        return SeenIndex(keys=keys, fingerprints=prints)
+
+    def vocabulary(self) -> Vocabulary:
+        df = dict(self.db.execute("SELECT term, df FROM vocabulary"))
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'n_docs'").fetchone()
+        return Vocabulary(df=df, n_docs=int(row[0]) if row else 0)
+
+    def open_threads(self, *, since: datetime) -> tuple[EventThread, ...]:
+        rows = self.db.execute(
+            "SELECT id FROM threads WHERE last_updated >= ? ORDER BY id", (_iso(since),)
+        ).fetchall()
+        return tuple(self.thread(tid) for (tid,) in rows)
+
+    def thread(self, thread_id: str) -> EventThread:
+        row = self.db.execute(
+            "SELECT title, first_seen, last_updated, signature FROM threads WHERE id = ?",
+            (thread_id,),
+        ).fetchone()
+        if row is None:
+            raise StoreError(thread_id, "no such thread")
+        ids = tuple(
+            i
+            for (i,) in self.db.execute(
+                "SELECT id FROM articles WHERE thread_id = ? AND duplicate_of IS NULL"
+                " ORDER BY published, id",
+                (thread_id,),
+            )
+        )
+        return EventThread(
+            id=thread_id,
+            title=row[0],
+            article_ids=ids,
+            first_seen=_dt(row[1]),
+            last_updated=_dt(row[2]),
+            signature=tuple((t, w) for t, w in json.loads(row[3])),
+        )
+
+    def articles(self, ids: Iterable[str]) -> dict[str, Article]:
+        found: dict[str, Article] = {}
+        id_list = list(ids)
+        for start in range(0, len(id_list), 500):
+            chunk = id_list[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id IN ({marks})"  # noqa: S608
+            for row in self.db.execute(query, chunk):
+                found[row[0]] = _article(row)
+        return found
+
+    def copies_of(self, ids: Iterable[str]) -> dict[str, tuple[Article, ...]]:
+        """Near-duplicate copies (other outlets) of the given articles."""
+        copies: dict[str, list[Article]] = {}
+        for article_id in ids:
+            rows = self.db.execute(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE duplicate_of = ?"  # noqa: S608
+                " ORDER BY published, id",
+                (article_id,),
+            )
+            for row in rows:
+                copies.setdefault(article_id, []).append(_article(row))
+        return {k: tuple(v) for k, v in copies.items()}
+
+    def threads_for_day(self, day: date) -> tuple[DayThread, ...]:
+        """Threads with an article stored on ``day``, with their continuation facts."""
+        rows = self.db.execute(
+            "SELECT thread_id, MIN(day) FROM articles WHERE thread_id IN"
+            " (SELECT DISTINCT thread_id FROM articles WHERE day = ? AND thread_id IS NOT NULL)"
+            " GROUP BY thread_id ORDER BY thread_id",
+            (day.isoformat(),),
+        ).fetchall()
+        result = []
+        for thread_id, first_day in rows:
+            new_ids = frozenset(
+                i
+                for (i,) in self.db.execute(
+                    "SELECT COALESCE(duplicate_of, id) FROM articles"
+                    " WHERE thread_id = ? AND day = ?",
+                    (thread_id, day.isoformat()),
+                )
+            )
+            first = date.fromisoformat(first_day)
+            result.append(
+                DayThread(
+                    thread=self.thread(thread_id),
+                    continues_from=first if first < day else None,
+                    new_article_ids=new_ids,
+                )
+            )
+        return tuple(result)
+
+    def briefing_days(self) -> tuple[date, ...]:
+        return tuple(
+            date.fromisoformat(d)
+            for (d,) in self.db.execute("SELECT DISTINCT day FROM articles ORDER BY day")
+        )
+
+    # ── writes (call inside transaction()) ───────────────────────────────────────────────
+
+    def save_articles(
+        self,
+        articles: Sequence[Article],
+        *,
+        day: date,
+        run_id: int,
+        fingerprints: dict[str, Fingerprint],
+    ) -> None:
+        for a in articles:
+            fp = fingerprints.get(a.id)
+            self._insert_article(a, day, run_id, None, json.dumps(fp.minhash) if fp else None)
+
+    def save_duplicates(self, duplicates: Sequence[Duplicate], *, day: date, run_id: int) -> int:
+        """Store near-duplicates (to credit their outlet) and every duplicate's keys."""
+        stored = 0
+        for dup in duplicates:
+            if dup.reason == "near":
+                thread = self.db.execute(
+                    "SELECT thread_id, COALESCE(duplicate_of, id) FROM articles WHERE id = ?",
+                    (dup.of_id,),
+                ).fetchone()
+                original = thread[1] if thread else dup.of_id
+                stored += self._insert_article(
+                    dup.article,
+                    day,
+                    run_id,
+                    original,
+                    None,
+                    thread_id=thread[0] if thread else None,
+                )
+            self._add_keys(dup.article, dup.of_id)
+        return stored
+
+    def _insert_article(
+        self,
+        a: Article,
+        day: date,
+        run_id: int,
+        duplicate_of: str | None,
+        minhash: str | None,
+        thread_id: str | None = None,
+    ) -> int:
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO articles (id, canonical_url, outlet, title, text, published,"
+            " fetched_at, source, origin, authors, lang, content_hash, day, run_id, thread_id,"
+            " duplicate_of, minhash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                a.id,
+                a.canonical_url,
+                a.outlet,
+                a.title,
+                a.text,
+                _iso(a.published),
+                _iso(a.fetched_at),
+                a.source,
+                a.origin,
+                json.dumps(list(a.authors)),
+                a.lang,
+                a.content_hash,
+                day.isoformat(),
+                run_id,
+                thread_id,
+                duplicate_of,
+                minhash,
+            ),
+        )
+        self._add_keys(a, a.id)
+        return cur.rowcount
+
+    def _add_keys(self, article: Article, owner: str) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO seen_keys (key, article_id) VALUES (?, ?)",
+            [(k, owner) for k in exact_keys(article)],
+        )
+
+    def apply_plan(self, plan: ClusterPlan) -> None:
+        """Write what clustering decided: new threads and extensions of stored ones."""
+        for t in plan.new_threads:
+            self.db.execute(
+                "INSERT INTO threads (id, title, first_seen, last_updated, signature)"
+                " VALUES (?,?,?,?,?)",
+                (t.id, t.title, _iso(t.first_seen), _iso(t.last_updated), json.dumps(t.signature)),
+            )
+            self._assign(t.id, t.article_ids)
+        for ext in plan.extensions:
+            self.db.execute(
+                "UPDATE threads SET last_updated = MAX(last_updated, ?), signature = ?"
+                " WHERE id = ?",
+                (_iso(ext.last_updated), json.dumps(ext.signature), ext.thread_id),
+            )
+            self._assign(ext.thread_id, ext.article_ids)
+
+    def _assign(self, thread_id: str, article_ids: Sequence[str]) -> None:
+        for article_id in article_ids:
+            self.db.execute(
+                "UPDATE articles SET thread_id = ? WHERE id = ? OR duplicate_of = ?",
+                (thread_id, article_id, article_id),
+            )
+
+    def add_vocabulary(self, df: Counter[str], n_docs: int) -> None:
+        self.db.executemany(
+            "INSERT INTO vocabulary (term, df) VALUES (?, ?)"
+            " ON CONFLICT(term) DO UPDATE SET df = df + excluded.df",
+            sorted(df.items()),
+        )
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES ('n_docs', ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value",
+            (str(n_docs),),
+        )
+
+    def begin_run(self, *, started: datetime, day: date) -> int:
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT INTO runs (started, day) VALUES (?, ?)", (_iso(started), day.isoformat())
+            )
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, report: RunReport, *, status: str = "ok") -> None:
+        summary = {
+            "sources": [[s.name, s.status, s.new, s.seen, s.error] for s in report.sources],
+            "outputs": [str(p) for p in report.outputs],
+        }
+        with self.transaction():
+            self.db.execute(
+                "UPDATE runs SET finished = ?, status = ?, new_articles = ?, duplicates = ?,"
+                " threads_new = ?, threads_extended = ?, report = ? WHERE id = ?",
+                (
+                    _iso(report.finished),
+                    status,
+                    report.new_articles,
+                    report.duplicates,
+                    report.threads_new,
+                    report.threads_extended,
+                    json.dumps(summary),
+                    run_id,
+                ),
+            )
+
+    def counts(self) -> dict[str, int]:
+        tables = ("articles", "threads", "seen_keys", "runs")
+        return {t: int(self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in tables}  # noqa: S608 - fixed names
+
+
+_ARTICLE_COLUMNS = (
+    "id, canonical_url, outlet, title, text, published, fetched_at, source, origin, authors,"
+    " lang, content_hash"
+)
+
+
+def _article(row: Sequence[object]) -> Article:
+    return Article(
+        id=str(row[0]),
+        canonical_url=row[1] and str(row[1]),
+        outlet=str(row[2]),
+        title=str(row[3]),
+        text=str(row[4]),
+        published=_dt(str(row[5])),
+        fetched_at=_dt(str(row[6])),
+        source=str(row[7]),
+        origin=str(row[8]),
+        authors=tuple(json.loads(str(row[9]))),
+        lang=str(row[10]),
+        content_hash=str(row[11]),
+    )
