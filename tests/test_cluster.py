@@ -1,0 +1,102 @@
+"""Event clustering: events, not topics; continuation of stored threads; determinism."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from digest.cluster import ClusterParams, plan_clusters
+from digest.models import Article, EventThread
+
+Make = Callable[..., Article]
+
+CALL_A = (
+    "President Halvorsen and President Dukov spoke by phone on Thursday for over an hour, "
+    "discussing the Varnia border conflict, grain exports and a possible prisoner exchange. "
+    "Dukov told Halvorsen his country would not abandon its demands over Varnia, aide Petra "
+    "Lind said after the phone call. Halvorsen said afterwards he was disappointed by the call."
+)
+CALL_B = (
+    "The Dukov–Halvorsen phone call on Thursday ended without progress on the Varnia conflict. "
+    "Aide Petra Lind described the hour-long conversation as candid, and said Dukov insisted "
+    "on his demands over Varnia while agreeing to study a prisoner exchange."
+)
+TARIFF = (
+    "Ostrava agreed a trade deal with President Halvorsen's administration that cuts the new "
+    "import tariff on its textiles to 20 percent. Ostravan exporters of shoes and garments "
+    "welcomed the tariff deal, while economists warned about transshipment rules."
+)
+SUMMIT = (
+    "President Dukov met Chancellor Amsel in Lindau for a summit on pipeline gas prices. "
+    "The two leaders signed a memorandum on gas storage and agreed to meet again in spring."
+)
+
+
+def _groups(plan_threads: tuple[EventThread, ...], articles: list[Article]) -> set[frozenset[str]]:
+    titles = {a.id: a.title for a in articles}
+    return {frozenset(titles[i] for i in t.article_ids) for t in plan_threads}
+
+
+def test_same_event_joins_and_shared_names_do_not(make_article: Make, now) -> None:
+    articles = [
+        make_article(
+            "Dukov tells Halvorsen he will not back down", CALL_A, outlet="North Post", hours=5
+        ),
+        make_article(
+            "Halvorsen call yields no progress on Varnia", CALL_B, outlet="Daily Ledger", hours=3
+        ),
+        make_article(
+            "Ostrava strikes tariff deal with Halvorsen", TARIFF, outlet="Daily Ledger", hours=4
+        ),
+    ]
+    plan = plan_clusters(articles, (), now=now)
+    assert _groups(plan.new_threads, articles) == {
+        frozenset(
+            {
+                "Dukov tells Halvorsen he will not back down",
+                "Halvorsen call yields no progress on Varnia",
+            }
+        ),
+        frozenset({"Ostrava strikes tariff deal with Halvorsen"}),
+    }
+    assert plan.extensions == ()
+
+
+def test_different_meetings_of_one_leader_on_different_days_stay_apart(
+    make_article: Make, now
+) -> None:
+    articles = [
+        make_article("Dukov tells Halvorsen he will not back down", CALL_A, hours=80),
+        make_article("Dukov and Amsel sign gas memorandum in Lindau", SUMMIT, hours=1),
+    ]
+    assert len(plan_clusters(articles, (), now=now).new_threads) == 2
+
+
+def test_a_later_run_extends_the_stored_thread(make_article: Make, now) -> None:
+    first = make_article("Dukov tells Halvorsen he will not back down", CALL_A, hours=30)
+    (thread,) = plan_clusters([first], (), now=now - timedelta(hours=30)).new_threads
+    later = make_article("Halvorsen call yields no progress on Varnia", CALL_B, hours=2)
+    other = make_article("Dukov and Amsel sign gas memorandum in Lindau", SUMMIT, hours=1)
+    plan = plan_clusters([later, other], (thread,), now=now)
+    (ext,) = plan.extensions
+    assert ext.thread_id == thread.id
+    assert ext.article_ids == (later.id,)
+    assert ext.last_updated == later.published
+    assert [t.title for t in plan.new_threads] == ["Dukov and Amsel sign gas memorandum in Lindau"]
+
+
+def test_a_thread_quiet_past_the_window_is_not_extended(make_article: Make, now) -> None:
+    first = make_article("Dukov tells Halvorsen he will not back down", CALL_A, hours=24 * 6)
+    (thread,) = plan_clusters([first], (), now=now).new_threads
+    later = make_article("Halvorsen call yields no progress on Varnia", CALL_B)
+    plan = plan_clusters([later], (thread,), now=now, params=ClusterParams(window_days=3))
+    assert plan.extensions == ()
+    assert len(plan.new_threads) == 1
+
+
+def test_ids_are_stable_and_the_plan_deterministic(make_article: Make, now) -> None:
+    articles = [make_article(f"Story {i}", f"{CALL_A} {i}", hours=i) for i in range(4)]
+    first = plan_clusters(articles, (), now=now)
+    again = plan_clusters(list(reversed(articles)), (), now=now)
+    assert first == again
+    assert all(t.id.startswith("t") and len(t.id) == 13 for t in first.new_threads)
