@@ -1,0 +1,84 @@
+"""The SQLite store: migrations, transactions, plans, day membership."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from digest.errors import StoreError
+from digest.models import Article, ClusterPlan, Duplicate, EventThread, ThreadExtension
+from digest.store import SCHEMA_VERSION, Store
+
+Make = Callable[..., Article]
+DAY1, DAY2 = date(2026, 3, 1), date(2026, 3, 2)
+
+
+def _thread(article: Article) -> EventThread:
+    return EventThread(id="t1", title=article.title, article_ids=(article.id,),
+                       first_seen=article.published, last_updated=article.published,
+                       signature=(("harbour", 0.8), ("strike", 0.6)))
+
+
+def test_new_store_is_migrated_to_the_latest_version(tmp_path: Path) -> None:
+    with Store(tmp_path / "a" / "digest.sqlite3") as store:
+        assert store.version == SCHEMA_VERSION
+        assert store.counts() == {"articles": 0, "threads": 0, "seen_keys": 0, "runs": 0}
+    with Store(tmp_path / "a" / "digest.sqlite3") as store:  # reopening migrates nothing
+        assert store.version == SCHEMA_VERSION
+
+
+def test_a_store_from_a_newer_digest_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "digest.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreError, match="newer than this digest"):
+        Store(path)
+
+
+def test_an_unopenable_store_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "dir.sqlite3").mkdir()
+    with pytest.raises(StoreError, match="cannot open store") as info:
+        Store(tmp_path / "dir.sqlite3")
+    assert "\n" not in str(info.value)
+
+
+def test_a_failed_transaction_loses_nothing_already_committed(tmp_path: Path, make_article: Make) -> None:
+    first, second = make_article("Harbour strike", "Dockers walked out."), make_article("Rates", "Up.")
+    with Store(tmp_path / "s.sqlite3") as store:
+        with store.transaction():
+            store.save_articles([first], day=DAY1, run_id=1, fingerprints={})
+        with pytest.raises(RuntimeError), store.transaction():
+            store.save_articles([second], day=DAY1, run_id=2, fingerprints={})
+            raise RuntimeError("crash mid-run")
+    with Store(tmp_path / "s.sqlite3") as store:
+        assert set(store.articles([first.id, second.id])) == {first.id}
+        assert f"id:{first.id}" in store.seen_index(since=first.published).keys
+
+
+def test_plan_extension_and_day_membership(tmp_path: Path, make_article: Make) -> None:
+    a = make_article("Harbour strike begins", "Dockers walked out at dawn.", hours=30)
+    b = make_article("Harbour strike enters day two", "Dockers stayed out.", hours=2)
+    copy = make_article("Dockers stay out", "Dockers stayed out, a wire said.", outlet="Other", hours=1)
+    with Store(tmp_path / "s.sqlite3") as store:
+        with store.transaction():
+            store.save_articles([a], day=DAY1, run_id=1, fingerprints={})
+            store.apply_plan(ClusterPlan(new_threads=(_thread(a),), extensions=()))
+        with store.transaction():
+            store.save_articles([b], day=DAY2, run_id=2, fingerprints={})
+            store.save_duplicates([Duplicate(article=copy, of_id=b.id, reason="near")], day=DAY2, run_id=2)
+            store.apply_plan(ClusterPlan(new_threads=(), extensions=(ThreadExtension(
+                thread_id="t1", article_ids=(b.id,), signature=(("dock", 1.0),),
+                last_updated=b.published),)))
+        (day1,) = store.threads_for_day(DAY1)
+        assert day1.continues_from is None
+        (day2,) = store.threads_for_day(DAY2)
+        assert day2.continues_from == DAY1
+        assert day2.new_article_ids == {b.id}
+        assert day2.thread.article_ids == (a.id, b.id)
+        assert day2.thread.last_updated == b.published
+        assert [c.outlet for c in store.copies_of([b.id])[b.id]] == ["Other"]
+        assert store.open_threads(since=b.published)[0].signature == (("dock", 1.0),)
