@@ -1,0 +1,345 @@
+"""Briefing -> HTML page, Markdown, JSON and the email parts, through Jinja2 templates (pure).
+
+The briefing templates get one object, ``briefing`` (a :class:`digest.models.Briefing`; every
+field they use carries ``metadata["help"]``), plus ``site_root``: the relative path from the
+page to the site's root. The archive templates (``index.html``, ``feed.xml``) get ``entries``
+(:class:`ArchiveEntry`, newest first), ``latest``, ``feed_entries`` and ``updated``.
+
+Filters: ``safe_url`` (http/https only, else None: the template shows plain text),
+``md_escape`` (Markdown specials in outside text), ``md_url``, ``localtime(dt, fmt)`` and
+``isotime`` (UTC -> ``briefing.timezone``), ``humandate(d, style)`` and ``when`` (a clock
+time, with the date when it is not the briefing's day). Dates are spelled in English by hand,
+so the output does not depend on the process locale.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import css_inline
+import jinja2
+
+from digest.errors import RenderError
+from digest.models import (
+    Briefing,
+    Quote,
+    Rendered,
+    SourceRef,
+    SourceStatus,
+    SummarySentence,
+    ThreadSummary,
+)
+
+DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+MAX_FEED_ENTRIES = 30
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_MONTHS = (
+    *("January", "February", "March", "April", "May", "June"),
+    *("July", "August", "September", "October", "November", "December"),
+)
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f]")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()#<>|])")
+_MD_ORDERED = re.compile(r"^(\d+)\.")
+_MD_URL = str.maketrans({" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArchiveEntry:
+    """One published briefing as the archive page and the feed show it."""
+
+    day: date
+    title: str
+    generated_at: datetime
+    thread_count: int
+    article_count: int = 0
+    outlet_count: int = 0
+    headlines: tuple[str, ...] = ()
+
+
+# ── filters ───────────────────────────────────────────────────────────────────────────────
+
+
+def safe_url(url: object) -> str | None:
+    """``url`` if it is an absolute http(s) URL without spaces or control characters."""
+    if not isinstance(url, str):
+        return None
+    url = url.strip()
+    if not url or _URL_FORBIDDEN.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+        return None
+    return url
+
+
+def md_escape(text: object) -> str:
+    """Escape Markdown syntax in outside text; line breaks become spaces (it is inline text)."""
+    lines = (line.strip() for line in str(text).splitlines())
+    return " ".join(_md_escape_line(line) for line in lines if line)
+
+
+def _md_escape_line(line: str) -> str:
+    line = _MD_SPECIAL.sub(r"\\\1", line)
+    if line.startswith(("-", "+")):
+        return "\\" + line
+    return _MD_ORDERED.sub(r"\1\\.", line)
+
+
+def md_url(url: str) -> str:
+    """A URL made safe inside Markdown's ``(...)`` link target."""
+    return url.translate(_MD_URL)
+
+
+@lru_cache(maxsize=32)
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone ``name``; RenderError naming it when unknown."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise RenderError(name, "unknown time zone") from e
+
+
+def _context_zone(ctx: jinja2.runtime.Context) -> ZoneInfo:
+    briefing = ctx.get("briefing")
+    return zone(briefing.timezone) if isinstance(briefing, Briefing) else zone("UTC")
+
+
+def _local(value: datetime, tz: ZoneInfo) -> datetime:
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(tz)
+
+
+def iso_utc(value: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z`` (naive values are taken as UTC)."""
+    return _local(value, zone("UTC")).isoformat().replace("+00:00", "Z")
+
+
+@jinja2.pass_context
+def _localtime_filter(ctx: jinja2.runtime.Context, value: datetime, fmt: str = "%H:%M") -> str:
+    return _local(value, _context_zone(ctx)).strftime(fmt)
+
+
+@jinja2.pass_context
+def _isotime_filter(ctx: jinja2.runtime.Context, value: datetime) -> str:
+    return _local(value, _context_zone(ctx)).isoformat().replace("+00:00", "Z")
+
+
+@jinja2.pass_context
+def _when_filter(ctx: jinja2.runtime.Context, value: datetime) -> str:
+    local = _local(value, _context_zone(ctx))
+    briefing = ctx.get("briefing")
+    if isinstance(briefing, Briefing) and local.date() == briefing.day:
+        return local.strftime("%H:%M")
+    return f"{humandate(local, 'short')}, {local:%H:%M}"
+
+
+def humandate(value: date, style: str = "long") -> str:
+    """``long`` Wednesday 5 June 2024, ``medium`` 5 June 2024, ``short`` 5 Jun."""
+    month = _MONTHS[value.month - 1]
+    if style == "short":
+        return f"{value.day} {month[:3]}"
+    medium = f"{value.day} {month} {value.year}"
+    return medium if style == "medium" else f"{_WEEKDAYS[value.weekday()]} {medium}"
+
+
+# ── environment and rendering ─────────────────────────────────────────────────────────────
+
+
+def make_environment(templates_dir: Path, user_dir: Path | None = None) -> jinja2.Environment:
+    """The Jinja environment: ``user_dir`` templates override ``templates_dir`` ones."""
+    loaders = [jinja2.FileSystemLoader(str(d)) for d in (user_dir, templates_dir) if d is not None]
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "htm", "xml"), default_for_string=True, default=False
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        safe_url=safe_url,
+        md_escape=md_escape,
+        md_url=md_url,
+        localtime=_localtime_filter,
+        isotime=_isotime_filter,
+        when=_when_filter,
+        humandate=humandate,
+    )
+    return env
+
+
+def render(env: jinja2.Environment, briefing: Briefing, *, site_root: str = "../") -> Rendered:
+    """Render every edition of ``briefing``; ``site_root`` leads from its page to the site."""
+    zone(briefing.timezone)  # fail early, naming the zone
+    context = {"briefing": briefing, "site_root": site_root}
+    return Rendered(
+        html=render_template(env, "briefing.html", context),
+        markdown=render_template(env, "markdown/briefing.md", context),
+        json=dump_json(briefing_to_dict(briefing)),
+        email_html=inline_css(render_template(env, "email/briefing.html", context)),
+        email_text=render_template(env, "email/briefing.txt", context),
+    )
+
+
+def render_index(env: jinja2.Environment, entries: Sequence[ArchiveEntry]) -> tuple[str, str]:
+    """The archive page and the Atom feed (``index.html``, ``feed.xml``) for ``entries``."""
+    ordered = tuple(sorted(entries, key=lambda e: e.day, reverse=True))
+    context = {
+        "entries": ordered,
+        "latest": ordered[0] if ordered else None,
+        "feed_entries": ordered[:MAX_FEED_ENTRIES],
+        "updated": max((e.generated_at for e in ordered), default=EPOCH),
+        "site_root": "",
+    }
+    return render_template(env, "index.html", context), render_template(env, "feed.xml", context)
+
+
+def render_template(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
+    """Render template ``name``; Jinja errors become one-line RenderErrors naming it."""
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateNotFound as e:
+        raise RenderError(name, f"template not found ({e.name})") from e
+    except jinja2.TemplateSyntaxError as e:
+        raise RenderError(f"{e.name or name} line {e.lineno}", "template syntax error") from e
+    except jinja2.UndefinedError as e:
+        raise RenderError(_where(name, e.__traceback__), "undefined variable") from e
+    except jinja2.TemplateError as e:
+        raise RenderError(_where(name, e.__traceback__), "template error") from e
+
+
+def _where(name: str, tb: TracebackType | None) -> str:
+    """``name``, plus the innermost template file and line Jinja put in the traceback."""
+    inner = None
+    while tb is not None:
+        if "__jinja_exception__" in tb.tb_frame.f_globals:
+            inner = f"{Path(tb.tb_frame.f_code.co_filename).name} line {tb.tb_lineno}"
+        tb = tb.tb_next
+    return f"{name} ({inner})" if inner else name
+
+
+def inline_css(html: str) -> str:
+    """Move the email's <style> rules into style="..." attributes (nothing remote is fetched)."""
+    inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_at_rules=False)
+    try:
+        return inliner.inline(html)
+    except (css_inline.InlineError, ValueError) as e:
+        raise RenderError("email/briefing.html", "css inlining failed") from e
+
+
+# ── the JSON document ─────────────────────────────────────────────────────────────────────
+
+
+def dump_json(doc: Mapping[str, object]) -> str:
+    return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def briefing_to_dict(briefing: Briefing) -> dict[str, object]:
+    """The briefing as plain JSON data (ISO 8601 times in UTC, unsafe URLs as null)."""
+    return {
+        "date": briefing.day.isoformat(),
+        "generated_at": iso_utc(briefing.generated_at),
+        "timezone": briefing.timezone,
+        "title": briefing.title,
+        "stats": {
+            "threads": len(briefing.threads),
+            "articles": briefing.article_count,
+            "outlets": briefing.outlet_count,
+        },
+        "threads": [_thread_dict(t) for t in briefing.threads],
+        "sources": [_status_dict(s) for s in briefing.sources],
+    }
+
+
+def _thread_dict(thread: ThreadSummary) -> dict[str, object]:
+    since = thread.continues_from
+    return {
+        "id": thread.thread_id,
+        "headline": thread.headline,
+        "status": thread.status,
+        "continues_from": since.isoformat() if since is not None else None,
+        "first_seen": iso_utc(thread.first_seen),
+        "last_updated": iso_utc(thread.last_updated),
+        "outlets": list(thread.outlets),
+        "summary": [_sentence_dict(s) for s in thread.sentences],
+        "quotes": [_quote_dict(q) for q in thread.quotes],
+        "articles": [_article_dict(a) for a in thread.sources],
+    }
+
+
+def _sentence_dict(sentence: SummarySentence) -> dict[str, object]:
+    return {
+        "text": sentence.text,
+        "outlets": list(sentence.outlets),
+        "article_ids": list(sentence.article_ids),
+    }
+
+
+def _quote_dict(quote: Quote) -> dict[str, object]:
+    return {
+        "text": quote.text,
+        "speaker": quote.speaker,
+        "outlet": quote.outlet,
+        "article_id": quote.article_id,
+    }
+
+
+def _article_dict(ref: SourceRef) -> dict[str, object]:
+    return {
+        "id": ref.article_id,
+        "title": ref.title,
+        "outlet": ref.outlet,
+        "url": safe_url(ref.url),
+        "published": iso_utc(ref.published),
+    }
+
+
+def _status_dict(status: SourceStatus) -> dict[str, object]:
+    return {
+        "name": status.name,
+        "kind": status.kind,
+        "status": status.status,
+        "new": status.new,
+        "seen": status.seen,
+        "error": status.error,
+    }
+
+
+def archive_entry_from_dict(doc: Mapping[str, Any]) -> ArchiveEntry:
+    """Read an :class:`ArchiveEntry` back from a ``briefing.json`` document.
+
+    Raises KeyError, TypeError or ValueError when the document is not one of ours.
+    """
+    threads = doc["threads"]
+    if not isinstance(threads, list) or not all(isinstance(t, dict) for t in threads):
+        raise TypeError("threads is not a list of objects")
+    generated_at = datetime.fromisoformat(str(doc["generated_at"]))
+    if generated_at.tzinfo is None:
+        raise ValueError("generated_at has no time zone")
+    stats = doc.get("stats") or {}
+    return ArchiveEntry(
+        day=date.fromisoformat(str(doc["date"])),
+        title=str(doc["title"]),
+        generated_at=generated_at.astimezone(UTC),
+        thread_count=len(threads),
+        article_count=int(stats.get("articles", sum(len(t.get("articles", ())) for t in threads))),
+        outlet_count=int(stats.get("outlets", 0)),
+        headlines=tuple(str(t["headline"]) for t in threads),
+    )
