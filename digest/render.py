@@ -220,19 +220,32 @@ def render_template(env: jinja2.Environment, name: str, context: Mapping[str, An
     except jinja2.TemplateSyntaxError as e:
         raise RenderError(f"{e.name or name} line {e.lineno}", "template syntax error") from e
     except jinja2.UndefinedError as e:
-        raise RenderError(_where(name, e.__traceback__), "undefined variable") from e
+        raise RenderError(_where(env, name, e.__traceback__), "undefined variable") from e
     except jinja2.TemplateError as e:
-        raise RenderError(_where(name, e.__traceback__), "template error") from e
+        raise RenderError(_where(env, name, e.__traceback__), "template error") from e
 
 
-def _where(name: str, tb: TracebackType | None) -> str:
+def _where(env: jinja2.Environment, name: str, tb: TracebackType | None) -> str:
     """``name``, plus the innermost template file and line Jinja put in the traceback."""
     inner = None
     while tb is not None:
         if "__jinja_exception__" in tb.tb_frame.f_globals:
-            inner = f"{Path(tb.tb_frame.f_code.co_filename).name} line {tb.tb_lineno}"
+            inner = f"{_template_name(env, tb.tb_frame.f_code.co_filename)} line {tb.tb_lineno}"
         tb = tb.tb_next
-    return f"{name} ({inner})" if inner else name
+    if inner is None:
+        return name
+    return inner if inner.startswith(f"{name} line ") else f"{name} ({inner})"
+
+
+def _template_name(env: jinja2.Environment, filename: str) -> str:
+    """The loader-relative name of a template file (``email/briefing.html``)."""
+    loaders = env.loader.loaders if isinstance(env.loader, jinja2.ChoiceLoader) else [env.loader]
+    for loader in loaders:
+        for root in getattr(loader, "searchpath", ()):
+            path = Path(filename)
+            if path.is_relative_to(root):
+                return path.relative_to(root).as_posix()
+    return Path(filename).name
 
 
 def inline_css(html: str) -> str:

@@ -217,6 +217,15 @@ def test_missing_variable_raises_render_error_naming_the_template(tmp_path):
     assert "\n" not in str(info.value)
 
 
+def test_missing_variable_in_a_nested_template_names_it(tmp_path):
+    (tmp_path / "email").mkdir()
+    (tmp_path / "email" / "briefing.txt").write_text("ok\n{{ nope }}\n", encoding="utf-8")
+    env = make_environment(DEFAULT_TEMPLATES_DIR, tmp_path)
+    with pytest.raises(RenderError) as info:
+        render(env, make_briefing())
+    assert info.value.subject == "email/briefing.txt line 2"
+
+
 def test_syntax_error_raises_render_error(tmp_path):
     (tmp_path / "markdown").mkdir()
     (tmp_path / "markdown" / "briefing.md").write_text("{% if %}\n", encoding="utf-8")
