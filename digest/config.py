@@ -24,14 +24,13 @@ from digest.models import SourceSpec
 ENV_PREFIX = "DIGEST_"
 SECRET_KEYS = frozenset({("email", "password")})
 BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-_kw = dataclass(frozen=True, slots=True, kw_only=True)
 
 
 def _help(text: str, default: Any) -> Any:
     return field(default=default, metadata={"help": text})
 
 
-@_kw
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InputSettings:
     dump_dirs: tuple[Path, ...] = _help(
         "article dump files or folders (.txt .md .html .json .jsonl), relative to the config",
@@ -39,14 +38,14 @@ class InputSettings:
     )
 
 
-@_kw
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StoreSettings:
     path: Path = _help(
         "SQLite database file, relative to the config file", Path("var/digest.sqlite3")
     )
 
 
-@_kw
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OutputSettings:
     dir: Path = _help("folder the briefings are published into", Path("output"))
     title: str = _help("title shown on every briefing", "Daily briefing")
@@ -58,7 +57,7 @@ class OutputSettings:
     max_threads: int = _help("at most this many threads per briefing (most important first)", 40)
 
 
-@_kw
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DedupeSettings:
     near_threshold: float = _help(
         "estimated Jaccard (0..1) above which two texts are near-duplicates", 0.5
@@ -66,7 +65,7 @@ class DedupeSettings:
     recent_days: int = _help("stored articles this recent are checked for near-duplicates", 7)
 
 
-@_kw
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ClusterSettings:
     similarity_threshold: float = _help(
         "cosine (0..1) an article needs to join an event thread", 0.24
@@ -77,7 +76,7 @@ class ClusterSettings:
     )
 
 
-@_kw
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SummarySettings:
     max_sentences: int = _help("most sentences in a thread summary", 5)
     min_sentences: int = _help(
@@ -87,7 +86,7 @@ class SummarySettings:
     max_quotes: int = _help("most direct quotes shown per thread", 3)
 
 
-@_kw
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     inputs: InputSettings = field(default_factory=InputSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
@@ -177,7 +176,7 @@ def _check(key: str, value: Any) -> None:
     if key in _RANGES and value is not None:
         low, high = _RANGES[key]
         if not low <= value <= high:
-            raise ValueError(f"expected a number in {low:g}..{high:g}, got {value!r}")
+            raise ValueError(f"expected a number in {low:g}..{high:g}, got {value:g}")
     if key == "output.timezone":
         try:
             ZoneInfo(value)

@@ -17,13 +17,11 @@ if TYPE_CHECKING:
 SourceKind = Literal["feed", "page", "dump"]
 ThreadStatus = Literal["new", "continuing"]
 
-frozen = dataclass(frozen=True, slots=True, kw_only=True)
-
 
 # ── ingest ────────────────────────────────────────────────────────────────────────────────
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SourceSpec:
     """One configured input: a feed, a page or a dump file/folder."""
 
@@ -34,7 +32,7 @@ class SourceSpec:
     enabled: bool = True
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RawItem:
     """One article as a source produced it, before normalisation."""
 
@@ -49,17 +47,17 @@ class RawItem:
     authors: tuple[str, ...] = ()
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SourceOk:
     items: tuple[RawItem, ...]
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NotModified:
     pass
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SourceResult:
     """What one source gave on one run: items, "not modified", or an error (a value)."""
 
@@ -74,7 +72,7 @@ class SourceResult:
 # ── core ──────────────────────────────────────────────────────────────────────────────────
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Article:
     """A normalised article: what dedupe, cluster and summarize work on, and what is stored."""
 
@@ -96,20 +94,20 @@ class Article:
         return tuple(p for p in self.text.split("\n\n") if p.strip())
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Duplicate:
     article: Article  # the duplicate itself (kept so its outlet can be credited)
     of_id: str  # id of the article it duplicates
     reason: Literal["exact", "near"]
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DedupeResult:
     new: tuple[Article, ...]
     duplicates: tuple[Duplicate, ...]
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EventThread:
     """An event thread: the articles about one real-world event, across days."""
 
@@ -122,7 +120,7 @@ class EventThread:
     signature: tuple[tuple[str, float], ...] = ()
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ThreadExtension:
     thread_id: str
     article_ids: tuple[str, ...]  # the articles added to the thread
@@ -130,7 +128,7 @@ class ThreadExtension:
     last_updated: datetime
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ClusterPlan:
     """What clustering decided; ``Store.apply_plan`` is the only thing that writes it."""
 
@@ -141,7 +139,7 @@ class ClusterPlan:
 # ── summaries and briefings ──────────────────────────────────────────────────────────────
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SourceRef:
     outlet: str = field(metadata={"help": "display name of the outlet"})
     title: str = field(metadata={"help": "the article's title"})
@@ -150,7 +148,7 @@ class SourceRef:
     article_id: str = field(default="", metadata={"help": "stable article id"})
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Quote:
     text: str = field(metadata={"help": "the quoted words, without quotation marks"})
     speaker: str | None = field(metadata={"help": "who said it, when the text names them"})
@@ -158,14 +156,14 @@ class Quote:
     article_id: str = field(default="", metadata={"help": "id of that article"})
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SummarySentence:
     text: str = field(metadata={"help": "a sentence copied verbatim from a source"})
     outlets: tuple[str, ...] = field(metadata={"help": "every outlet that carried it"})
     article_ids: tuple[str, ...] = field(default=(), metadata={"help": "ids of those articles"})
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ThreadSummary:
     thread_id: str = field(metadata={"help": "stable thread id"})
     headline: str = field(metadata={"help": "headline for the thread"})
@@ -185,7 +183,7 @@ class ThreadSummary:
         return tuple(dict.fromkeys(s.outlet for s in self.sources))
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SourceStatus:
     """One line of the run report per source, for the CLI and the briefing footer."""
 
@@ -197,7 +195,7 @@ class SourceStatus:
     error: str | None = None
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Briefing:
     day: date = field(metadata={"help": "the briefing's date"})
     generated_at: datetime = field(metadata={"help": "when it was generated, UTC"})
@@ -217,7 +215,7 @@ class Briefing:
         return len({o for t in self.threads for o in t.outlets})
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Rendered:
     html: str
     markdown: str
@@ -226,7 +224,7 @@ class Rendered:
     email_text: str = ""
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunReport:
     started: datetime
     finished: datetime

@@ -208,4 +208,4 @@ def source_statuses(
 
 def _publish(briefing: Briefing, settings: Settings) -> tuple[Path, ...]:
     env = make_environment(settings.output.templates_dir, settings.output.user_templates_dir)
-    return publish(render(env, briefing), briefing, settings.output.dir)
+    return publish(render(env, briefing), briefing, settings.output.dir, env=env)

@@ -29,8 +29,16 @@ def _dt(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    """Run statements one by one (``executescript`` would commit our transaction)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 def _migrate_0_to_1(db: sqlite3.Connection) -> None:
-    db.executescript(
+    _run_script(
+        db,
         """
         CREATE TABLE articles (
             id TEXT PRIMARY KEY, canonical_url TEXT, outlet TEXT NOT NULL, title TEXT NOT NULL,
@@ -61,7 +69,7 @@ def _migrate_0_to_1(db: sqlite3.Connection) -> None:
             threads_new INTEGER NOT NULL DEFAULT 0, threads_extended INTEGER NOT NULL DEFAULT 0,
             report TEXT
         );
-        """
+        """,
     )
 
 

@@ -10,10 +10,17 @@ from pathlib import Path
 from tests.conftest import REPO
 
 
-def digest(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def digest(
+    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "digest", *args], cwd=cwd, capture_output=True, text=True,
-        timeout=120, env={**os.environ, **(env or {})}, check=False,
+        [sys.executable, "-m", "digest", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        check=False,
     )
 
 
@@ -22,19 +29,30 @@ def _store_args(tmp_path: Path) -> list[str]:
 
 
 def test_run_on_samples_then_again(tmp_path: Path) -> None:
-    args = ["run", "samples/dumps", "--date", "2026-03-02", "--now", "2026-03-02T22:00:00Z",
-            *_store_args(tmp_path)]
+    args = [
+        "run",
+        "samples/dumps",
+        "--date",
+        "2026-03-02",
+        "--now",
+        "2026-03-02T22:00:00Z",
+        *_store_args(tmp_path),
+    ]
     first = digest(*args)
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
     inputs = [line for line in lines if line.startswith("samples/dumps/")]
     assert inputs and all("  new  " in line or "  seen " in line for line in inputs)
-    assert any(line.startswith("wrote ") and line.endswith("2026-03-02/briefing.md") for line in lines)
+    assert any(
+        line.startswith("wrote ") and line.endswith("2026-03-02/briefing.md") for line in lines
+    )
     assert (tmp_path / "site" / "index.html").exists()
     again = digest(*args)
     assert again.returncode == 0, again.stderr
     assert "0 new articles" in again.stdout
-    assert all("  seen " in line for line in again.stdout.splitlines() if line.startswith("samples/"))
+    assert all(
+        "  seen " in line for line in again.stdout.splitlines() if line.startswith("samples/")
+    )
 
 
 def test_nothing_new_on_another_day_exits_1(tmp_path: Path) -> None:
@@ -49,7 +67,9 @@ def test_bad_config_value_exits_2_with_one_line_naming_the_key(tmp_path: Path) -
     result = digest("run", "--set", "cluster.similarity_threshold=7", *_store_args(tmp_path))
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.strip()]
-    assert errors == ["Error: --set: [cluster].similarity_threshold: expected a number in 0..1, got 7"]
+    assert errors == [
+        "Error: --set: [cluster].similarity_threshold: expected a number in 0..1, got 7"
+    ]
 
 
 def test_env_overrides_file_and_flag_overrides_env(tmp_path: Path) -> None:

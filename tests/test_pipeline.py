@@ -18,11 +18,21 @@ SettingsFactory = Callable[..., Settings]
 SEED_CAPTURE = datetime(2025, 7, 4, 18, 0, tzinfo=UTC)
 
 
-def _run(settings: Settings, inputs: tuple[Path, ...], day: date, *, now: datetime = NOW,
-         captured_at: datetime | None = None):
+def _run(
+    settings: Settings,
+    inputs: tuple[Path, ...],
+    day: date,
+    *,
+    now: datetime = NOW,
+    captured_at: datetime | None = None,
+):
     with Store(settings.store.path) as store:
-        return run_once(settings, now=now, store=store,
-                        options=RunOptions(day=day, inputs=inputs, captured_at=captured_at))
+        return run_once(
+            settings,
+            now=now,
+            store=store,
+            options=RunOptions(day=day, inputs=inputs, captured_at=captured_at),
+        )
 
 
 def _briefing(settings: Settings, day: date) -> dict:
@@ -49,8 +59,9 @@ def test_seeds_make_six_event_threads(shared_dir: Path, make_settings: SettingsF
         assert all(s["outlets"] for s in thread["summary"])
 
 
-def test_a_second_run_adds_nothing_and_shows_nothing_twice(shared_dir: Path,
-                                                           make_settings: SettingsFactory) -> None:
+def test_a_second_run_adds_nothing_and_shows_nothing_twice(
+    shared_dir: Path, make_settings: SettingsFactory
+) -> None:
     settings = make_settings()
     day = date(2025, 7, 4)
     _run(settings, (shared_dir / "seeds",), day, captured_at=SEED_CAPTURE)
@@ -73,29 +84,54 @@ def _jsonl(path: Path, *rows: dict) -> Path:
     return path
 
 
-STRIKE_1 = ("Dock workers in the port of Velmora walked off the job on Monday, halting container "
-            "traffic at the country's largest harbour. The Velmora dockers' union demands a 9 percent "
-            "pay rise and limits on automated cranes. Union leader Mara Okonkwo said the strike would "
-            "last until the port authority returned to talks.")
-STRIKE_2 = ("The Velmora port strike entered its second day on Tuesday as the port authority offered "
-            "dockers a 5 percent pay rise. Mara Okonkwo, the dockers' union leader, rejected the offer "
-            "and said crane automation remained the sticking point. Container ships queued outside "
-            "the Velmora harbour.")
-BRIDGE = ("Engineers in Trelleby opened a new cable-stayed bridge over the Asker river on Tuesday. "
-          "The 840-metre crossing cuts the drive between the two halves of the city by twenty minutes, "
-          "the city's transport office said. Cyclists get a separate deck.")
+STRIKE_1 = (
+    "Dock workers in the port of Velmora walked off the job on Monday, halting container "
+    "traffic at the country's largest harbour. The Velmora dockers' union demands a 9 percent "
+    "pay rise and limits on automated cranes. Union leader Mara Okonkwo said the strike would "
+    "last until the port authority returned to talks."
+)
+STRIKE_2 = (
+    "The Velmora port strike entered its second day on Tuesday as the port authority offered "
+    "dockers a 5 percent pay rise. Mara Okonkwo, the dockers' union leader, rejected the offer "
+    "and said crane automation remained the sticking point. Container ships queued outside "
+    "the Velmora harbour."
+)
+BRIDGE = (
+    "Engineers in Trelleby opened a new cable-stayed bridge over the Asker river on Tuesday. "
+    "The 840-metre crossing cuts the drive between the two halves of the city by twenty minutes, "
+    "the city's transport office said. Cyclists get a separate deck."
+)
 
 
-def test_a_thread_continues_across_two_dates(tmp_path: Path, make_settings: SettingsFactory) -> None:
+def test_a_thread_continues_across_two_dates(
+    tmp_path: Path, make_settings: SettingsFactory
+) -> None:
     settings = make_settings()
-    monday = _jsonl(tmp_path / "in" / "monday.jsonl", {
-        "title": "Velmora dockers walk out", "text": STRIKE_1, "outlet": "Harbour Times",
-        "published": "2026-03-02T08:00:00Z", "url": "https://harbour.example/strike"})
-    tuesday = _jsonl(tmp_path / "in" / "tuesday.jsonl", {
-        "title": "Velmora strike enters day two", "text": STRIKE_2, "outlet": "Coast Courier",
-        "published": "2026-03-03T09:00:00Z"}, {
-        "title": "Trelleby opens Asker bridge", "text": BRIDGE, "outlet": "Coast Courier",
-        "published": "2026-03-03T10:00:00Z"})
+    monday = _jsonl(
+        tmp_path / "in" / "monday.jsonl",
+        {
+            "title": "Velmora dockers walk out",
+            "text": STRIKE_1,
+            "outlet": "Harbour Times",
+            "published": "2026-03-02T08:00:00Z",
+            "url": "https://harbour.example/strike",
+        },
+    )
+    tuesday = _jsonl(
+        tmp_path / "in" / "tuesday.jsonl",
+        {
+            "title": "Velmora strike enters day two",
+            "text": STRIKE_2,
+            "outlet": "Coast Courier",
+            "published": "2026-03-03T09:00:00Z",
+        },
+        {
+            "title": "Trelleby opens Asker bridge",
+            "text": BRIDGE,
+            "outlet": "Coast Courier",
+            "published": "2026-03-03T10:00:00Z",
+        },
+    )
     _run(settings, (monday,), date(2026, 3, 2))
     report = _run(settings, (tuesday,), date(2026, 3, 3), now=NOW + timedelta(days=1))
     assert (report.threads_new, report.threads_extended) == (1, 1)
@@ -108,12 +144,20 @@ def test_a_thread_continues_across_two_dates(tmp_path: Path, make_settings: Sett
     assert bridge["status"] == "new"
 
 
-def test_broken_inputs_are_reported_and_the_rest_is_published(tmp_path: Path,
-                                                              make_settings: SettingsFactory) -> None:
+def test_broken_inputs_are_reported_and_the_rest_is_published(
+    tmp_path: Path, make_settings: SettingsFactory
+) -> None:
     settings = make_settings()
     folder = tmp_path / "in"
-    _jsonl(folder / "good.jsonl", {"title": "Trelleby opens Asker bridge", "text": BRIDGE,
-                                   "outlet": "Coast Courier", "published": "2026-03-02T10:00:00Z"})
+    _jsonl(
+        folder / "good.jsonl",
+        {
+            "title": "Trelleby opens Asker bridge",
+            "text": BRIDGE,
+            "outlet": "Coast Courier",
+            "published": "2026-03-02T10:00:00Z",
+        },
+    )
     (folder / "empty.txt").write_text("", encoding="utf-8")
     (folder / "binary.json").write_bytes(b"\x00\x01\x02\xff\xfe")
     (folder / "notes.pdf").write_bytes(b"%PDF-1.4")
@@ -133,8 +177,9 @@ def test_nothing_new_publishes_nothing(tmp_path: Path, make_settings: SettingsFa
     assert not settings.output.dir.exists() or not any(settings.output.dir.iterdir())
 
 
-def test_sample_run_matches_the_golden_markdown(make_settings: SettingsFactory,
-                                                golden: Callable[[str, str], None]) -> None:
+def test_sample_run_matches_the_golden_markdown(
+    make_settings: SettingsFactory, golden: Callable[[str, str], None]
+) -> None:
     samples = REPO / "samples" / "dumps"
     if not samples.is_dir():
         pytest.fail("samples/dumps is missing")

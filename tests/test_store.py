@@ -18,9 +18,14 @@ DAY1, DAY2 = date(2026, 3, 1), date(2026, 3, 2)
 
 
 def _thread(article: Article) -> EventThread:
-    return EventThread(id="t1", title=article.title, article_ids=(article.id,),
-                       first_seen=article.published, last_updated=article.published,
-                       signature=(("harbour", 0.8), ("strike", 0.6)))
+    return EventThread(
+        id="t1",
+        title=article.title,
+        article_ids=(article.id,),
+        first_seen=article.published,
+        last_updated=article.published,
+        signature=(("harbour", 0.8), ("strike", 0.6)),
+    )
 
 
 def test_new_store_is_migrated_to_the_latest_version(tmp_path: Path) -> None:
@@ -46,8 +51,13 @@ def test_an_unopenable_store_is_one_line(tmp_path: Path) -> None:
     assert "\n" not in str(info.value)
 
 
-def test_a_failed_transaction_loses_nothing_already_committed(tmp_path: Path, make_article: Make) -> None:
-    first, second = make_article("Harbour strike", "Dockers walked out."), make_article("Rates", "Up.")
+def test_a_failed_transaction_loses_nothing_already_committed(
+    tmp_path: Path, make_article: Make
+) -> None:
+    first, second = (
+        make_article("Harbour strike", "Dockers walked out."),
+        make_article("Rates", "Up."),
+    )
     with Store(tmp_path / "s.sqlite3") as store:
         with store.transaction():
             store.save_articles([first], day=DAY1, run_id=1, fingerprints={})
@@ -62,17 +72,31 @@ def test_a_failed_transaction_loses_nothing_already_committed(tmp_path: Path, ma
 def test_plan_extension_and_day_membership(tmp_path: Path, make_article: Make) -> None:
     a = make_article("Harbour strike begins", "Dockers walked out at dawn.", hours=30)
     b = make_article("Harbour strike enters day two", "Dockers stayed out.", hours=2)
-    copy = make_article("Dockers stay out", "Dockers stayed out, a wire said.", outlet="Other", hours=1)
+    copy = make_article(
+        "Dockers stay out", "Dockers stayed out, a wire said.", outlet="Other", hours=1
+    )
     with Store(tmp_path / "s.sqlite3") as store:
         with store.transaction():
             store.save_articles([a], day=DAY1, run_id=1, fingerprints={})
             store.apply_plan(ClusterPlan(new_threads=(_thread(a),), extensions=()))
         with store.transaction():
             store.save_articles([b], day=DAY2, run_id=2, fingerprints={})
-            store.save_duplicates([Duplicate(article=copy, of_id=b.id, reason="near")], day=DAY2, run_id=2)
-            store.apply_plan(ClusterPlan(new_threads=(), extensions=(ThreadExtension(
-                thread_id="t1", article_ids=(b.id,), signature=(("dock", 1.0),),
-                last_updated=b.published),)))
+            store.save_duplicates(
+                [Duplicate(article=copy, of_id=b.id, reason="near")], day=DAY2, run_id=2
+            )
+            store.apply_plan(
+                ClusterPlan(
+                    new_threads=(),
+                    extensions=(
+                        ThreadExtension(
+                            thread_id="t1",
+                            article_ids=(b.id,),
+                            signature=(("dock", 1.0),),
+                            last_updated=b.published,
+                        ),
+                    ),
+                )
+            )
         (day1,) = store.threads_for_day(DAY1)
         assert day1.continues_from is None
         (day2,) = store.threads_for_day(DAY2)
