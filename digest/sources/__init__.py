@@ -28,9 +28,10 @@ class IngestContext:
 def display_path(path: Path) -> str:
     """A path relative to the working folder when it is below it (shorter messages)."""
     try:
-        return os.path.relpath(path)
+        relative = os.path.relpath(path)
     except ValueError:  # pragma: no cover - other drive on Windows
         return str(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 def expand(specs: Sequence[SourceSpec]) -> tuple[SourceSpec, ...]:
