@@ -1,0 +1,275 @@
+"""Direct quotes and their speakers, found with rules over one article (pure).
+
+A quote is text in straight or curly double quotes, or in single quotes (``'…'``, ``‘…’``,
+mixed ``‘…'``) with at least ``MIN_QUOTE_WORDS`` words. Apostrophes inside words (``Trump's``,
+``don't``) never open or close a quote. The speaker comes from the quote's own sentence,
+tried in this order:
+
+1. after the quote: ``"…," said X`` / ``"…," X said`` / ``"…," he added``;
+2. before it: ``X said: "…"`` / ``X told reporters on Friday that '…'`` / ``X described it
+   as '…'`` (the subject right before the nearest speech verb; titles such as "Kremlin
+   spokesman" are dropped, keeping the name);
+3. ``according to X`` anywhere in the sentence.
+
+"he"/"she" resolve to the most recent named speaker earlier in the same article (including
+sentences like "X has said." that carry no quote). A speaker is never invented: when no rule
+names one, it is ``None``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from digest.models import Article, Quote
+from digest.sentences import find_quote_spans, sentence_spans
+from digest.text import words
+
+
+def _vocabulary(text: str) -> frozenset[str]:
+    """A word set written as one string (keeps long vocabularies compact)."""
+    return frozenset(text.split())
+
+
+MIN_QUOTE_WORDS = 5
+
+
+_VERB_WORDS = sorted(
+    _vocabulary(
+        """said says say told tells added adds stated wrote writes warned warns insisted
+    insists argued argues explained explains announced declared replied responded described
+    describes urged urges tweeted recalled acknowledged admitted concluded emphasised
+    emphasized stressed remarked observed predicted promised vowed suggested lamented
+    complained conceded confirmed denied"""
+    )
+)
+_PARTICIPLES = sorted(
+    _vocabulary(
+        """saying adding telling noting warning insisting calling describing stressing
+    explaining arguing"""
+    )
+)
+_VERB = re.compile(r"\b(?:" + "|".join(_VERB_WORDS + _PARTICIPLES) + r")\b")
+_AFTER_VERB_FIRST = re.compile(r"^[\s,;:—–-]*(?:" + "|".join(_VERB_WORDS) + r")\s+(?P<rest>.+)")
+_AFTER_SUBJECT = re.compile(r"^[\s,;:—–-]*(?P<subj>[^.!?;:'\"‘’“”_]{1,80}?)\s+" + _VERB.pattern)
+_SUBJECT_RUN = re.compile(r"(?:^|(?<=, ))(?P<run>(?:[A-Z][A-Za-z'’.-]*\s+)+)(?=[a-z]+\b)")
+_ACCORDING = re.compile(r"\b[Aa]ccording to\s+(?P<rest>.+)")
+
+_NAME_TOKEN = re.compile(r"^(?:[A-Z][A-Za-z'’-]*\.?|[A-Z]\.)+$")
+_PARTICLES = _vocabulary("de del della van von der den bin al da di la le du")
+_AUX = _vocabulary(
+    """has have had was were is also later then previously repeatedly reportedly earlier once
+    would will did not further separately recently publicly again today yesterday"""
+)
+_DETERMINERS = _vocabulary("the a an his her their its our these those this that phone")
+_PRONOUNS = frozenset({"he", "she"})
+_TITLES = _vocabulary(
+    """president prime minister secretary chancellor senator sen rep gov governor mayor judge
+    justice general gen col lt sgt capt adm chief spokesman spokeswoman spokesperson ambassador
+    envoy director commissioner pope king queen prince princess mr mrs ms dr prof sir dame lord
+    lady rev ceo chairman chairwoman chair speaker leader deputy vice foreign defence defense
+    interior finance attorney state aide adviser advisor official the"""
+)
+_LOWER_TITLES = _vocabulary(
+    """spokesman spokeswoman spokesperson aide adviser advisor minister secretary president
+    chancellor senator governor mayor official chief head leader director envoy ambassador
+    commander the a an of for senior deputy foreign press prime former top state fire police
+    city county regional national military health port engineer officer inspector analyst
+    economist professor lawyer attorney judge coach manager executive founder researcher"""
+)
+_NOT_NAMES = _vocabulary(
+    """it this that these those there they we i you however but and officials police analysts
+    experts critics residents witnesses sources authorities investigators prosecutors
+    researchers scientists observers others many some both one earlier later meanwhile
+    separately speaking asked on in at then also still yet now today yesterday last when while
+    after before monday tuesday wednesday thursday friday saturday sunday"""
+)
+_PRONOUN = "\x00pronoun"
+
+
+@dataclass(slots=True)
+class _Speakers:
+    """The most recent named speaker in the article, for "he said"."""
+
+    last: str | None = None
+
+    def resolve(self, found: str | None) -> str | None:
+        if found == _PRONOUN:
+            return self.last
+        if found:
+            self.last = found
+        return found
+
+
+def extract_quotes(article: Article) -> tuple[Quote, ...]:
+    """Every direct quote of at least ``MIN_QUOTE_WORDS`` words, with its speaker or None."""
+    speakers = _Speakers()
+    quotes: list[Quote] = []
+    for paragraph in article.paragraphs:
+        for text, speaker in _paragraph_quotes(paragraph, speakers):
+            quotes.append(
+                Quote(text=text, speaker=speaker, outlet=article.outlet, article_id=article.id)
+            )
+    return tuple(quotes)
+
+
+def pick_quotes(
+    articles: Sequence[Article],
+    *,
+    centrality: Callable[[str], float],
+    shown: str = "",
+    limit: int = 3,
+) -> tuple[Quote, ...]:
+    """Up to ``limit`` quotes from ``articles``: named speakers first, then those not already
+    in ``shown`` (the summary), then the most central; one per wording across outlets, and a
+    second quote by the same speaker only when nothing else is left."""
+    ranked = []
+    shown_words = " ".join(words(shown))
+    for doc, article in enumerate(articles):
+        for index, quote in enumerate(extract_quotes(article)):
+            in_shown = " ".join(words(quote.text)) in shown_words
+            score = -round(centrality(quote.text), 9)
+            ranked.append(((quote.speaker is None, in_shown, score, doc, index), quote))
+    ranked.sort(key=lambda pair: pair[0])
+    kept: list[Quote] = []
+    for named_only, new_speaker in ((True, True), (True, False), (False, False)):
+        for _, quote in ranked:
+            if len(kept) == limit or (named_only and quote.speaker is None):
+                continue
+            repeat = new_speaker and any(k.speaker == quote.speaker for k in kept)
+            if not repeat and not any(_same(quote, k) for k in kept):
+                kept.append(quote)
+    return tuple(kept)
+
+
+def _same(a: Quote, b: Quote) -> bool:
+    """The same words (one inside the other, or nearly all shared)."""
+    wa, wb = frozenset(words(a.text)), frozenset(words(b.text))
+    return wa <= wb or wb <= wa or len(wa & wb) >= 0.8 * len(wa | wb)
+
+
+def _paragraph_quotes(paragraph: str, speakers: _Speakers) -> list[tuple[str, str | None]]:
+    spans = find_quote_spans(paragraph)
+    masked = _mask(paragraph, spans)
+    out: list[tuple[str, str | None]] = []
+    for start, end in sentence_spans(masked):
+        inside = [(a, b) for a, b in spans if start <= a < end]
+        sentence = masked[start:end]
+        if not inside:
+            speakers.resolve(_speaker_before(sentence))
+            continue
+        for a, b in inside:
+            speaker = speakers.resolve(_speaker_for(sentence, a - start, b - start))
+            text = " ".join(paragraph[a + 1 : b - 1].split()).rstrip(" ,")
+            if len(text.split()) >= MIN_QUOTE_WORDS:
+                out.append((text, speaker))
+    return out
+
+
+def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    """Hide quoted words so rules see only the frame; the first letter and the final
+    punctuation stay, so sentence boundaries around the quote still show."""
+    chars = list(text)
+    for start, end in spans:
+        keep = end - 2 if text[end - 2] in ".!?" else end - 1
+        for i in range(start + 2, keep):
+            chars[i] = "_"
+    return "".join(chars)
+
+
+def _speaker_for(sentence: str, start: int, end: int) -> str | None:
+    return (
+        _speaker_after(sentence[end:])
+        or _speaker_before(sentence[:start])
+        or _according_to(sentence)
+    )
+
+
+def _speaker_after(after: str) -> str | None:
+    if match := _AFTER_VERB_FIRST.match(after):
+        return _leading_name(match.group("rest"))
+    if match := _AFTER_SUBJECT.match(after):
+        return _trailing_name(match.group("subj").split())
+    return None
+
+
+def _speaker_before(before: str) -> str | None:
+    """The named subject of the last speech verb that has one."""
+    for verb in reversed(list(_VERB.finditer(before))):
+        tokens = before[: verb.start()].split()
+        while tokens and tokens[-1].lower() in _AUX:
+            tokens.pop()
+        if not tokens or tokens[-1].lower() in _DETERMINERS or tokens[-1].endswith(","):
+            if verb.group() in _PARTICIPLES:
+                return _clause_subject(before[: verb.start()])  # "X met Y, saying: '...'"
+            continue  # a noun use: "the claims"
+        found = _trailing_name(tokens)
+        if found or verb.group() not in _PARTICIPLES:
+            return found
+    return None
+
+
+def _clause_subject(text: str) -> str | None:
+    """The first name directly followed by a lowercase word (its verb), if any."""
+    for match in _SUBJECT_RUN.finditer(text):
+        if found := _clean_name(match.group("run").split()):
+            return found
+    return None
+
+
+def _according_to(sentence: str) -> str | None:
+    match = _ACCORDING.search(sentence)
+    return _leading_name(match.group("rest")) if match else None
+
+
+def _trailing_name(tokens: list[str]) -> str | None:
+    """The name that ends ``tokens`` ("Kremlin aide Yuri Ushakov" -> "Yuri Ushakov")."""
+    if tokens and tokens[-1].lower().strip(",") in _PRONOUNS:
+        return _PRONOUN
+    run: list[str] = []
+    for i, token in enumerate(reversed(tokens)):
+        word = token.rstrip(",") if i == 0 else token
+        if not (_NAME_TOKEN.match(word) or (run and word in _PARTICLES)):
+            break
+        run.insert(0, word)
+    return _clean_name(run)
+
+
+def _leading_name(text: str) -> str | None:
+    """The name that starts ``text`` ("Kremlin spokesman Dmitry Peskov on Friday")."""
+    tokens = text.split()
+    if tokens and tokens[0].lower().strip(",.") in _PRONOUNS:
+        return _PRONOUN
+    taken: list[str] = []
+    for token in tokens:
+        word = token.rstrip(",.;:")
+        if not (_NAME_TOKEN.match(word) or word in _LOWER_TITLES or word in _PARTICLES):
+            break
+        taken.append(word)
+        if token != word and not (token.endswith(",") and word in _LOWER_TITLES):
+            break
+    run: list[str] = []
+    for word in reversed(taken):
+        if not (_NAME_TOKEN.match(word) or (run and word in _PARTICLES)):
+            if run:
+                break
+            continue
+        run.insert(0, word)
+    return _clean_name(run)
+
+
+def _clean_name(run: list[str]) -> str | None:
+    while run and (run[0] in _PARTICLES or _plain(run[0]) in _NOT_NAMES):
+        run = run[1:]
+    titled = [i for i, token in enumerate(run) if _plain(token) in _TITLES]
+    if titled:
+        run = run[titled[-1] + 1 :]
+    if not run:
+        return None
+    name = " ".join(run)
+    return name[:-1] if name.endswith(".") and not re.search(r"\b[A-Z]\.$", name) else name
+
+
+def _plain(token: str) -> str:
+    return token.lower().rstrip(".")

@@ -1,0 +1,397 @@
+"""EventThread + its Articles -> ThreadSummary: an extractive, attributed summary (pure).
+
+1. candidates  split each article into sentences (the first ``_PER_ARTICLE`` of each, at most
+               ``_PER_THREAD`` per thread, leads first) and give each a TF-IDF vector
+2. score       cosine to the thread centroid (so what several outlets report weighs more)
+               plus a lead-position bonus, times a quality factor that sinks fragments,
+               questions, boilerplate, bare quotes and sentences opening on "However,"/"He"
+3. select      maximal marginal relevance: no chosen pair is more similar than
+               ``params.redundancy``; a word budget that still allows ``min_sentences``.
+               A continuing thread first takes what only its new articles say
+4. order       the best sentence first (it reads as the lead), the rest in story order
+               (article time, then position); for a continuing thread the new block
+               comes before the background block
+5. attribute   every outlet whose article (or near-duplicate copy) carries the sentence or a
+               near-identical one (word Jaccard >= ``_SAME_SENTENCE``)
+
+Sentences are copied verbatim (white space collapsed); nothing is ever generated.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from types import MappingProxyType
+
+from digest.models import (
+    Article,
+    EventThread,
+    Quote,
+    SourceRef,
+    SummarySentence,
+    ThreadStatus,
+    ThreadSummary,
+)
+from digest.quotes import pick_quotes
+from digest.sentences import find_quote_spans, split_sentences
+from digest.text import content_terms, words
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SummaryParams:
+    max_sentences: int = 5
+    min_sentences: int = 3
+    max_words: int = 120  # total budget; soft: min_sentences are kept when available
+    redundancy: float = 0.5  # cosine above which a candidate repeats a chosen sentence
+    max_quotes: int = 3
+
+
+_PER_ARTICLE = 30
+_PER_THREAD = 300
+_SAME_SENTENCE = 0.8  # word Jaccard at or above which two sentences are "the same"
+_MMR_LAMBDA = 0.7
+_LEAD_WEIGHT = 0.3
+_FLOOR = 0.4  # past min_sentences, a sentence must score this share of the best one
+_DEFAULT_PARAMS = SummaryParams()
+_NO_COPIES: Mapping[str, tuple[Article, ...]] = MappingProxyType({})
+
+Vector = dict[str, float]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class _Candidate:
+    text: str
+    doc: int  # index into the thread's articles (sorted by time)
+    position: int  # sentence index within the article
+    vector: Vector
+    score: float
+    fresh: bool  # said only by a new article (continuing threads)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Docs:
+    """The thread's articles (by time) and every copy of them, with their sentences."""
+
+    articles: tuple[Article, ...]
+    everything: tuple[Article, ...]  # articles + also-carried-by copies, by time
+    sentences: Mapping[str, tuple[str, ...]]  # article id -> sentences
+    word_sets: Mapping[str, tuple[frozenset[str], ...]]  # article id -> their word sets
+
+
+def summarize(
+    thread: EventThread,
+    articles: Mapping[str, Article],
+    *,
+    status: ThreadStatus = "new",
+    continues_from: date | None = None,
+    new_article_ids: frozenset[str] = frozenset(),
+    also_carried_by: Mapping[str, tuple[Article, ...]] = _NO_COPIES,
+    params: SummaryParams = _DEFAULT_PARAMS,
+) -> ThreadSummary:
+    """Summarise one thread in ``min_sentences``..``max_sentences`` attributed sentences."""
+    docs = _collect(thread, articles, also_carried_by)
+    fresh_ids = new_article_ids if status == "continuing" else frozenset()
+    candidates, centroid = _candidates(docs, fresh_ids)
+    chosen = _order(_select(candidates, params))
+    return ThreadSummary(
+        thread_id=thread.id,
+        headline=_headline(docs, candidates, centroid) or thread.title,
+        status=status,
+        sentences=tuple(_attribute(c.text, docs) for c in chosen),
+        quotes=_quotes(docs, centroid, [c.text for c in chosen], params.max_quotes),
+        sources=tuple(_source_ref(a) for a in docs.everything),
+        first_seen=thread.first_seen,
+        last_updated=thread.last_updated,
+        continues_from=continues_from,
+    )
+
+
+# ── 1. candidates ─────────────────────────────────────────────────────────────────────────
+
+
+def _collect(
+    thread: EventThread,
+    articles: Mapping[str, Article],
+    copies: Mapping[str, tuple[Article, ...]],
+) -> _Docs:
+    ids = [i for i in dict.fromkeys(thread.article_ids) if i in articles]
+    own = tuple(sorted((articles[i] for i in ids), key=_time_key))
+    extra = {c.id: c for i in ids for c in copies.get(i, ()) if c.id not in ids}
+    everything = tuple(sorted((*own, *extra.values()), key=_time_key))
+    sentences = {
+        a.id: tuple(s for p in a.paragraphs for s in split_sentences(p)) for a in everything
+    }
+    word_sets = {i: tuple(_word_set(s) for s in ss) for i, ss in sentences.items()}
+    return _Docs(
+        articles=own,
+        everything=everything,
+        sentences=MappingProxyType(sentences),
+        word_sets=MappingProxyType(word_sets),
+    )
+
+
+def _time_key(article: Article) -> tuple[object, ...]:
+    return (article.published, article.outlet, article.id)
+
+
+def _candidates(docs: _Docs, fresh_ids: frozenset[str]) -> tuple[list[_Candidate], Vector]:
+    raw = _raw_candidates(docs)
+    terms = [Counter(content_terms(text)) for _, _, text in raw]
+    idf = _idf(terms)
+    vectors = [_normalise({t: n * idf[t] for t, n in tf.items()}) for tf in terms]
+    centroid = _normalise(_add(vectors))
+    old = _old_sentences(docs, fresh_ids)
+    out = [
+        _Candidate(
+            text=text,
+            doc=doc,
+            position=pos,
+            vector=vector,
+            score=_score(text, pos, vector, centroid, docs.articles[doc].title),
+            fresh=docs.articles[doc].id in fresh_ids and not _near_any(text, old),
+        )
+        for (doc, pos, text), vector in zip(raw, vectors, strict=True)
+    ]
+    return out, centroid
+
+
+def _raw_candidates(docs: _Docs) -> list[tuple[int, int, str]]:
+    """(doc, position, text), leads of every article first, capped per article and thread."""
+    raw = [
+        (doc, pos, text)
+        for doc, article in enumerate(docs.articles)
+        for pos, text in enumerate(docs.sentences[article.id][:_PER_ARTICLE])
+    ]
+    raw.sort(key=lambda r: (r[1], r[0]))
+    return sorted(raw[:_PER_THREAD], key=lambda r: (r[0], r[1]))
+
+
+def _old_sentences(docs: _Docs, fresh_ids: frozenset[str]) -> list[frozenset[str]]:
+    if not fresh_ids:
+        return []
+    old = [a for a in docs.articles if a.id not in fresh_ids]
+    return [w for a in old for w in docs.word_sets[a.id][:_PER_ARTICLE]]
+
+
+def _idf(terms: Sequence[Counter[str]]) -> dict[str, float]:
+    df: Counter[str] = Counter()
+    for tf in terms:
+        df.update(tf.keys())
+    n = len(terms)
+    return {t: math.log(1.0 + n / d) for t, d in df.items()}
+
+
+def _normalise(vector: Vector) -> Vector:
+    norm = math.sqrt(sum(v * v for v in vector.values()))
+    return {t: v / norm for t, v in vector.items()} if norm else {}
+
+
+def _add(vectors: Iterable[Vector]) -> Vector:
+    total: Vector = {}
+    for vector in vectors:
+        for t, v in vector.items():
+            total[t] = total.get(t, 0.0) + v
+    return total
+
+
+def _cosine(a: Vector, b: Vector) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(t, 0.0) for t, v in a.items())
+
+
+# ── 2. score ──────────────────────────────────────────────────────────────────────────────
+
+_BOILERPLATE = re.compile(
+    r"https?://|www\.|click here|subscribe|sign up|newsletter|all rights reserved|©|cookie"
+    r"|read more|follow us|related articles|advertisement|ai features",
+    re.IGNORECASE,
+)
+_DANGLING = re.compile(
+    r"^[\"'‘“]?(?:however|but|and|or|so|also|meanwhile|moreover|still|yet|instead|then|"
+    r"in addition|this|that|these|those|it|its|he|she|they|his|her|their|there)\b",
+    re.IGNORECASE,
+)
+_ENDS_WELL = re.compile(r"[.!…][\"'’”)]*$")
+
+
+def _score(text: str, position: int, vector: Vector, centroid: Vector, title: str) -> float:
+    quality = _quality(text, title)
+    if quality == 0.0:
+        return 0.0
+    lead = 1.0 / (1.0 + position)
+    return quality * (_cosine(vector, centroid) + _LEAD_WEIGHT * lead)
+
+
+def _quality(text: str, title: str) -> float:
+    """1.0 for a clean, self-contained, medium-length statement; 0.0 to never choose it."""
+    n = len(text.split())
+    if n < 6 or not (text[0].isupper() or text[0].isdigit() or text[0] in "\"'‘“"):
+        return 0.0  # a fragment
+    if _BOILERPLATE.search(text) or _jaccard(_word_set(text), _word_set(title)) >= 0.8:
+        return 0.0  # site furniture, or the headline repeated in the body
+    factor = 1.0 if 10 <= n <= 35 else 0.8 if n <= 50 else 0.5
+    if not _ENDS_WELL.search(text):
+        factor *= 0.3 if not text.endswith("?") else 0.2
+    if _DANGLING.match(text):
+        factor *= 0.5
+    if text[0] in "\"'‘“" or _quoted_share(text) > 0.6:
+        factor *= 0.7
+    return factor
+
+
+def _quoted_share(text: str) -> float:
+    return sum(b - a for a, b in find_quote_spans(text)) / len(text)
+
+
+# ── 3. select ─────────────────────────────────────────────────────────────────────────────
+
+
+def _select(candidates: Sequence[_Candidate], params: SummaryParams) -> list[_Candidate]:
+    usable = [c for c in candidates if c.score > 0.0]
+    fresh = [c for c in usable if c.fresh]
+    chosen: list[_Candidate] = []
+    if fresh and len(fresh) < len(usable):
+        _mmr(fresh, chosen, params, max(1, params.max_sentences - 1))
+    _mmr(usable, chosen, params, params.max_sentences)
+    return chosen
+
+
+def _mmr(
+    pool: Sequence[_Candidate], chosen: list[_Candidate], params: SummaryParams, limit: int
+) -> None:
+    """Greedy maximal marginal relevance, appending to ``chosen`` in place."""
+    top = max((c.score for c in pool), default=0.0) or 1.0
+    left = [c for c in pool if c not in chosen]
+    while left and len(chosen) < limit:
+        best, best_value = None, -math.inf
+        for c in left:
+            similarity = max((_cosine(c.vector, s.vector) for s in chosen), default=0.0)
+            value = _MMR_LAMBDA * c.score / top - (1 - _MMR_LAMBDA) * similarity
+            ok = similarity <= params.redundancy and _fits(c, chosen, params, top)
+            if ok and value > best_value:
+                best, best_value = c, value
+        if best is None:
+            return
+        chosen.append(best)
+        left.remove(best)
+
+
+def _fits(
+    candidate: _Candidate, chosen: Sequence[_Candidate], params: SummaryParams, top: float
+) -> bool:
+    """Within the word budget and good enough, once ``min_sentences`` are in."""
+    if len(chosen) < params.min_sentences:
+        return True
+    used = sum(len(c.text.split()) for c in chosen)
+    fits = used + len(candidate.text.split()) <= params.max_words
+    return fits and candidate.score >= _FLOOR * top
+
+
+# ── 4. order ──────────────────────────────────────────────────────────────────────────────
+
+
+def _order(chosen: Sequence[_Candidate]) -> list[_Candidate]:
+    """Best first (the lead), then story order; a continuing thread's new block first."""
+    if not chosen:
+        return []
+    fresh = [c for c in chosen if c.fresh]
+    blocks = [fresh, [c for c in chosen if not c.fresh]] if fresh else [list(chosen)]
+    out: list[_Candidate] = []
+    for block in blocks:
+        if not block:
+            continue
+        lead = max(block, key=lambda c: (c.score, -c.doc, -c.position))
+        rest = sorted((c for c in block if c is not lead), key=lambda c: (c.doc, c.position))
+        out.extend([lead, *rest])
+    return out
+
+
+# ── 5. attribute ──────────────────────────────────────────────────────────────────────────
+
+
+def _attribute(text: str, docs: _Docs) -> SummarySentence:
+    mine = _word_set(text)
+    carriers = [
+        a
+        for a in docs.everything
+        if any(_jaccard(mine, other) >= _SAME_SENTENCE for other in docs.word_sets[a.id])
+    ]
+    return SummarySentence(
+        text=text,
+        outlets=tuple(dict.fromkeys(a.outlet for a in carriers)),
+        article_ids=tuple(a.id for a in carriers),
+    )
+
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(words(text))
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b or min(len(a), len(b)) < _SAME_SENTENCE * max(len(a), len(b)):
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def _near_any(text: str, others: Sequence[frozenset[str]]) -> bool:
+    mine = _word_set(text)
+    return any(_jaccard(mine, other) >= _SAME_SENTENCE for other in others)
+
+
+# ── headline, quotes, sources ─────────────────────────────────────────────────────────────
+
+_SUFFIX = re.compile(r"\s[|—–-]\s+(?P<tail>(?:(?!\s[|—–-]\s).)+)$")
+
+
+def _headline(docs: _Docs, candidates: Sequence[_Candidate], centroid: Vector) -> str:
+    """The title of the most central article (the earliest on ties), without " - Outlet"."""
+    if not docs.articles:
+        return ""
+    by_doc: dict[int, list[Vector]] = {}
+    for c in candidates:
+        by_doc.setdefault(c.doc, []).append(c.vector)
+    scores = [
+        _cosine(_normalise(_add(by_doc.get(i, []))), centroid) for i in range(len(docs.articles))
+    ]
+    best = max(range(len(scores)), key=lambda i: (round(scores[i], 9), -i))
+    outlets = {_letters(a.outlet) for a in docs.everything}
+    return _strip_outlet(docs.articles[best].title, outlets)
+
+
+def _strip_outlet(title: str, outlets: set[str]) -> str:
+    title = " ".join(title.split())
+    match = _SUFFIX.search(title)
+    if not match or not title[: match.start()].strip():
+        return title
+    tail = _letters(match.group("tail"))
+    if tail in outlets or any(o and o in tail for o in outlets):
+        return title[: match.start()]
+    words_before, tail_words = len(title[: match.start()].split()), match.group("tail").split()
+    site_like = "|" in match.group() or all(w[0].isupper() for w in tail_words)
+    return title[: match.start()] if site_like and words_before >= 3 >= len(tail_words) else title
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _quotes(docs: _Docs, centroid: Vector, summary: Sequence[str], limit: int) -> tuple[Quote, ...]:
+    def centrality(text: str) -> float:
+        return _cosine(_normalise(Counter(content_terms(text))), centroid)
+
+    return pick_quotes(docs.articles, centrality=centrality, shown=" ".join(summary), limit=limit)
+
+
+def _source_ref(article: Article) -> SourceRef:
+    return SourceRef(
+        outlet=article.outlet,
+        title=article.title,
+        url=article.canonical_url,
+        published=article.published,
+        article_id=article.id,
+    )

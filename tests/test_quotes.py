@@ -1,0 +1,192 @@
+"""Quote and speaker extraction: one row per attribution pattern (all text is our own)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from digest.models import Article, Quote
+from digest.quotes import extract_quotes, pick_quotes
+
+T0 = datetime(2031, 3, 4, 8, 0, tzinfo=UTC)
+
+
+def article(text: str, *, outlet: str = "Bay Herald", id: str = "a1") -> Article:
+    return Article(
+        id=id,
+        canonical_url=None,
+        outlet=outlet,
+        title="Harbor barrier",
+        text=text,
+        published=T0,
+        fetched_at=T0,
+        source="test",
+        origin="test",
+    )
+
+
+CASES = [
+    pytest.param(
+        '"We will rebuild the harbor within a year," said Mayor Elena Ruiz.',
+        [("We will rebuild the harbor within a year", "Elena Ruiz")],
+        id="quote-comma-said-X-with-title",
+    ),
+    pytest.param(
+        '"We will rebuild the harbor within a year," Ruiz said on Monday.',
+        [("We will rebuild the harbor within a year", "Ruiz")],
+        id="quote-comma-X-said",
+    ),
+    pytest.param(
+        'Ruiz said: "We will rebuild the harbor within a year."',
+        [("We will rebuild the harbor within a year.", "Ruiz")],
+        id="X-said-colon-quote",
+    ),
+    pytest.param(
+        "Port director Anna Kowalski told reporters on Friday that 'the new cranes will "
+        "double our capacity.'",
+        [("the new cranes will double our capacity.", "Anna Kowalski")],
+        id="title-X-told-reporters-on-day-that-single-quotes",
+    ),
+    pytest.param(
+        "'The storm caught everyone by surprise this year,' Kowalski stated.",
+        [("The storm caught everyone by surprise this year", "Kowalski")],
+        id="quote-X-stated",
+    ),
+    pytest.param(
+        "Harbor Authority spokesman Dmitry Volkov said the gates 'will be tested every "
+        "month during the storm season.'",
+        [("will be tested every month during the storm season.", "Dmitry Volkov")],
+        id="organisation-title-before-name",
+    ),
+    pytest.param(
+        "'Russia will not change course on the harbor,' Kremlin aide Yuri Belov told reporters.",
+        [("Russia will not change course on the harbor", "Yuri Belov")],
+        id="quote-title-X-told",
+    ),
+    pytest.param(
+        "According to Sam Ortega, the crews were 'working around the clock to contain it.'",
+        [("working around the clock to contain it.", "Sam Ortega")],
+        id="according-to-X",
+    ),
+    pytest.param(
+        "The crews were 'working around the clock to contain it,' according to fire chief "
+        "Sam Ortega.",
+        [("working around the clock to contain it", "Sam Ortega")],
+        id="according-to-title-X-after",
+    ),
+    pytest.param(
+        "“The water rose faster than anyone expected,” said Lena Park, a resident.",
+        [("The water rose faster than anyone expected", "Lena Park")],
+        id="curly-quotes-said-X-apposition",
+    ),
+    pytest.param(
+        "'The city's budget can't cover this, and it won't,' Becker said.",
+        [("The city's budget can't cover this, and it won't", "Becker")],
+        id="apostrophes-inside-quote",
+    ),
+    pytest.param(
+        "'The leaders' talks were long but they were useful,' Ruiz said.",
+        [("The leaders' talks were long but they were useful", "Ruiz")],
+        id="plural-possessive-inside-quote",
+    ),
+    pytest.param(
+        "'We are ready. We have been ready for years,' said Ruiz.",
+        [("We are ready. We have been ready for years", "Ruiz")],
+        id="two-sentence-quote",
+    ),
+    pytest.param(
+        "Ukrainian-born Mayor Elena Ruiz met the engineers in Lisbon, saying: 'This "
+        "barrier will keep families safe.'",
+        [("This barrier will keep families safe.", "Elena Ruiz")],
+        id="participle-takes-clause-subject",
+    ),
+    pytest.param(
+        "Council member Tom Becker said the costs were too high. 'We are signing a blank "
+        "cheque for our grandchildren,' he added.",
+        [("We are signing a blank cheque for our grandchildren", "Tom Becker")],
+        id="pronoun-resolves-to-last-speaker",
+    ),
+    pytest.param(
+        "Becker told reporters the plan was rushed.\n\nHe added that the city was 'not "
+        "ready to pay for decades of repairs.'",
+        [("not ready to pay for decades of repairs.", "Becker")],
+        id="pronoun-across-paragraphs",
+    ),
+    pytest.param(
+        "'We are signing a blank cheque for our grandchildren,' he added.",
+        [("We are signing a blank cheque for our grandchildren", None)],
+        id="pronoun-without-antecedent",
+    ),
+    pytest.param(
+        'The banner read "no more floods in our city ever again" in red letters.',
+        [("no more floods in our city ever again", None)],
+        id="no-speaker",
+    ),
+    pytest.param(
+        "Officials warned of ‘a very difficult week ahead for everyone' on Sunday.",
+        [("a very difficult week ahead for everyone", None)],
+        id="common-noun-speaker-is-none",
+    ),
+    pytest.param(
+        "Critics said the plan was 'a costly and very reckless gamble with public money.'",
+        [("a costly and very reckless gamble with public money.", None)],
+        id="plural-group-is-none",
+    ),
+    pytest.param(
+        "Trump's aides said the mayor's plan won't work and the city's budget can't cover it.",
+        [],
+        id="apostrophes-are-not-quotes",
+    ),
+    pytest.param("She called it 'unacceptable' and left.", [], id="too-short"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_extract_quotes(text: str, expected: list[tuple[str, str | None]]) -> None:
+    found = extract_quotes(article(text))
+    assert [(q.text, q.speaker) for q in found] == expected
+
+
+def test_quote_carries_outlet_and_article() -> None:
+    (quote,) = extract_quotes(article('"We will rebuild it all by June," said Ruiz.', id="x9"))
+    assert (quote.outlet, quote.article_id) == ("Bay Herald", "x9")
+
+
+def test_pick_quotes_named_first_deduplicated_one_per_speaker_first() -> None:
+    first = article(
+        "'The barrier will keep families safe for fifty years,' Ruiz said. "
+        "'We will open the gates for testing in May,' Ruiz said. "
+        'The sign read "no more floods in our city ever again" in red.',
+        id="a1",
+    )
+    copy = article(
+        "'The barrier will keep families safe for fifty years,' Ruiz said. "
+        "'Our maintenance budget is simply far too small,' said Tom Becker.",
+        outlet="Metro Daily",
+        id="a2",
+    )
+    picked = pick_quotes([first, copy], centrality=lambda _text: 0.0, limit=3)
+    assert [(q.speaker, q.article_id) for q in picked] == [
+        ("Ruiz", "a1"),
+        ("Tom Becker", "a2"),
+        ("Ruiz", "a1"),
+    ]
+    assert len({q.text for q in picked}) == 3
+
+
+def test_pick_quotes_prefers_quotes_not_already_shown() -> None:
+    text = (
+        "'The barrier will keep families safe for fifty years,' Ruiz said. "
+        "'We start testing the gates in early May,' said Tom Becker."
+    )
+    shown = "Ruiz said the barrier will keep families safe for fifty years."
+    picked = pick_quotes([article(text)], centrality=len, shown=shown, limit=1)
+    assert picked == (
+        Quote(
+            text="We start testing the gates in early May",
+            speaker="Tom Becker",
+            outlet="Bay Herald",
+            article_id="a1",
+        ),
+    )

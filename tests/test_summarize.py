@@ -1,0 +1,259 @@
+"""The extractive summarizer, on short fictional articles written for these tests."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from digest.models import Article, EventThread, ThreadSummary
+from digest.summarize import SummaryParams, summarize
+
+T0 = datetime(2031, 3, 4, 8, 0, tzinfo=UTC)
+
+LEAD = (
+    "Harbor City's council voted 7-2 on Tuesday to approve a $40 million flood barrier "
+    "along the eastern waterfront."
+)
+LEAD_NEAR = LEAD.replace("along the", "on the")  # one word changed: still "the same"
+
+COASTAL = f"""{LEAD}
+
+The barrier, a chain of movable steel gates, is meant to protect about 12,000 homes from \
+storm surges. Construction is expected to begin in March and to take three years.
+
+Mayor Elena Ruiz called the vote a turning point for the waterfront. "This barrier will keep \
+families safe for the next fifty years," Ruiz said.
+
+However, two council members opposed the plan because of its cost.
+
+What happens to the flood barrier if the money runs out?
+
+Subscribe to our newsletter for more waterfront news and council updates."""
+
+HERALD = f"""{LEAD}
+
+Engineers at the state university designed the steel gates after record floods in 2029 \
+damaged hundreds of waterfront buildings. The state will cover half of the $40 million cost, \
+according to the finance office.
+
+Council member Tom Becker said maintenance costs for the flood barrier had been badly \
+underestimated. "We are signing a blank cheque for our grandchildren," he added."""
+
+METRO = f"""{LEAD_NEAR}
+
+"This barrier will keep families safe for the next fifty years," Ruiz said after the vote.
+
+Shop owners on the eastern waterfront welcomed the decision after years of flooded \
+basements and closed streets."""
+
+PILES = (
+    "Construction crews drove the first steel piles for Harbor City's flood barrier into the "
+    "eastern waterfront on Monday, two weeks ahead of schedule."
+)
+NEXT_DAY = f"""{PILES}
+
+The work closed two lanes of Shore Road, and traffic delays of up to an hour are expected \
+until June.
+
+{LEAD}
+
+Project manager Ines Duarte said the crews would work in night shifts to protect the tourist \
+season. "We want the first gates standing before the autumn storms arrive," Duarte said."""
+
+
+def article(
+    id: str, outlet: str, text: str, *, hours: float = 0.0, title: str | None = None
+) -> Article:
+    when = T0 + timedelta(hours=hours)
+    return Article(
+        id=id,
+        canonical_url=f"https://{outlet.lower().replace(' ', '')}.example/{id}",
+        outlet=outlet,
+        title=f"Harbor City approves $40m flood barrier - {outlet}" if title is None else title,
+        text=text,
+        published=when,
+        fetched_at=when,
+        source="test",
+        origin="test",
+    )
+
+
+def thread_of(*articles: Article) -> EventThread:
+    return EventThread(
+        id="t1",
+        title="Harbor City flood barrier",
+        article_ids=tuple(a.id for a in articles),
+        first_seen=min(a.published for a in articles),
+        last_updated=max(a.published for a in articles),
+    )
+
+
+def run(*articles: Article, **kwargs: object) -> ThreadSummary:
+    return summarize(thread_of(*articles), {a.id: a for a in articles}, **kwargs)  # type: ignore[arg-type]
+
+
+COASTAL_A = article("c1", "Coastal Wire", COASTAL, hours=0)
+HERALD_A = article("h1", "Bay Herald", HERALD, hours=1)
+METRO_A = article("m1", "Metro Daily", METRO, hours=2)
+NEXT_A = article("n1", "Coastal Wire", NEXT_DAY, hours=24, title="Crews start barrier work")
+ALL = (COASTAL_A, HERALD_A, METRO_A)
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def jaccard(a: str, b: str) -> float:
+    wa, wb = set(a.lower().split()), set(b.lower().split())
+    return len(wa & wb) / len(wa | wb)
+
+
+def test_three_to_five_sentences_each_attributed() -> None:
+    summary = run(*ALL)
+    assert 3 <= len(summary.sentences) <= 5
+    for sentence in summary.sentences:
+        assert sentence.outlets
+        assert len(sentence.article_ids) >= len(sentence.outlets)
+
+
+@pytest.mark.parametrize("articles", [ALL, (COASTAL_A, NEXT_A), (HERALD_A,), (METRO_A, HERALD_A)])
+def test_every_sentence_is_verbatim_from_a_source(articles: tuple[Article, ...]) -> None:
+    summary = run(*articles)
+    sources = [squash(a.text) for a in articles]
+    for sentence in summary.sentences:
+        assert any(sentence.text in source for source in sources), sentence.text
+
+
+def test_sentence_shared_near_verbatim_credits_every_outlet() -> None:
+    summary = run(*ALL)
+    lead = next(s for s in summary.sentences if s.text in (LEAD, LEAD_NEAR))
+    assert set(lead.outlets) == {"Coastal Wire", "Bay Herald", "Metro Daily"}
+    assert set(lead.article_ids) == {"c1", "h1", "m1"}
+    assert lead.outlets == ("Coastal Wire", "Bay Herald", "Metro Daily")  # by time
+
+
+def test_copies_from_other_outlets_are_credited_and_listed() -> None:
+    copy = article("v1", "Valley Post", COASTAL, hours=3)
+    summary = run(COASTAL_A, HERALD_A, also_carried_by={"c1": (copy,)})
+    lead = next(s for s in summary.sentences if s.text == LEAD)
+    assert "Valley Post" in lead.outlets
+    assert "v1" in lead.article_ids
+    assert [ref.article_id for ref in summary.sources] == ["c1", "h1", "v1"]
+
+
+def test_near_identical_sentences_are_not_both_chosen() -> None:
+    summary = run(*ALL)
+    texts = [s.text for s in summary.sentences]
+    assert not (LEAD in texts and LEAD_NEAR in texts)
+    for i, a in enumerate(texts):
+        for b in texts[i + 1 :]:
+            assert jaccard(a, b) < 0.8, (a, b)
+
+
+def test_questions_boilerplate_and_dangling_openers_are_avoided() -> None:
+    texts = " ".join(s.text for s in run(*ALL).sentences)
+    assert "What happens" not in texts
+    assert "Subscribe" not in texts
+    assert "However, two council" not in texts
+
+
+def test_new_thread_starts_with_the_most_central_lead() -> None:
+    assert run(*ALL).sentences[0].text in (LEAD, LEAD_NEAR)
+
+
+def test_continuing_thread_puts_what_is_new_first() -> None:
+    summary = run(
+        COASTAL_A,
+        HERALD_A,
+        NEXT_A,
+        status="continuing",
+        continues_from=date(2031, 3, 4),
+        new_article_ids=frozenset({"n1"}),
+    )
+    assert summary.sentences[0].text == PILES
+    assert summary.sentences[0].article_ids == ("n1",)
+    assert summary.status == "continuing"
+    assert summary.continues_from == date(2031, 3, 4)
+    # the background sentence the new article repeats is not "new": it comes after
+    new_block = [s for s in summary.sentences if s.article_ids == ("n1",)]
+    assert summary.sentences[: len(new_block)] == tuple(new_block)
+    assert all(s.text != LEAD for s in new_block)
+
+
+def test_new_ids_are_ignored_for_a_new_thread() -> None:
+    plain = run(*ALL)
+    flagged = run(*ALL, new_article_ids=frozenset({"m1"}))
+    assert plain == flagged
+
+
+def test_headline_is_the_most_central_title_without_outlet_suffix() -> None:
+    summary = run(*ALL)
+    assert summary.headline == "Harbor City approves $40m flood barrier"
+
+
+def test_headline_prefers_the_earliest_on_ties() -> None:
+    early = article("e1", "Coastal Wire", COASTAL, hours=0, title="Early title | Coastal Wire")
+    late = article("l1", "Metro Daily", COASTAL, hours=5, title="Late title - Metro Daily")
+    assert run(late, early).headline == "Early title"
+
+
+def test_quotes_named_speaker_first_and_deduplicated_across_outlets() -> None:
+    quotes = run(*ALL).quotes
+    texts = [q.text for q in quotes]
+    assert texts.count("This barrier will keep families safe for the next fifty years") == 1
+    assert {q.speaker for q in quotes} >= {"Ruiz", "Tom Becker"}
+    assert all(q.speaker for q in quotes)
+    assert len(quotes) <= 3
+
+
+def test_sources_thread_times_and_passthrough() -> None:
+    summary = run(METRO_A, COASTAL_A, HERALD_A)  # thread order does not matter
+    assert [ref.outlet for ref in summary.sources] == ["Coastal Wire", "Bay Herald", "Metro Daily"]
+    assert summary.sources[0].url == "https://coastalwire.example/c1"
+    assert summary.first_seen == T0
+    assert summary.last_updated == T0 + timedelta(hours=2)
+    assert summary.thread_id == "t1"
+    assert summary.status == "new"
+    assert summary.continues_from is None
+    assert summary.outlets == ("Coastal Wire", "Bay Herald", "Metro Daily")
+
+
+def test_deterministic_and_independent_of_input_order() -> None:
+    assert run(*ALL) == run(*reversed(ALL)) == run(*ALL)
+
+
+@pytest.mark.parametrize(
+    ("params", "low", "high"),
+    [
+        (SummaryParams(max_sentences=3), 3, 3),
+        (SummaryParams(max_words=10), 3, 3),  # the word budget is soft up to min_sentences
+        (SummaryParams(min_sentences=1, max_sentences=2), 1, 2),
+        (SummaryParams(max_words=1000, max_sentences=5, redundancy=0.9), 4, 5),
+    ],
+)
+def test_params_bound_the_length(params: SummaryParams, low: int, high: int) -> None:
+    summary = run(*ALL, params=params)
+    assert low <= len(summary.sentences) <= high
+
+
+def test_word_budget_is_respected_past_min_sentences() -> None:
+    params = SummaryParams(min_sentences=1, max_words=40)
+    summary = run(*ALL, params=params)
+    words = [len(s.text.split()) for s in summary.sentences]
+    assert sum(words) <= 40 or len(words) == 1
+
+
+def test_max_quotes() -> None:
+    assert len(run(*ALL, params=SummaryParams(max_quotes=1)).quotes) == 1
+    assert run(*ALL, params=SummaryParams(max_quotes=0)).quotes == ()
+
+
+def test_thread_without_usable_text() -> None:
+    bare = article("b1", "Coastal Wire", "Short.", title="")
+    summary = run(bare)
+    assert summary.sentences == ()
+    assert summary.headline == "Harbor City flood barrier"  # the thread title
+    missing = dataclasses.replace(thread_of(bare), article_ids=("b1", "gone"))
+    assert summarize(missing, {"b1": bare}).sources[0].article_id == "b1"
