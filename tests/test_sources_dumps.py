@@ -151,7 +151,9 @@ def test_seed_files_split_into_seven_articles(seed_items: dict[str, tuple[RawIte
 
 
 @pytest.mark.parametrize("expected", SEED_ARTICLES, ids=lambda a: a[1][:30])
-def test_seed_article(seed_items: dict[str, tuple[RawItem, ...]], expected: tuple) -> None:
+def test_seed_article(
+    seed_items: dict[str, tuple[RawItem, ...]], expected: tuple[str, str, str, float, str, str, int]
+) -> None:
     prefix, title, outlet, hours, first, last, n_paragraphs = expected
     (item,) = [i for i in seed_items[prefix] if i.title == title]
     assert item.outlet == outlet

@@ -36,13 +36,14 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import lxml.html
+import lxml.html  # type: ignore[import-untyped]
 import trafilatura
 from lxml import etree
 
@@ -266,7 +267,7 @@ def _read_html(data: bytes, ctx: _Ctx) -> tuple[RawItem, ...]:
         include_tables=False,
         date_extraction_params=_DATE_PARAMS,
     )
-    meta = doc.as_dict() if hasattr(doc, "as_dict") else (doc or {})
+    meta = doc if isinstance(doc, dict) else doc.as_dict() if doc is not None else {}
     title = clean_space(meta.get("title") or "").strip()
     body = [p for p in paragraphs(meta.get("text") or "") if p != title]
     if not title or not body:
@@ -313,15 +314,15 @@ def _read_json(data: bytes, ctx: _Ctx) -> tuple[RawItem, ...]:
     except json.JSONDecodeError as e:
         raise ParseError(f"{ctx.origin}:{e.lineno}", "invalid JSON") from e
     if not isinstance(value, list):
-        return _collect([(ctx.origin, "", lambda: value)], ctx)
-    entries = [(ctx.origin, f"entry {i}: ", lambda o=obj: o) for i, obj in enumerate(value, 1)]
+        return _collect([(ctx.origin, "", partial(_given, value))], ctx)
+    entries = [(ctx.origin, f"entry {i}: ", partial(_given, obj)) for i, obj in enumerate(value, 1)]
     return _collect(entries, ctx)
 
 
 def _read_jsonl(data: bytes, ctx: _Ctx) -> tuple[RawItem, ...]:
     lines = _decode(data, ctx.path).splitlines()
     entries = [
-        (f"{ctx.origin}:{n}", "", lambda line=line: json.loads(line))
+        (f"{ctx.origin}:{n}", "", partial(json.loads, line))
         for n, line in enumerate(lines, 1)
         if line.strip()
     ]
@@ -331,7 +332,11 @@ def _read_jsonl(data: bytes, ctx: _Ctx) -> tuple[RawItem, ...]:
 _Entry = tuple[str, str, Callable[[], object]]  # origin, label for messages, loader
 
 
-def _collect(entries: list[_Entry], ctx: _Ctx) -> tuple[RawItem, ...]:
+def _given(value: object) -> object:
+    return value
+
+
+def _collect(entries: Sequence[_Entry], ctx: _Ctx) -> tuple[RawItem, ...]:
     """Items from the entries; a bad one is logged and skipped; none usable -> ParseError."""
     items: list[RawItem] = []
     errors: list[ParseError] = []
