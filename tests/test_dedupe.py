@@ -1,0 +1,323 @@
+"""dedupe: exact keys, syndicated copies, near duplicates by MinHash/LSH (pure)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from digest.dedupe import (
+    DedupeParams,
+    Fingerprint,
+    SeenIndex,
+    dedupe,
+    exact_keys,
+    fingerprint,
+    minhashes,
+)
+from digest.models import Article, RawItem
+from digest.normalize import normalize
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+EMPTY = SeenIndex(keys=frozenset(), fingerprints=())
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+# A fictional wire story, and the same story as another outlet ran it: new headline,
+# three sentences edited, one dropped, a credit line added.
+WIRE = """President Amara Voss of Veloria and Chancellor Ilian Dorsey of Karsten met on Tuesday
+in the coastal city of Port Halden for their first talks since the border dispute flared last
+spring.
+
+The two leaders spent nearly three hours discussing fishing rights in the Grey Sound, where
+patrol boats from both countries have clashed four times this year.
+
+Officials from both delegations said the talks produced a draft agreement to set up a joint
+coast guard hotline and to share satellite data on fishing fleets.
+
+"We did not solve everything today, but we stopped shouting across the water," Voss told
+reporters after the meeting.
+
+Dorsey said his government would send the draft to parliament within a month and called the
+session frank and useful.
+
+Fishing unions in Karsten, which have staged protests at several harbours, said they would
+wait to see the final text before ending their blockade.
+
+Analysts in the Velorian capital said the hotline was a modest step but noted that the two
+sides had not met at this level for almost two years.
+
+A second round of talks is expected in the autumn, according to a statement released by the
+Velorian foreign ministry."""
+
+REWRITE = """President Amara Voss of Veloria and Chancellor Ilian Dorsey of Karsten met on Tuesday
+in the coastal city of Port Halden for their first talks since the border dispute flared last
+spring.
+
+The two leaders spent almost three hours on fishing rights in the Grey Sound, the strait where
+patrol boats from both countries have clashed four times this year.
+
+Officials from both delegations said the talks produced a draft agreement to set up a joint
+coast guard hotline and to share satellite data on fishing fleets.
+
+"We did not solve everything today, but we stopped shouting across the water," Voss told
+reporters after the meeting.
+
+Chancellor Dorsey told lawmakers the draft would reach parliament within a month, calling the
+session frank and useful.
+
+Fishing unions in Karsten, which have staged protests at several harbours, said they would
+wait to see the final text before ending their blockade.
+
+A second round of talks is expected in the autumn, according to a statement released by the
+Velorian foreign ministry.
+
+Reporting by the Meridian Wire desk."""
+
+# Another meeting of the same two leaders: same names, same topic area, different event.
+OTHER_MEETING = """President Amara Voss of Veloria and Chancellor Ilian Dorsey of Karsten met
+again on Friday, this time in the inland city of Brenmoor, to discuss tariffs on steel and
+grain that have hurt farmers on both sides of the border.
+
+The meeting lasted less than an hour and ended without a joint statement, officials said.
+
+Voss said Veloria would keep its grain levy in place until Karsten lifted its quota on steel
+imports, a demand Dorsey rejected as unrealistic.
+
+"Trade is not a favour we grant each other," Dorsey said at a news conference, adding that
+his ministers would prepare a counter-proposal before the summer recess.
+
+Steelworkers gathered outside the conference hall with banners calling for a fair deal, and
+police closed two streets in the city centre for most of the afternoon.
+
+Economists said the dispute had cut trade between the two countries by about a fifth since
+January."""
+
+
+def article(
+    text: str,
+    *,
+    outlet: str = "Meridian Wire",
+    title: str = "Leaders agree coast guard hotline",
+    url: str | None = "https://meridian.example/world/hotline",
+    hours: float = 0.0,
+) -> Article:
+    return normalize(
+        RawItem(
+            source=outlet.lower().replace(" ", "-"),
+            outlet=outlet,
+            origin="test",
+            url=url,
+            title=title,
+            text=text,
+            published=NOW - timedelta(hours=hours),
+            fetched_at=NOW,
+        )
+    )
+
+
+def jaccard(a: Article, b: Article) -> float:
+    signatures, _ = minhashes([a.text, b.text], DedupeParams())
+    return float((signatures[0] == signatures[1]).mean())
+
+
+def summary(result: object) -> tuple[tuple[str, ...], tuple[tuple[str, str, str], ...]]:
+    new = tuple(a.id for a in result.new)  # type: ignore[attr-defined]
+    dups = tuple((d.article.id, d.of_id, d.reason) for d in result.duplicates)  # type: ignore[attr-defined]
+    return new, dups
+
+
+# ── exact ─────────────────────────────────────────────────────────────────────────────────
+
+
+def test_exact_keys() -> None:
+    a = article(WIRE)
+    keys = exact_keys(a)
+    assert keys[0] == f"id:{a.id}"
+    assert keys[1] == "url:https://meridian.example/world/hotline"
+    assert keys[2] == f"hash:{a.content_hash}@meridian wire"
+    headline_only = article("Leaders meet.", url=None)
+    assert exact_keys(headline_only) == (f"id:{headline_only.id}",)
+
+
+def test_same_url_twice_in_batch_is_exact() -> None:
+    first = article(WIRE, hours=2)
+    again = article(WIRE, url="https://meridian.example/world/hotline/?utm_source=rss")
+    result = dedupe([again, first], EMPTY)
+    assert result.new == (first,)
+    assert summary(result)[1] == ((again.id, first.id, "exact"),)
+
+
+def test_same_text_same_outlet_other_url_is_exact() -> None:
+    first = article(WIRE, hours=1)
+    mirror = article(WIRE, url="https://meridian.example/print/8812")
+    result = dedupe([first, mirror], EMPTY)
+    assert summary(result) == ((first.id,), ((mirror.id, first.id, "exact"),))
+
+
+def test_exact_against_seen_keys() -> None:
+    stored = article(WIRE)
+    seen = SeenIndex(keys=frozenset(exact_keys(stored)), fingerprints=(fingerprint(stored),))
+    refetched = article(WIRE, url="https://meridian.example/world/hotline#comments")
+    result = dedupe([refetched], seen)
+    assert summary(result) == ((), ((refetched.id, stored.id, "exact"),))
+
+
+def test_same_outlet_copy_of_stored_text_names_the_stored_article() -> None:
+    stored = article(WIRE, hours=30)
+    seen = SeenIndex(keys=frozenset(exact_keys(stored)), fingerprints=(fingerprint(stored),))
+    copy = article(WIRE, url="https://meridian.example/archive/1")
+    unknown = SeenIndex(keys=seen.keys, fingerprints=())  # original left the window
+    assert summary(dedupe([copy], seen))[1] == ((copy.id, stored.id, "exact"),)
+    assert summary(dedupe([copy], unknown))[1] == ((copy.id, "", "exact"),)
+
+
+# ── near and syndicated ───────────────────────────────────────────────────────────────────
+
+
+def test_syndicated_copy_from_another_outlet_is_near_and_credits_it() -> None:
+    wire = article(WIRE, hours=3)
+    copy = article(WIRE, outlet="Valley Courier", url="https://courier.example/a/77")
+    result = dedupe([copy, wire], EMPTY)
+    assert result.new == (wire,)
+    (dup,) = result.duplicates
+    assert (dup.of_id, dup.reason, dup.article.outlet) == (wire.id, "near", "Valley Courier")
+
+
+def test_rewritten_wire_story_is_near_duplicate() -> None:
+    wire = article(WIRE, hours=3)
+    rewrite = article(
+        REWRITE,
+        outlet="Valley Courier",
+        title="Veloria and Karsten agree hotline after fishing clashes",
+        url="https://courier.example/world/veloria-karsten",
+    )
+    assert 0.4 <= jaccard(wire, rewrite) < 0.95
+    result = dedupe([wire, rewrite], EMPTY)
+    assert summary(result) == ((wire.id,), ((rewrite.id, wire.id, "near"),))
+
+
+def test_near_duplicate_of_a_stored_fingerprint() -> None:
+    wire = article(WIRE, hours=26)
+    stored = Fingerprint(article_id=wire.id, minhash=fingerprint(wire).minhash)
+    seen = SeenIndex(keys=frozenset(exact_keys(wire)), fingerprints=(stored,))
+    rewrite = article(REWRITE, outlet="Valley Courier", url="https://courier.example/b")
+    assert summary(dedupe([rewrite], seen)) == ((), ((rewrite.id, wire.id, "near"),))
+
+
+def test_different_meetings_of_the_same_leaders_are_not_duplicates() -> None:
+    first = article(WIRE, hours=48)
+    second = article(
+        OTHER_MEETING, title="Tariff talks end without deal", url="https://meridian.example/w/2"
+    )
+    assert jaccard(first, second) < 0.15
+    result = dedupe([first, second], EMPTY)
+    assert result.new == (first, second)
+    assert result.duplicates == ()
+
+
+@pytest.mark.parametrize("outlet", ["Meridian Wire", "Valley Courier"])
+def test_short_texts_are_never_near_duplicates(outlet: str) -> None:
+    text = "Leaders of Veloria and Karsten met in Port Halden on Tuesday."
+    first = article(text, hours=1, url="https://meridian.example/brief/1")
+    second = article(text + " More soon.", outlet=outlet, url="https://other.example/brief/2")
+    same = article(text, outlet=outlet, url="https://other.example/brief/3")
+    result = dedupe([first, second, same], EMPTY)
+    assert result.duplicates == ()
+    assert len(result.new) == 3
+
+
+def test_earliest_published_is_the_original() -> None:
+    early = article(REWRITE, outlet="Valley Courier", url="https://courier.example/c", hours=5)
+    late = article(WIRE, hours=1)
+    result = dedupe([late, early], EMPTY)
+    assert summary(result) == ((early.id,), ((late.id, early.id, "near"),))
+
+
+def test_copies_of_a_duplicate_resolve_to_the_original() -> None:
+    wire = article(WIRE, hours=3)
+    copy = article(WIRE, outlet="Valley Courier", url="https://courier.example/d", hours=2)
+    copy_again = replace(copy, published=NOW)
+    result = dedupe([wire, copy, copy_again], EMPTY)
+    assert [(d.of_id, d.reason) for d in result.duplicates] == [
+        (wire.id, "near"),
+        (wire.id, "exact"),
+    ]
+
+
+def test_empty_batch() -> None:
+    assert dedupe([], EMPTY) == dedupe((), EMPTY)
+    assert dedupe([], EMPTY).new == ()
+
+
+# ── fingerprints ──────────────────────────────────────────────────────────────────────────
+
+
+def test_fingerprint_round_trips_through_json() -> None:
+    fp = fingerprint(article(WIRE))
+    assert len(fp.minhash) == DedupeParams().num_perm
+    assert all(type(v) is int and 0 <= v < 2**32 for v in fp.minhash)
+    back = Fingerprint(article_id=fp.article_id, minhash=tuple(json.loads(json.dumps(fp.minhash))))
+    assert back == fp
+
+
+def test_fingerprint_matches_batch_signatures() -> None:
+    texts = [WIRE, REWRITE, OTHER_MEETING, "", "too short"]
+    signatures, counts = minhashes(texts, DedupeParams())
+    for text, signature in zip(texts, signatures, strict=True):
+        assert fingerprint(article(text)).minhash == tuple(signature.tolist())
+    assert counts[3] == 0
+    assert set(signatures[3].tolist()) == {2**32 - 1}
+
+
+def test_fingerprints_are_the_same_in_another_process() -> None:
+    code = (
+        "import sys; from tests.test_dedupe import WIRE, article;"
+        "from digest.dedupe import fingerprint; print(list(fingerprint(article(WIRE)).minhash))"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=root
+    )
+    assert json.loads(out.stdout) == list(fingerprint(article(WIRE)).minhash)
+
+
+def test_results_are_deterministic() -> None:
+    batch = [
+        article(WIRE, hours=3),
+        article(REWRITE, outlet="Valley Courier", url="https://courier.example/e"),
+        article(OTHER_MEETING, url="https://meridian.example/w/9", hours=1),
+    ]
+    runs = {summary(dedupe(order, EMPTY)) for order in (batch, batch[::-1], batch[1:] + batch[:1])}
+    assert len(runs) == 1
+
+
+def test_params_must_split_into_bands() -> None:
+    with pytest.raises(ValueError, match="multiple of bands"):
+        DedupeParams(num_perm=64, bands=24)
+
+
+# ── real text from shared/seeds (read at run time, never copied) ────────────────────────────
+
+
+def test_seed_articles_copied_by_another_outlet() -> None:
+    seeds = sorted((SHARED / "seeds").glob("*.txt")) if SHARED.is_dir() else []
+    if not seeds:
+        pytest.skip(f"shared seeds not found at {SHARED / 'seeds'}")
+    originals = [
+        article(p.read_text(encoding="utf-8"), url=f"https://seed.example/{p.stem}", hours=2)
+        for p in seeds
+    ]
+    copies = [
+        article(a.text, outlet="Valley Courier", title="Copy", url=f"{a.canonical_url}/copy")
+        for a in originals
+    ]
+    result = dedupe(copies + originals, EMPTY)
+    assert {a.id for a in result.new} == {a.id for a in originals}
+    assert {(d.article.outlet, d.reason) for d in result.duplicates} == {("Valley Courier", "near")}
