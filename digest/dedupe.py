@@ -31,6 +31,7 @@ MIN_WORDS = 15  # shorter texts (headline-only items) are matched by exact keys 
 CHUNK_DOCS = 128  # articles hashed per numpy pass (bounds memory: num_perm x shingles)
 _U64 = np.uint64
 _EMPTY = 2**32 - 1  # signature value of a text without shingles
+_SMALL = 1 << 16  # shingles x num_perm up to which one matrix beats a loop per permutation
 # Word bytes: ASCII letters and digits, and any non-ASCII byte except the punctuation below.
 _BYTES = np.arange(256)
 _WORD_BYTES = np.isin(_BYTES, list(b"abcdefghijklmnopqrstuvwxyz0123456789")) | (_BYTES >= 128)
@@ -47,8 +48,10 @@ _MIX1, _MIX2 = _U64(0xBF58476D1CE4E5B9), _U64(0x94D049BB133111EB)  # splitmix64 
 class DedupeParams:
     shingle_words: int = 5  # word n-gram size for near-duplicate shingles
     # Estimated Jaccard of the body shingles at or above which two texts are near duplicates.
-    # A re-published wire story with 2-3 edited sentences scores about 0.55-0.9; different
-    # stories on the same topic score below 0.1 (see tests/test_dedupe.py and the report).
+    # A wire story re-run with a new headline and 2-3 edited sentences scores 0.55-0.9. On
+    # ECB+ (982 real articles) no pair from different events scores above 0.07, not even two
+    # events of the same kind, while syndicated copies score 0.4-1.0; 0.4 keeps a wide margin
+    # over the estimate's noise (sd ~0.06 at 64 permutations).
     near_threshold: float = 0.4
     num_perm: int = 64  # MinHash permutations
     # 32 bands of 2 rows: a pair at Jaccard 0.4 becomes a candidate with p = 0.996
@@ -117,7 +120,10 @@ def _tokens(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     up, down = _powers(1 << max(10, len(data).bit_length()))
     prefix = np.zeros(len(data) + 1, dtype=_U64)
     np.cumsum(data.astype(_U64) * up[: len(data)], out=prefix[1:])
-    hashes = _mix((prefix[ends] - prefix[starts]) * down[starts])
+    hashes = prefix[ends]
+    hashes -= prefix[starts]
+    hashes *= down[starts]
+    _mix(hashes)
     text_starts = np.cumsum([0] + [len(e) + 1 for e in encoded[:-1]])
     return hashes, np.searchsorted(text_starts, starts, side="right") - 1
 
@@ -145,20 +151,31 @@ def _shingles(hashes: np.ndarray, text: np.ndarray, n: int) -> tuple[np.ndarray,
     return _mix(acc[inside]), text[:total][inside]
 
 
+def _minima(shingles: np.ndarray, offsets: np.ndarray, num_perm: int) -> np.ndarray:
+    """Per text (starting at ``offsets``), the minimum of each hash function, top 32 bits."""
+    mul = _constants("minhash:a", num_perm)
+    add = _constants("minhash:b", num_perm, odd=False)
+    if len(shingles) * num_perm <= _SMALL:  # one small matrix: fewer numpy calls
+        values = mul[:, None] * shingles
+        values += add[:, None]  # in place: numpy's `a * b + c` is ~7x slower here
+        return np.minimum.reduceat(values, offsets, axis=1).T >> _U64(32)
+    out = np.empty((len(offsets), num_perm), dtype=_U64)
+    scratch = np.empty_like(shingles)
+    for p in range(num_perm):  # one row at a time stays in cache (a big matrix does not)
+        np.multiply(shingles, mul[p], out=scratch)
+        scratch += add[p]
+        out[:, p] = np.minimum.reduceat(scratch, offsets) >> _U64(32)
+    return out
+
+
 def _minhash_chunk(texts: Sequence[str], params: DedupeParams) -> tuple[np.ndarray, np.ndarray]:
     hashes, text = _tokens(texts)
     shingles, owner = _shingles(hashes, text, params.shingle_words)
     counts = np.bincount(owner, minlength=len(texts))
     has = np.flatnonzero(counts)
-    offsets = (np.cumsum(counts) - counts)[has]
-    mul = _constants("minhash:a", params.num_perm)
-    add = _constants("minhash:b", params.num_perm, odd=False)
     out = np.full((len(texts), params.num_perm), _EMPTY, dtype=_U64)
-    scratch = np.empty_like(shingles)
-    for p in range(params.num_perm):
-        np.multiply(shingles, mul[p], out=scratch)
-        scratch += add[p]
-        out[has, p] = np.minimum.reduceat(scratch, offsets) >> _U64(32) if len(has) else 0
+    if len(has):
+        out[has] = _minima(shingles, (np.cumsum(counts) - counts)[has], params.num_perm)
     return out, np.bincount(text, minlength=len(texts))
 
 
@@ -178,8 +195,18 @@ def minhashes(texts: Sequence[str], params: DedupeParams) -> tuple[np.ndarray, n
 
 def fingerprint(article: Article, params: DedupeParams = DedupeParams()) -> Fingerprint:
     """The MinHash fingerprint of the article body (for the store's recent-articles window)."""
-    signatures, _ = minhashes([article.text], params)
-    return Fingerprint(article_id=article.id, minhash=tuple(signatures[0].tolist()))
+    return fingerprints([article], params)[0]
+
+
+def fingerprints(
+    articles: Sequence[Article], params: DedupeParams = DedupeParams()
+) -> tuple[Fingerprint, ...]:
+    """``fingerprint`` of many articles in one vectorised pass (much faster than one by one)."""
+    signatures, _ = minhashes([a.text for a in articles], params)
+    return tuple(
+        Fingerprint(article_id=a.id, minhash=tuple(s))
+        for a, s in zip(articles, signatures.tolist(), strict=True)
+    )
 
 
 # ── exact keys ────────────────────────────────────────────────────────────────────────────

@@ -19,6 +19,7 @@ from digest.dedupe import (
     dedupe,
     exact_keys,
     fingerprint,
+    fingerprints,
     minhashes,
 )
 from digest.models import Article, RawItem
@@ -273,6 +274,8 @@ def test_fingerprint_matches_batch_signatures() -> None:
         assert fingerprint(article(text)).minhash == tuple(signature.tolist())
     assert counts[3] == 0
     assert set(signatures[3].tolist()) == {2**32 - 1}
+    batch = [article(t, url=f"https://meridian.example/{i}") for i, t in enumerate(texts)]
+    assert fingerprints(batch) == tuple(fingerprint(a) for a in batch)
 
 
 def test_fingerprints_are_the_same_in_another_process() -> None:
