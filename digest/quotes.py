@@ -119,18 +119,20 @@ def pick_quotes(
     *,
     centrality: Callable[[str], float],
     shown: str = "",
+    prefer: frozenset[str] = frozenset(),
     limit: int = 3,
 ) -> tuple[Quote, ...]:
     """Up to ``limit`` quotes from ``articles``: named speakers first, then those not already
-    in ``shown`` (the summary), then the most central; one per wording across outlets, and a
-    second quote by the same speaker only when nothing else is left."""
+    in ``shown`` (the summary), then those from ``prefer`` (article ids), then the most
+    central; one per wording across outlets, a second quote by the same speaker only to fill."""
     ranked = []
     shown_words = " ".join(words(shown))
     for doc, article in enumerate(articles):
         for index, quote in enumerate(extract_quotes(article)):
             in_shown = " ".join(words(quote.text)) in shown_words
             score = -round(centrality(quote.text), 9)
-            ranked.append(((quote.speaker is None, in_shown, score, doc, index), quote))
+            other = article.id not in prefer
+            ranked.append(((quote.speaker is None, in_shown, other, score, doc, index), quote))
     ranked.sort(key=lambda pair: pair[0])
     kept: list[Quote] = []
     for named_only, new_speaker in ((True, True), (True, False), (False, False)):

@@ -32,7 +32,6 @@ _BOUNDARY = re.compile(
          (?=[{_OPEN}]?[A-Z0-9])""",
     re.VERBOSE,
 )
-_LAST_TOKEN = re.compile(r"(\S+)$")
 _NEXT_WORD = re.compile(rf"[{_OPEN}]?([^\W_]+)")
 _ACRONYM = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$|^[A-Z]$")
 _PARAGRAPHS = re.compile(r"\n\s*\n")
@@ -114,8 +113,8 @@ def _is_boundary(text: str, match: re.Match[str]) -> bool:
     end = match.group("end")
     if not end.startswith(".") or end.startswith(".."):
         return True  # "!", "?", ellipses
-    token_match = _LAST_TOKEN.search(text, 0, match.start("end"))
-    token = token_match.group(1).lstrip(_OPENERS) if token_match else ""
+    before = text[max(0, match.start("end") - 40) : match.start("end")].split()
+    token = before[-1].lstrip(_OPENERS) if before else ""
     word = token.lower()
     following = _NEXT_WORD.match(text, match.end())
     next_word = following.group(1) if following else ""

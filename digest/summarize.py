@@ -1,18 +1,18 @@
 """EventThread + its Articles -> ThreadSummary: an extractive, attributed summary (pure).
 
-1. candidates  split each article into sentences (the first ``_PER_ARTICLE`` of each, at most
-               ``_PER_THREAD`` per thread, leads first) and give each a TF-IDF vector
-2. score       cosine to the thread centroid (so what several outlets report weighs more)
-               plus a lead-position bonus, times a quality factor that sinks fragments,
-               questions, boilerplate, bare quotes and sentences opening on "However,"/"He"
-3. select      maximal marginal relevance: no chosen pair is more similar than
-               ``params.redundancy``; a word budget that still allows ``min_sentences``.
-               A continuing thread first takes what only its new articles say
-4. order       the best sentence first (it reads as the lead), the rest in story order
-               (article time, then position); for a continuing thread the new block
-               comes before the background block
-5. attribute   every outlet whose article (or near-duplicate copy) carries the sentence or a
-               near-identical one (word Jaccard >= ``_SAME_SENTENCE``)
+1. candidates  the first ``_PER_ARTICLE`` sentences of each article (``_PER_THREAD`` per
+               thread, leads first), each with a TF-IDF vector
+2. score       cosine to the thread centroid (what several outlets say weighs more) plus a
+               lead-position bonus, times a recency factor (newest days first) and a quality
+               factor that sinks fragments, questions, boilerplate, bare quotes and openers
+               like "However,"/"He"
+3. select      maximal marginal relevance; no chosen pair more similar than
+               ``params.redundancy``; a soft word budget. A continuing thread first takes
+               what only its new articles say
+4. order       the best sentence first (the lead), the rest in story order (article time,
+               position); a continuing thread's new block before its background block
+5. attribute   every outlet whose article or copy carries the sentence or a near-identical
+               one (word Jaccard >= ``_SAME_SENTENCE``)
 
 Sentences are copied verbatim (white space collapsed); nothing is ever generated.
 """
@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
 from types import MappingProxyType
 
 from digest.models import (
@@ -55,8 +56,11 @@ _PER_THREAD = 300
 _SAME_SENTENCE = 0.8  # word Jaccard at or above which two sentences are "the same"
 _MMR_LAMBDA = 0.7
 _LEAD_WEIGHT = 0.3
+_RECENT_WEIGHT = 0.5  # the newest articles' sentences score up to this much more
+_RECENT_DAYS = 3.0
 _FLOOR = 0.4  # past min_sentences, a sentence must score this share of the best one
 _DEFAULT_PARAMS = SummaryParams()
+_BY_TIME = attrgetter("published", "outlet", "id")
 _NO_COPIES: Mapping[str, tuple[Article, ...]] = MappingProxyType({})
 
 Vector = dict[str, float]
@@ -102,8 +106,8 @@ def summarize(
         headline=_headline(docs, candidates, centroid) or thread.title,
         status=status,
         sentences=tuple(_attribute(c.text, docs) for c in chosen),
-        quotes=_quotes(docs, centroid, [c.text for c in chosen], params.max_quotes),
-        sources=tuple(_source_ref(a) for a in docs.everything),
+        quotes=_quotes(docs, centroid, [c.text for c in chosen], fresh_ids, params.max_quotes),
+        sources=tuple(map(_source_ref, docs.everything)),
         first_seen=thread.first_seen,
         last_updated=thread.last_updated,
         continues_from=continues_from,
@@ -119,23 +123,14 @@ def _collect(
     copies: Mapping[str, tuple[Article, ...]],
 ) -> _Docs:
     ids = [i for i in dict.fromkeys(thread.article_ids) if i in articles]
-    own = tuple(sorted((articles[i] for i in ids), key=_time_key))
+    own = tuple(sorted((articles[i] for i in ids), key=_BY_TIME))
     extra = {c.id: c for i in ids for c in copies.get(i, ()) if c.id not in ids}
-    everything = tuple(sorted((*own, *extra.values()), key=_time_key))
+    everything = tuple(sorted((*own, *extra.values()), key=_BY_TIME))
     sentences = {
         a.id: tuple(s for p in a.paragraphs for s in split_sentences(p)) for a in everything
     }
     word_sets = {i: tuple(_word_set(s) for s in ss) for i, ss in sentences.items()}
-    return _Docs(
-        articles=own,
-        everything=everything,
-        sentences=MappingProxyType(sentences),
-        word_sets=MappingProxyType(word_sets),
-    )
-
-
-def _time_key(article: Article) -> tuple[object, ...]:
-    return (article.published, article.outlet, article.id)
+    return _Docs(articles=own, everything=everything, sentences=sentences, word_sets=word_sets)
 
 
 def _candidates(docs: _Docs, fresh_ids: frozenset[str]) -> tuple[list[_Candidate], Vector]:
@@ -145,13 +140,15 @@ def _candidates(docs: _Docs, fresh_ids: frozenset[str]) -> tuple[list[_Candidate
     vectors = [_normalise({t: n * idf[t] for t, n in tf.items()}) for tf in terms]
     centroid = _normalise(_add(vectors))
     old = _old_sentences(docs, fresh_ids)
+    titles = [_word_set(a.title) for a in docs.articles]
+    recency = _recency(docs.articles)
     out = [
         _Candidate(
             text=text,
             doc=doc,
             position=pos,
             vector=vector,
-            score=_score(text, pos, vector, centroid, docs.articles[doc].title),
+            score=_score(text, pos, vector, centroid, titles[doc]) * recency[doc],
             fresh=docs.articles[doc].id in fresh_ids and not _near_any(text, old),
         )
         for (doc, pos, text), vector in zip(raw, vectors, strict=True)
@@ -170,6 +167,14 @@ def _raw_candidates(docs: _Docs) -> list[tuple[int, int, str]]:
     return sorted(raw[:_PER_THREAD], key=lambda r: (r[0], r[1]))
 
 
+def _recency(articles: Sequence[Article]) -> list[float]:
+    """A score factor: 1 + ``_RECENT_WEIGHT`` for the newest articles, fading to 1 over
+    ``_RECENT_DAYS`` (so articles hours apart differ little, days apart much more)."""
+    newest = max((a.published for a in articles), default=None)
+    days = [(newest - a.published).total_seconds() / 86400 for a in articles] if newest else []
+    return [1.0 + _RECENT_WEIGHT * max(0.0, 1.0 - d / _RECENT_DAYS) for d in days]
+
+
 def _old_sentences(docs: _Docs, fresh_ids: frozenset[str]) -> list[frozenset[str]]:
     if not fresh_ids:
         return []
@@ -178,11 +183,8 @@ def _old_sentences(docs: _Docs, fresh_ids: frozenset[str]) -> list[frozenset[str
 
 
 def _idf(terms: Sequence[Counter[str]]) -> dict[str, float]:
-    df: Counter[str] = Counter()
-    for tf in terms:
-        df.update(tf.keys())
-    n = len(terms)
-    return {t: math.log(1.0 + n / d) for t, d in df.items()}
+    df = Counter(t for tf in terms for t in tf)
+    return {t: math.log(1.0 + len(terms) / d) for t, d in df.items()}
 
 
 def _normalise(vector: Vector) -> Vector:
@@ -219,20 +221,19 @@ _DANGLING = re.compile(
 _ENDS_WELL = re.compile(r"[.!…][\"'’”)]*$")
 
 
-def _score(text: str, position: int, vector: Vector, centroid: Vector, title: str) -> float:
-    quality = _quality(text, title)
-    if quality == 0.0:
-        return 0.0
+def _score(
+    text: str, position: int, vector: Vector, centroid: Vector, title: frozenset[str]
+) -> float:
     lead = 1.0 / (1.0 + position)
-    return quality * (_cosine(vector, centroid) + _LEAD_WEIGHT * lead)
+    return _quality(text, title) * (_cosine(vector, centroid) + _LEAD_WEIGHT * lead)
 
 
-def _quality(text: str, title: str) -> float:
+def _quality(text: str, title: frozenset[str]) -> float:
     """1.0 for a clean, self-contained, medium-length statement; 0.0 to never choose it."""
     n = len(text.split())
     if n < 6 or not (text[0].isupper() or text[0].isdigit() or text[0] in "\"'‘“"):
         return 0.0  # a fragment
-    if _BOILERPLATE.search(text) or _jaccard(_word_set(text), _word_set(title)) >= 0.8:
+    if _BOILERPLATE.search(text) or _jaccard(_word_set(text), title) >= 0.8:
         return 0.0  # site furniture, or the headline repeated in the body
     factor = 1.0 if 10 <= n <= 35 else 0.8 if n <= 50 else 0.5
     if not _ENDS_WELL.search(text):
@@ -267,18 +268,22 @@ def _mmr(
     """Greedy maximal marginal relevance, appending to ``chosen`` in place."""
     top = max((c.score for c in pool), default=0.0) or 1.0
     left = [c for c in pool if c not in chosen]
+    similarity = {
+        id(c): max((_cosine(c.vector, s.vector) for s in chosen), default=0.0) for c in left
+    }
     while left and len(chosen) < limit:
         best, best_value = None, -math.inf
         for c in left:
-            similarity = max((_cosine(c.vector, s.vector) for s in chosen), default=0.0)
-            value = _MMR_LAMBDA * c.score / top - (1 - _MMR_LAMBDA) * similarity
-            ok = similarity <= params.redundancy and _fits(c, chosen, params, top)
+            value = _MMR_LAMBDA * c.score / top - (1 - _MMR_LAMBDA) * similarity[id(c)]
+            ok = similarity[id(c)] <= params.redundancy and _fits(c, chosen, params, top)
             if ok and value > best_value:
                 best, best_value = c, value
         if best is None:
             return
         chosen.append(best)
         left.remove(best)
+        for c in left:
+            similarity[id(c)] = max(similarity[id(c)], _cosine(c.vector, best.vector))
 
 
 def _fits(
@@ -297,17 +302,12 @@ def _fits(
 
 def _order(chosen: Sequence[_Candidate]) -> list[_Candidate]:
     """Best first (the lead), then story order; a continuing thread's new block first."""
-    if not chosen:
-        return []
-    fresh = [c for c in chosen if c.fresh]
-    blocks = [fresh, [c for c in chosen if not c.fresh]] if fresh else [list(chosen)]
     out: list[_Candidate] = []
-    for block in blocks:
-        if not block:
-            continue
-        lead = max(block, key=lambda c: (c.score, -c.doc, -c.position))
-        rest = sorted((c for c in block if c is not lead), key=lambda c: (c.doc, c.position))
-        out.extend([lead, *rest])
+    for block in ([c for c in chosen if c.fresh], [c for c in chosen if not c.fresh]):
+        if block:
+            lead = max(block, key=lambda c: (c.score, -c.doc, -c.position))
+            rest = sorted((c for c in block if c is not lead), key=lambda c: (c.doc, c.position))
+            out.extend([lead, *rest])
     return out
 
 
@@ -380,18 +380,17 @@ def _letters(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
-def _quotes(docs: _Docs, centroid: Vector, summary: Sequence[str], limit: int) -> tuple[Quote, ...]:
+def _quotes(
+    docs: _Docs, centroid: Vector, summary: Sequence[str], fresh: frozenset[str], limit: int
+) -> tuple[Quote, ...]:
     def centrality(text: str) -> float:
         return _cosine(_normalise(Counter(content_terms(text))), centroid)
 
-    return pick_quotes(docs.articles, centrality=centrality, shown=" ".join(summary), limit=limit)
+    shown = " ".join(summary)
+    return pick_quotes(docs.articles, centrality=centrality, shown=shown, prefer=fresh, limit=limit)
 
 
-def _source_ref(article: Article) -> SourceRef:
+def _source_ref(a: Article) -> SourceRef:
     return SourceRef(
-        outlet=article.outlet,
-        title=article.title,
-        url=article.canonical_url,
-        published=article.published,
-        article_id=article.id,
+        outlet=a.outlet, title=a.title, url=a.canonical_url, published=a.published, article_id=a.id
     )

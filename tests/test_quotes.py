@@ -81,6 +81,11 @@ CASES = [
         id="curly-quotes-said-X-apposition",
     ),
     pytest.param(
+        "‘We will not give up on the harbor,’ said Ruiz.",
+        [("We will not give up on the harbor", "Ruiz")],
+        id="curly-single-quotes",
+    ),
+    pytest.param(
         "'The city's budget can't cover this, and it won't,' Becker said.",
         [("The city's budget can't cover this, and it won't", "Becker")],
         id="apostrophes-inside-quote",

@@ -180,6 +180,7 @@ def test_continuing_thread_puts_what_is_new_first() -> None:
     new_block = [s for s in summary.sentences if s.article_ids == ("n1",)]
     assert summary.sentences[: len(new_block)] == tuple(new_block)
     assert all(s.text != LEAD for s in new_block)
+    assert summary.quotes[0].speaker == "Duarte"  # the new article's quote leads
 
 
 def test_new_ids_are_ignored_for_a_new_thread() -> None:
@@ -257,3 +258,21 @@ def test_thread_without_usable_text() -> None:
     assert summary.headline == "Harbor City flood barrier"  # the thread title
     missing = dataclasses.replace(thread_of(bare), article_ids=("b1", "gone"))
     assert summarize(missing, {"b1": bare}).sources[0].article_id == "b1"
+
+
+def test_huge_thread_is_capped_and_still_summarised() -> None:
+    subjects = ["The council", "The mayor", "Engineers", "Residents", "The state"]
+    verbs = ["reviewed", "debated", "questioned", "praised", "funded"]
+    objects = ["the flood gates", "the harbor wall", "the pumping plan", "the tide sensors"]
+
+    def text(n: int) -> str:
+        return " ".join(
+            f"{subjects[(n + i) % 5]} {verbs[(n * i) % 5]} {objects[i % 4]} in week {n + i} "
+            f"of the project on the eastern waterfront."
+            for i in range(40)
+        )
+
+    many = [article(f"x{n}", f"Outlet {n % 9}", text(n), hours=n / 10) for n in range(300)]
+    summary = run(*many)
+    assert 1 <= len(summary.sentences) <= 5
+    assert len(summary.sources) == 300
