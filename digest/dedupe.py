@@ -59,8 +59,10 @@ class DedupeParams:
     bands: int = 32
 
     def __post_init__(self) -> None:
-        if self.num_perm % self.bands or self.shingle_words < 1:
+        if self.bands < 1 or self.num_perm % self.bands:
             raise ValueError("dedupe params: num_perm must be a multiple of bands")
+        if self.shingle_words < 1:
+            raise ValueError("dedupe params: shingle_words must be at least 1")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -285,12 +287,11 @@ class _Batch:
         self.seen, self.params = seen, params
         self.owners: dict[str, str] = {}  # exact key → id of the article kept for it
         self.texts: dict[str, tuple[str, str]] = {}  # content hash → (id, outlet) kept
-        self.lsh = _Lsh(params, len(seen.fingerprints) + capacity)
-        if seen.fingerprints:
-            prints = np.array([f.minhash for f in seen.fingerprints], dtype=_U64)
-            for fp, sig, keys in zip(
-                seen.fingerprints, prints, self.lsh.band_keys(prints), strict=True
-            ):
+        usable = [f for f in seen.fingerprints if len(f.minhash) == params.num_perm]
+        self.lsh = _Lsh(params, len(usable) + capacity)
+        if usable:  # fingerprints made with another num_perm cannot be compared
+            prints = np.array([f.minhash for f in usable], dtype=_U64)
+            for fp, sig, keys in zip(usable, prints, self.lsh.band_keys(prints), strict=True):
                 self.lsh.add(fp.article_id, sig, keys)
 
     def exact(

@@ -301,9 +301,33 @@ def test_results_are_deterministic() -> None:
     assert len(runs) == 1
 
 
-def test_params_must_split_into_bands() -> None:
-    with pytest.raises(ValueError, match="multiple of bands"):
-        DedupeParams(num_perm=64, bands=24)
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"num_perm": 64, "bands": 24}, "multiple of bands"),
+        ({"bands": 0}, "multiple of bands"),
+        ({"shingle_words": 0}, "shingle_words"),
+    ],
+)
+def test_params_are_checked(changes: dict[str, int], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        DedupeParams(**changes)
+
+
+def test_fingerprints_of_other_params_are_ignored() -> None:
+    wire = article(WIRE, hours=26)
+    old = Fingerprint(article_id=wire.id, minhash=fingerprint(wire).minhash[:32])
+    rewrite = article(REWRITE, outlet="Valley Courier", url="https://courier.example/f")
+    result = dedupe([rewrite], SeenIndex(keys=frozenset(), fingerprints=(old,)))
+    assert result.new == (rewrite,)
+
+
+def test_other_params_still_find_the_rewrite() -> None:
+    params = DedupeParams(num_perm=128, bands=32, shingle_words=4)
+    wire = article(WIRE, hours=3)
+    rewrite = article(REWRITE, outlet="Valley Courier", url="https://courier.example/g")
+    seen = SeenIndex(keys=frozenset(), fingerprints=(fingerprint(wire, params),))
+    assert summary(dedupe([rewrite], seen, params))[1] == ((rewrite.id, wire.id, "near"),)
 
 
 # ── real text from shared/seeds (read at run time, never copied) ────────────────────────────
