@@ -384,7 +384,9 @@ def _quotes(
     docs: _Docs, centroid: Vector, summary: Sequence[str], fresh: frozenset[str], limit: int
 ) -> tuple[Quote, ...]:
     def centrality(text: str) -> float:
-        return _cosine(_normalise(Counter(content_terms(text))), centroid)
+        return _cosine(
+            _normalise({t: float(n) for t, n in Counter(content_terms(text)).items()}), centroid
+        )
 
     shown = " ".join(summary)
     return pick_quotes(docs.articles, centrality=centrality, shown=shown, prefer=fresh, limit=limit)
