@@ -60,7 +60,7 @@ class OutputSettings:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DedupeSettings:
     near_threshold: float = _help(
-        "estimated Jaccard (0..1) above which two texts are near-duplicates", 0.5
+        "estimated Jaccard (0..1) above which two texts are near-duplicates", 0.4
     )
     recent_days: int = _help("stored articles this recent are checked for near-duplicates", 7)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from digest.cluster import ClusterParams, document_frequencies, plan_clusters
 from digest.compose import compose
 from digest.config import Settings
-from digest.dedupe import DedupeParams, dedupe, fingerprint
+from digest.dedupe import DedupeParams, dedupe, fingerprints
 from digest.models import (
     Article,
     Briefing,
@@ -130,7 +130,7 @@ def _store_and_cluster(
     plan = ClusterPlan(new_threads=(), extensions=())
     with store.transaction():
         store.save_articles(
-            new, day=day, run_id=run_id, fingerprints={a.id: fingerprint(a) for a in new}
+            new, day=day, run_id=run_id, fingerprints={f.article_id: f for f in fingerprints(new)}
         )
         store.save_duplicates(deduped.duplicates, day=day, run_id=run_id)
         if new:

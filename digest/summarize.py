@@ -47,7 +47,7 @@ class SummaryParams:
     max_sentences: int = 5
     min_sentences: int = 3
     max_words: int = 120  # total budget; soft: min_sentences are kept when available
-    redundancy: float = 0.5  # cosine above which a candidate repeats a chosen sentence
+    redundancy: float = 0.4  # cosine above which a candidate repeats a chosen sentence
     max_quotes: int = 3
 
 
@@ -301,11 +301,12 @@ def _fits(
 
 
 def _order(chosen: Sequence[_Candidate]) -> list[_Candidate]:
-    """Best first (the lead), then story order; a continuing thread's new block first."""
+    """The best opening sentence first (the lead), then story order; new block first."""
     out: list[_Candidate] = []
     for block in ([c for c in chosen if c.fresh], [c for c in chosen if not c.fresh]):
         if block:
-            lead = max(block, key=lambda c: (c.score, -c.doc, -c.position))
+            # an article's opening sentence stands on its own, so it leads when chosen
+            lead = max(block, key=lambda c: (c.position == 0, c.score, -c.doc, -c.position))
             rest = sorted((c for c in block if c is not lead), key=lambda c: (c.doc, c.position))
             out.extend([lead, *rest])
     return out

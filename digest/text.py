@@ -7,7 +7,9 @@ import unicodedata
 from collections.abc import Iterator
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
-_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_SPACE = re.compile(
+    r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]{2,}|[\t\u00a0\u2000-\u200b\u202f\u205f\u3000]"
+)
 
 # Function words that carry no event information (a compact English list of our own).
 _STOPWORD_TEXT = """

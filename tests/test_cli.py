@@ -42,7 +42,8 @@ def test_run_on_samples_then_again(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
     inputs = [line for line in lines if line.startswith("samples/dumps/")]
-    assert inputs and all("  new  " in line or "  seen " in line for line in inputs)
+    assert inputs
+    assert all("  new  " in line or "  seen " in line for line in inputs)
     assert any(
         line.startswith("wrote ") and line.endswith("2026-03-02/briefing.md") for line in lines
     )

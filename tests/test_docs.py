@@ -22,7 +22,7 @@ def test_every_setting_is_commented_in_the_default_config() -> None:
 
 def test_every_command_is_in_the_readme_and_has_an_example() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    for name, command in main.commands.items():
+    for name in main.commands:
         assert f"`digest {name}" in readme, f"digest {name} is not in README.md"
         result = CliRunner().invoke(main, [name, "--help"])
         assert result.exit_code == 0

@@ -165,7 +165,8 @@ def test_broken_inputs_are_reported_and_the_rest_is_published(
     errors = {Path(s.name).name: s.error for s in report.sources if s.status == "error"}
     assert set(errors) == {"empty.txt", "binary.json", "notes.pdf"}
     for name, error in errors.items():
-        assert name in error and "\n" not in error
+        assert name in error
+        assert "\n" not in error
     assert report.new_articles == 1
     assert (settings.output.dir / "2026-03-02" / "index.html").exists()
 
@@ -178,8 +179,11 @@ def test_nothing_new_publishes_nothing(tmp_path: Path, make_settings: SettingsFa
 
 
 def test_sample_run_matches_the_golden_markdown(
-    make_settings: SettingsFactory, golden: Callable[[str, str], None]
+    make_settings: SettingsFactory,
+    golden: Callable[[str, str], None],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.chdir(REPO)  # input names in the briefing are relative to the working folder
     samples = REPO / "samples" / "dumps"
     if not samples.is_dir():
         pytest.fail("samples/dumps is missing")

@@ -61,9 +61,14 @@ def test_a_failed_transaction_loses_nothing_already_committed(
     with Store(tmp_path / "s.sqlite3") as store:
         with store.transaction():
             store.save_articles([first], day=DAY1, run_id=1, fingerprints={})
-        with pytest.raises(RuntimeError), store.transaction():
-            store.save_articles([second], day=DAY1, run_id=2, fingerprints={})
-            raise RuntimeError("crash mid-run")
+
+        def crash_mid_run() -> None:
+            with store.transaction():
+                store.save_articles([second], day=DAY1, run_id=2, fingerprints={})
+                raise RuntimeError("crash mid-run")
+
+        with pytest.raises(RuntimeError):
+            crash_mid_run()
     with Store(tmp_path / "s.sqlite3") as store:
         assert set(store.articles([first.id, second.id])) == {first.id}
         assert f"id:{first.id}" in store.seen_index(since=first.published).keys
