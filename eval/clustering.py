@@ -1,0 +1,129 @@
+"""Event clustering quality on ECB+ and MStream News, through the production clusterer.
+
+    python -m eval.clustering            # ECB+ train+dev and test, MStream News and News-T
+    python -m eval.clustering --sweep    # threshold sweep on the tuning sets (never ECB+ test)
+
+The clusterer is ``digest.cluster.plan_clusters`` with ``pipeline.cluster_params(Settings())``,
+the defaults a user gets. A stream is cut into batches, each one ``plan_clusters`` call with
+the threads and the running vocabulary of the batches before it, as successive runs of
+``digest run`` would see them (no look-ahead past the current batch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from collections import Counter
+from collections.abc import Sequence
+from datetime import timedelta
+
+from digest.cluster import ClusterParams, Vocabulary, document_frequencies, plan_clusters
+from digest.config import Settings
+from digest.models import Article, ClusterPlan, EventThread
+from digest.pipeline import cluster_params
+from eval.data import Labelled, ecbplus, eval_data, mstream
+from eval.metrics import ClusteringScores, score_clustering
+
+ECB_TUNE = frozenset({"train", "dev"})
+ECB_TEST = frozenset({"test"})
+
+
+def production_params() -> ClusterParams:
+    return cluster_params(Settings())
+
+
+def _apply(threads: dict[str, EventThread], plan: ClusterPlan) -> None:
+    """What ``Store.apply_plan`` does, in memory."""
+    for t in plan.new_threads:
+        threads[t.id] = t
+    for ext in plan.extensions:
+        old = threads[ext.thread_id]
+        threads[ext.thread_id] = dataclasses.replace(
+            old,
+            article_ids=old.article_ids + ext.article_ids,
+            signature=ext.signature,
+            last_updated=max(old.last_updated, ext.last_updated),
+        )
+
+
+def run_stream(
+    articles: Sequence[Article], params: ClusterParams, *, batches: int = 1
+) -> dict[str, str]:
+    """Cluster ``articles`` in ``batches`` successive runs; article id -> thread id."""
+    threads: dict[str, EventThread] = {}
+    df: Counter[str] = Counter()
+    n_docs = 0
+    size = -(-len(articles) // batches)
+    for start in range(0, len(articles), size):
+        batch = articles[start : start + size]
+        since = min(a.published for a in batch) - timedelta(days=params.window_days)
+        open_threads = [t for t in threads.values() if t.last_updated >= since]
+        plan = plan_clusters(
+            batch,
+            sorted(open_threads, key=lambda t: t.id),
+            now=max(a.published for a in batch),
+            params=params,
+            vocabulary=Vocabulary(df=df, n_docs=n_docs),
+        )
+        _apply(threads, plan)
+        df.update(document_frequencies(batch, params))
+        n_docs += len(batch)
+    return {a: t.id for t in threads.values() for a in t.article_ids}
+
+
+def evaluate(data: Labelled, params: ClusterParams, *, batches: int = 1) -> ClusteringScores:
+    return score_clustering(data.gold, run_stream(data.articles, params, batches=batches))
+
+
+HEADER = (
+    f"{'set':<26} {'docs':>6} {'gold':>5} {'ours':>5} {'B3 P':>6} {'B3 R':>6} {'B3 F1':>6}"
+    f" {'pairF1':>6} {'ARI':>6} {'NMI':>6} {'secs':>6}"
+)
+
+
+def row(name: str, s: ClusteringScores, secs: float) -> str:
+    return (
+        f"{name:<26} {s.n_items:>6} {s.n_gold:>5} {s.n_predicted:>5} {s.b3.precision:>6.3f}"
+        f" {s.b3.recall:>6.3f} {s.b3.f1:>6.3f} {s.pairwise.f1:>6.3f} {s.ari:>6.3f}"
+        f" {s.nmi:>6.3f} {secs:>6.1f}"
+    )
+
+
+def report_sets() -> list[tuple[str, Labelled, int]]:
+    root = eval_data()
+    if root is None:
+        raise SystemExit("shared/eval-data not found beside the repository")
+    return [
+        ("ECB+ train+dev (tuning)", ecbplus(root, ECB_TUNE), 1),
+        ("ECB+ test", ecbplus(root, ECB_TEST), 1),
+        ("MStream News, 16 batches", mstream(root, "order_news"), 16),
+        ("MStream News-T, 16 batches", mstream(root, "order_news_t"), 16),
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sweep", action="store_true", help="threshold sweep on tuning sets")
+    args = parser.parse_args(argv)
+    params = production_params()
+    print(f"production defaults: {params}")
+    print(HEADER)
+    sets = report_sets()
+    if args.sweep:
+        sets = [s for s in sets if s[0] != "ECB+ test"]
+        for threshold in (0.14, 0.16, 0.18, 0.20, 0.22, 0.24, 0.26, 0.28, 0.30):
+            swept = dataclasses.replace(params, similarity_threshold=threshold)
+            for name, data, batches in sets:
+                started = time.perf_counter()
+                scores = evaluate(data, swept, batches=batches)
+                print(row(f"{name[:20]} @{threshold:.2f}", scores, time.perf_counter() - started))
+        return
+    for name, data, batches in sets:
+        started = time.perf_counter()
+        scores = evaluate(data, params, batches=batches)
+        print(row(name, scores, time.perf_counter() - started))
+
+
+if __name__ == "__main__":
+    main()
