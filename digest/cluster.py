@@ -7,9 +7,13 @@ Single pass, incremental, in publication order (as a stream clusterer must be):
                that separate two events of the same kind) weighted up again
 2. retrieve    candidate threads through an inverted index on their salient terms (no
                all-pairs matrix), restricted to threads active within the time window
-3. score       cosine against each candidate's centroid, decayed by the time gap
+3. score       cosine against each candidate's centroid, raised for larger threads (a
+               centroid of many members is a surer estimate of the event, while a short
+               text's cosine to it shrinks as it grows), decayed by the time gap
 4. assign      join the best thread above the threshold, else start a new thread
-5. plan        new threads and extensions of stored threads, for the store to apply
+5. merge       small threads started in this batch join a larger candidate thread when
+               their centroids agree (a second look within candidate sets, not all pairs)
+6. plan        new threads and extensions of stored threads, for the store to apply
 """
 
 from __future__ import annotations
@@ -32,17 +36,20 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'’-]+|\b\d[\d.,]*\b")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClusterParams:
-    similarity_threshold: float = 0.24
+    similarity_threshold: float = 0.32
     window_days: float = 3.0  # a thread quiet for longer than this is closed to new articles
     decay_days: float = 2.0  # similarity halves over this gap between article and thread
     title_weight: float = 3.0
     lead_weight: float = 1.5
-    name_weight: float = 1.0  # extra weight for capitalised names and numbers
+    name_weight: float = 2.0  # extra weight for capitalised names and numbers
     lead_words: int = 80
     body_words: int = 600  # text beyond this is not read (speed; leads carry the event)
     article_terms: int = 80  # terms kept per article vector
     thread_terms: int = 150  # terms kept per thread centroid
     probe_terms: int = 12  # top article terms used to retrieve candidate threads
+    size_boost: float = 0.15  # the score grows by this times ln(thread size)
+    merge_threshold: float = 0.22  # a small new thread merges at this centroid similarity
+    merge_max_size: int = 4  # "small": at most this many articles
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,9 +103,14 @@ def _vectorise(
     return {t: w / norm for t, w in top}
 
 
-def _cosine(vec: Vector, centroid: Vector, centroid_norm: float) -> float:
-    small, large = (vec, centroid) if len(vec) < len(centroid) else (centroid, vec)
-    return sum(w * large.get(t, 0.0) for t, w in small.items()) / (centroid_norm or 1.0)
+def _dot(a: Vector, b: Vector) -> float:
+    small, large = (a, b) if len(a) < len(b) else (b, a)
+    return sum(w * large.get(t, 0.0) for t, w in small.items())
+
+
+def _top(vector: Vector, keep: int) -> tuple[Vector, float]:
+    top = sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
+    return dict(top), math.sqrt(sum(w * w for _, w in top))
 
 
 @dataclass(slots=True)
@@ -108,15 +120,22 @@ class _Cluster:
     members: list[str]
     first_seen: datetime
     last_updated: datetime
-    centroid: Vector
+    centroid: Vector  # sum of member vectors, cut to the top ``thread_terms``
     stored: bool
     added: list[str] = field(default_factory=list)
     norm: float = 0.0
 
     def refresh(self, keep: int) -> None:
-        top = sorted(self.centroid.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
-        self.centroid = dict(top)
-        self.norm = math.sqrt(sum(w * w for _, w in top))
+        self.centroid, self.norm = _top(self.centroid, keep)
+
+    def absorb(self, vector: Vector, when: datetime, keep: int) -> None:
+        for term, weight in vector.items():
+            self.centroid[term] = self.centroid.get(term, 0.0) + weight
+        self.refresh(keep)
+        self.last_updated = max(self.last_updated, when)
+
+    def unit(self) -> Vector:
+        return {t: w / (self.norm or 1.0) for t, w in self.centroid.items()}
 
 
 class _Index:
@@ -128,8 +147,17 @@ class _Index:
 
     def add(self, cluster: _Cluster) -> None:
         self.clusters[cluster.id] = cluster
+        self.post(cluster)
+
+    def post(self, cluster: _Cluster) -> None:
         for term in cluster.centroid:
             self.postings[term].add(cluster.id)
+
+    def remove(self, cluster: _Cluster) -> None:
+        """Forget a cluster (postings of terms it has dropped may still name it)."""
+        del self.clusters[cluster.id]
+        for term in cluster.centroid:
+            self.postings[term].discard(cluster.id)
 
     def candidates(self, probe: Iterable[str]) -> set[str]:
         found: set[str] = set()
@@ -156,30 +184,28 @@ def _from_thread(thread: EventThread, keep: int) -> _Cluster:
     return cluster
 
 
-def _score(vec: Vector, when: datetime, cluster: _Cluster, params: ClusterParams) -> float:
+def _similarity(vec: Vector, when: datetime, cluster: _Cluster, params: ClusterParams) -> float:
     gap_days = abs((when - cluster.last_updated).total_seconds()) / 86400
     if gap_days > params.window_days:
         return 0.0
-    return _cosine(vec, cluster.centroid, cluster.norm) * 0.5 ** (gap_days / params.decay_days)
+    cosine = _dot(vec, cluster.centroid) / (cluster.norm or 1.0)
+    boost = 1.0 + params.size_boost * math.log(len(cluster.members))
+    return cosine * boost * 0.5 ** (gap_days / params.decay_days)
 
 
-def _best(vec: Vector, when: datetime, index: _Index, params: ClusterParams) -> _Cluster | None:
-    probe = list(vec)[: params.probe_terms]
-    scored = (
-        (_score(vec, when, index.clusters[cid], params), cid) for cid in index.candidates(probe)
-    )
-    best = max(scored, default=(0.0, ""), key=lambda sc: (sc[0], sc[1]))
-    return index.clusters[best[1]] if best[0] >= params.similarity_threshold else None
-
-
-def _join(cluster: _Cluster, article: Article, vec: Vector, index: _Index, keep: int) -> None:
-    for term, weight in vec.items():
-        cluster.centroid[term] = cluster.centroid.get(term, 0.0) + weight
-        index.postings[term].add(cluster.id)
-    cluster.refresh(keep)
-    cluster.members.append(article.id)
-    cluster.added.append(article.id)
-    cluster.last_updated = max(cluster.last_updated, article.published)
+def _best(
+    vec: Vector, when: datetime, index: _Index, params: ClusterParams, skip: _Cluster | None = None
+) -> tuple[float, _Cluster | None]:
+    """The most similar candidate (``skip``: a small cluster looking for a larger one)."""
+    best: tuple[float, str] = (0.0, "")
+    for cid in index.candidates(list(vec)[: params.probe_terms]):  # vectors: heaviest first
+        cluster = index.clusters.get(cid)
+        if cluster is None or (
+            skip is not None and (cluster is skip or len(cluster.members) < len(skip.members))
+        ):
+            continue
+        best = max(best, (_similarity(vec, when, cluster, params), cid))
+    return best[0], index.clusters.get(best[1])
 
 
 def plan_clusters(
@@ -202,24 +228,47 @@ def plan_clusters(
     for thread in open_threads:
         if (now - thread.last_updated) <= timedelta(days=params.window_days) or not new:
             index.add(_from_thread(thread, params.thread_terms))
+    fresh: list[_Cluster] = []
     for article in sorted(new, key=lambda a: (a.published, a.id)):
         vec = _vectorise(counts[article.id], idf, default_idf, params.article_terms)
-        cluster = _best(vec, article.published, index, params)
-        if cluster is not None:
-            _join(cluster, article, vec, index, params.thread_terms)
-            continue
-        fresh = _Cluster(
-            id=_thread_id(article.id),
-            title=article.title,
-            members=[article.id],
-            first_seen=article.published,
-            last_updated=article.published,
-            centroid=dict(vec),
-            stored=False,
-        )
-        fresh.refresh(params.thread_terms)
-        index.add(fresh)
+        score, cluster = _best(vec, article.published, index, params)
+        if cluster is None or score < params.similarity_threshold:
+            cluster = _new_cluster(article)
+            fresh.append(cluster)
+            index.clusters[cluster.id] = cluster
+        cluster.absorb(vec, article.published, params.thread_terms)
+        cluster.members.append(article.id)
+        cluster.added.append(article.id)
+        index.post(cluster)
+    _merge_small(fresh, index, params)
     return _to_plan(index.clusters.values())
+
+
+def _new_cluster(article: Article) -> _Cluster:
+    return _Cluster(
+        id=_thread_id(article.id),
+        title=article.title,
+        members=[],
+        first_seen=article.published,
+        last_updated=article.published,
+        centroid={},
+        stored=False,
+    )
+
+
+def _merge_small(fresh: Sequence[_Cluster], index: _Index, params: ClusterParams) -> None:
+    """Small threads of this batch join a larger candidate thread whose centroid agrees."""
+    small = [c for c in fresh if len(c.members) <= params.merge_max_size]
+    for cluster in sorted(small, key=lambda c: len(c.members)):
+        score, target = _best(cluster.unit(), cluster.last_updated, index, params, cluster)
+        if target is None or score < params.merge_threshold:
+            continue
+        index.remove(cluster)
+        target.absorb(cluster.centroid, cluster.last_updated, params.thread_terms)
+        target.members.extend(cluster.members)
+        target.added.extend(cluster.members)
+        target.first_seen = min(target.first_seen, cluster.first_seen)
+        index.post(target)
 
 
 def _signature(cluster: _Cluster) -> tuple[tuple[str, float], ...]:

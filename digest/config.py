@@ -68,11 +68,14 @@ class DedupeSettings:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClusterSettings:
     similarity_threshold: float = _help(
-        "cosine (0..1) an article needs to join an event thread", 0.24
+        "cosine (0..1) an article needs to join an event thread", 0.32
     )
     window_days: float = _help("a thread quiet for longer than this is closed to new articles", 3.0)
     decay_days: float = _help(
         "similarity halves over this time gap between article and thread", 2.0
+    )
+    merge_threshold: float = _help(
+        "centroid similarity (0..1) at which a small new thread joins a larger one", 0.22
     )
 
 
@@ -162,6 +165,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "dedupe.near_threshold": (0.0, 1.0),
     "cluster.similarity_threshold": (0.0, 1.0),
     "cluster.window_days": (0.0, 365.0),
+    "cluster.merge_threshold": (0.0, 1.0),
     "cluster.decay_days": (0.01, 365.0),
     "dedupe.recent_days": (0, 3650),
     "summary.max_sentences": (1, 20),

@@ -119,6 +119,7 @@ def cluster_params(settings: Settings) -> ClusterParams:
         similarity_threshold=c.similarity_threshold,
         window_days=c.window_days,
         decay_days=c.decay_days,
+        merge_threshold=c.merge_threshold,
     )
 
 
@@ -154,15 +155,19 @@ def _store_and_cluster(
     return plan
 
 
-def summarize_day(store: Store, day: date, settings: Settings) -> tuple[ThreadSummary, ...]:
-    """Summaries of every thread that got an article on ``day``."""
+def summary_params(settings: Settings) -> SummaryParams:
     s = settings.summary
-    params = SummaryParams(
+    return SummaryParams(
         max_sentences=s.max_sentences,
         min_sentences=s.min_sentences,
         max_words=s.max_words,
         max_quotes=s.max_quotes,
     )
+
+
+def summarize_day(store: Store, day: date, settings: Settings) -> tuple[ThreadSummary, ...]:
+    """Summaries of every thread that got an article on ``day``."""
+    params = summary_params(settings)
     summaries = []
     for entry in store.threads_for_day(day):
         ids = entry.thread.article_ids

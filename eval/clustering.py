@@ -112,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     sets = report_sets()
     if args.sweep:
         sets = [s for s in sets if s[0] != "ECB+ test"]
-        for threshold in (0.14, 0.16, 0.18, 0.20, 0.22, 0.24, 0.26, 0.28, 0.30):
+        for threshold in (0.24, 0.28, 0.32, 0.36, 0.40):
             swept = dataclasses.replace(params, similarity_threshold=threshold)
             for name, data, batches in sets:
                 started = time.perf_counter()
