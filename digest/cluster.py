@@ -36,7 +36,7 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'’-]+|\b\d[\d.,]*\b")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClusterParams:
-    similarity_threshold: float = 0.32
+    similarity_threshold: float = 0.36
     window_days: float = 3.0  # a thread quiet for longer than this is closed to new articles
     decay_days: float = 2.0  # similarity halves over this gap between article and thread
     title_weight: float = 3.0
@@ -44,8 +44,8 @@ class ClusterParams:
     name_weight: float = 2.0  # extra weight for capitalised names and numbers
     lead_words: int = 80
     body_words: int = 600  # text beyond this is not read (speed; leads carry the event)
-    article_terms: int = 80  # terms kept per article vector
-    thread_terms: int = 150  # terms kept per thread centroid
+    article_terms: int = 120  # terms kept per article vector
+    thread_terms: int = 100  # terms kept per thread centroid
     probe_terms: int = 12  # top article terms used to retrieve candidate threads
     size_boost: float = 0.15  # the score grows by this times ln(thread size)
     merge_threshold: float = 0.22  # a small new thread merges at this centroid similarity

@@ -68,7 +68,7 @@ class DedupeSettings:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClusterSettings:
     similarity_threshold: float = _help(
-        "cosine (0..1) an article needs to join an event thread", 0.32
+        "cosine (0..1) an article needs to join an event thread", 0.36
     )
     window_days: float = _help("a thread quiet for longer than this is closed to new articles", 3.0)
     decay_days: float = _help(

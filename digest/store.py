@@ -155,34 +155,37 @@ class Store:
         return Vocabulary(df=df, n_docs=int(row[0]) if row else 0)
 
     def open_threads(self, *, since: datetime) -> tuple[EventThread, ...]:
-        rows = self.db.execute(
-            "SELECT id FROM threads WHERE last_updated >= ? ORDER BY id", (_iso(since),)
-        ).fetchall()
-        return tuple(self.thread(tid) for (tid,) in rows)
+        found = self._threads("SELECT id FROM threads WHERE last_updated >= ?", (_iso(since),))
+        return tuple(found[tid] for tid in sorted(found))
 
     def thread(self, thread_id: str) -> EventThread:
-        row = self.db.execute(
-            "SELECT title, first_seen, last_updated, signature FROM threads WHERE id = ?",
-            (thread_id,),
-        ).fetchone()
-        if row is None:
+        found = self._threads("SELECT ?", (thread_id,))
+        if thread_id not in found:
             raise StoreError(thread_id, "no such thread")
-        ids = tuple(
-            i
-            for (i,) in self.db.execute(
-                "SELECT id FROM articles WHERE thread_id = ? AND duplicate_of IS NULL"
-                " ORDER BY published, id",
-                (thread_id,),
+        return found[thread_id]
+
+    def _threads(self, ids_query: str, args: Sequence[object]) -> dict[str, EventThread]:
+        """The threads whose ids ``ids_query`` selects, in two queries (not one per thread)."""
+        members: dict[str, list[str]] = {}
+        where = f"IN ({ids_query})"  # our own fixed queries, values bound as parameters
+        query = "SELECT thread_id, id FROM articles WHERE duplicate_of IS NULL AND thread_id "
+        for thread_id, article_id in self.db.execute(
+            query + where + " ORDER BY published, id", args
+        ):
+            members.setdefault(thread_id, []).append(article_id)
+        query = "SELECT id, title, first_seen, last_updated, signature FROM threads WHERE id "
+        rows = self.db.execute(query + where, args)
+        return {
+            tid: EventThread(
+                id=tid,
+                title=title,
+                article_ids=tuple(members.get(tid, ())),
+                first_seen=_dt(first),
+                last_updated=_dt(last),
+                signature=tuple((t, w) for t, w in json.loads(signature)),
             )
-        )
-        return EventThread(
-            id=thread_id,
-            title=row[0],
-            article_ids=ids,
-            first_seen=_dt(row[1]),
-            last_updated=_dt(row[2]),
-            signature=tuple((t, w) for t, w in json.loads(row[3])),
-        )
+            for tid, title, first, last, signature in rows
+        }
 
     def articles(self, ids: Iterable[str]) -> dict[str, Article]:
         found: dict[str, Article] = {}
@@ -198,40 +201,47 @@ class Store:
     def copies_of(self, ids: Iterable[str]) -> dict[str, tuple[Article, ...]]:
         """Near-duplicate copies (other outlets) of the given articles."""
         copies: dict[str, list[Article]] = {}
-        for article_id in ids:
+        with self._id_table(ids) as table:
             rows = self.db.execute(
-                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE duplicate_of = ?"  # noqa: S608
-                " ORDER BY published, id",
-                (article_id,),
+                f"SELECT {_ARTICLE_COLUMNS}, duplicate_of FROM articles"  # noqa: S608
+                f" WHERE duplicate_of IN (SELECT id FROM {table}) ORDER BY published, id"
             )
             for row in rows:
-                copies.setdefault(article_id, []).append(_article(row))
+                copies.setdefault(row[-1], []).append(_article(row))
         return {k: tuple(v) for k, v in copies.items()}
+
+    @contextmanager
+    def _id_table(self, ids: Iterable[str]) -> Iterator[str]:
+        """A temporary table of ``ids``: one set-based query instead of one per id."""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS _ids (id TEXT PRIMARY KEY)")
+        self.db.execute("DELETE FROM _ids")
+        self.db.executemany("INSERT OR IGNORE INTO _ids (id) VALUES (?)", ((i,) for i in ids))
+        try:
+            yield "_ids"
+        finally:
+            self.db.execute("DELETE FROM _ids")
 
     def threads_for_day(self, day: date) -> tuple[DayThread, ...]:
         """Threads with an article stored on ``day``, with their continuation facts."""
-        rows = self.db.execute(
-            "SELECT thread_id, MIN(day) FROM articles WHERE thread_id IN"
-            " (SELECT DISTINCT thread_id FROM articles WHERE day = ? AND thread_id IS NOT NULL)"
-            " GROUP BY thread_id ORDER BY thread_id",
-            (day.isoformat(),),
-        ).fetchall()
+        touched = "SELECT DISTINCT thread_id FROM articles WHERE day = ? AND thread_id IS NOT NULL"
+        first_day: dict[str, str] = {}
+        new_ids: dict[str, set[str]] = {}
+        query = "SELECT thread_id, COALESCE(duplicate_of, id), day FROM articles WHERE thread_id"
+        for thread_id, article_id, article_day in self.db.execute(
+            f"{query} IN ({touched})", (day.isoformat(),)
+        ):
+            first_day[thread_id] = min(first_day.get(thread_id, article_day), article_day)
+            if article_day == day.isoformat():
+                new_ids.setdefault(thread_id, set()).add(article_id)
+        threads = self._threads(touched, (day.isoformat(),))
         result = []
-        for thread_id, first_day in rows:
-            new_ids = frozenset(
-                i
-                for (i,) in self.db.execute(
-                    "SELECT COALESCE(duplicate_of, id) FROM articles"
-                    " WHERE thread_id = ? AND day = ?",
-                    (thread_id, day.isoformat()),
-                )
-            )
-            first = date.fromisoformat(first_day)
+        for thread_id in sorted(first_day):
+            first = date.fromisoformat(first_day[thread_id])
             result.append(
                 DayThread(
-                    thread=self.thread(thread_id),
+                    thread=threads[thread_id],
                     continues_from=first if first < day else None,
-                    new_article_ids=new_ids,
+                    new_article_ids=frozenset(new_ids.get(thread_id, ())),
                 )
             )
         return tuple(result)
@@ -252,96 +262,81 @@ class Store:
         run_id: int,
         fingerprints: dict[str, Fingerprint],
     ) -> None:
+        rows = []
         for a in articles:
             fp = fingerprints.get(a.id)
-            self._insert_article(a, day, run_id, None, json.dumps(fp.minhash) if fp else None)
+            rows.append(_row(a, day, run_id, None, json.dumps(fp.minhash) if fp else None, None))
+        self._insert_rows(rows, [(k, a.id) for a in articles for k in exact_keys(a)])
 
     def save_duplicates(self, duplicates: Sequence[Duplicate], *, day: date, run_id: int) -> int:
         """Store near-duplicates (to credit their outlet) and every duplicate's keys."""
-        stored = 0
+        rows, keys = [], []
+        placed: dict[str, tuple[str | None, str]] = {}  # copies earlier in this batch
         for dup in duplicates:
             if dup.reason == "near":
-                thread = self.db.execute(
-                    "SELECT thread_id, COALESCE(duplicate_of, id) FROM articles WHERE id = ?",
-                    (dup.of_id,),
-                ).fetchone()
-                original = thread[1] if thread else dup.of_id
-                stored += self._insert_article(
-                    dup.article,
-                    day,
-                    run_id,
-                    original,
-                    None,
-                    thread_id=thread[0] if thread else None,
-                )
-            self._add_keys(dup.article, dup.of_id)
-        return stored
+                thread_id, original = placed.get(dup.of_id) or self._placement(dup.of_id)
+                placed.setdefault(dup.article.id, (thread_id, original))
+                rows.append(_row(dup.article, day, run_id, original, None, thread_id))
+                keys.extend((k, dup.article.id) for k in exact_keys(dup.article))
+            keys.extend((k, dup.of_id) for k in exact_keys(dup.article))
+        return self._insert_rows(rows, keys)
 
-    def _insert_article(
-        self,
-        a: Article,
-        day: date,
-        run_id: int,
-        duplicate_of: str | None,
-        minhash: str | None,
-        thread_id: str | None = None,
+    def _placement(self, article_id: str) -> tuple[str | None, str]:
+        """(thread id, original id) of a stored article; a copy's original is its own."""
+        row = self.db.execute(
+            "SELECT thread_id, COALESCE(duplicate_of, id) FROM articles WHERE id = ?",
+            (article_id,),
+        ).fetchone()
+        return (row[0], row[1]) if row else (None, article_id)
+
+    def _insert_rows(
+        self, rows: Sequence[tuple[object, ...]], keys: Sequence[tuple[str, str]]
     ) -> int:
-        cur = self.db.execute(
+        """Insert article rows and seen keys in bulk; the number of new articles."""
+        before = self.db.total_changes
+        self.db.executemany(
             "INSERT OR IGNORE INTO articles (id, canonical_url, outlet, title, text, published,"
             " fetched_at, source, origin, authors, lang, content_hash, day, run_id, thread_id,"
             " duplicate_of, minhash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                a.id,
-                a.canonical_url,
-                a.outlet,
-                a.title,
-                a.text,
-                _iso(a.published),
-                _iso(a.fetched_at),
-                a.source,
-                a.origin,
-                json.dumps(list(a.authors)),
-                a.lang,
-                a.content_hash,
-                day.isoformat(),
-                run_id,
-                thread_id,
-                duplicate_of,
-                minhash,
-            ),
+            rows,
         )
-        self._add_keys(a, a.id)
-        return cur.rowcount
-
-    def _add_keys(self, article: Article, owner: str) -> None:
-        self.db.executemany(
-            "INSERT OR IGNORE INTO seen_keys (key, article_id) VALUES (?, ?)",
-            [(k, owner) for k in exact_keys(article)],
-        )
+        inserted = self.db.total_changes - before
+        self.db.executemany("INSERT OR IGNORE INTO seen_keys (key, article_id) VALUES (?, ?)", keys)
+        return inserted
 
     def apply_plan(self, plan: ClusterPlan) -> None:
         """Write what clustering decided: new threads and extensions of stored ones."""
-        for t in plan.new_threads:
-            self.db.execute(
-                "INSERT INTO threads (id, title, first_seen, last_updated, signature)"
-                " VALUES (?,?,?,?,?)",
-                (t.id, t.title, _iso(t.first_seen), _iso(t.last_updated), json.dumps(t.signature)),
-            )
-            self._assign(t.id, t.article_ids)
-        for ext in plan.extensions:
-            self.db.execute(
-                "UPDATE threads SET last_updated = MAX(last_updated, ?), signature = ?"
-                " WHERE id = ?",
-                (_iso(ext.last_updated), json.dumps(ext.signature), ext.thread_id),
-            )
-            self._assign(ext.thread_id, ext.article_ids)
+        self.db.executemany(
+            "INSERT INTO threads (id, title, first_seen, last_updated, signature)"
+            " VALUES (?,?,?,?,?)",
+            [
+                (t.id, t.title, _iso(t.first_seen), _iso(t.last_updated), json.dumps(t.signature))
+                for t in plan.new_threads
+            ],
+        )
+        self.db.executemany(
+            "UPDATE threads SET last_updated = MAX(last_updated, ?), signature = ? WHERE id = ?",
+            [(_iso(e.last_updated), json.dumps(e.signature), e.thread_id) for e in plan.extensions],
+        )
+        self._assign(
+            [(t.id, a) for t in plan.new_threads for a in t.article_ids]
+            + [(e.thread_id, a) for e in plan.extensions for a in e.article_ids]
+        )
 
-    def _assign(self, thread_id: str, article_ids: Sequence[str]) -> None:
-        for article_id in article_ids:
-            self.db.execute(
-                "UPDATE articles SET thread_id = ? WHERE id = ? OR duplicate_of = ?",
-                (thread_id, article_id, article_id),
-            )
+    def _assign(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Put articles (and their stored copies) into threads: (thread id, article id)."""
+        self.db.executemany("UPDATE articles SET thread_id = ? WHERE id = ?", pairs)
+        self.db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS _assign (article_id TEXT PRIMARY KEY, thread_id TEXT)"
+        )
+        self.db.executemany(
+            "INSERT OR REPLACE INTO _assign (thread_id, article_id) VALUES (?, ?)", pairs
+        )
+        self.db.execute(
+            "UPDATE articles SET thread_id = a.thread_id FROM _assign AS a"
+            " WHERE articles.duplicate_of = a.article_id"
+        )
+        self.db.execute("DELETE FROM _assign")
 
     def add_vocabulary(self, df: Counter[str], n_docs: int) -> None:
         self.db.executemany(
@@ -386,6 +381,35 @@ class Store:
     def counts(self) -> dict[str, int]:
         tables = ("articles", "threads", "seen_keys", "runs")
         return {t: int(self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in tables}  # noqa: S608 - fixed names
+
+
+def _row(
+    a: Article,
+    day: date,
+    run_id: int,
+    duplicate_of: str | None,
+    minhash: str | None,
+    thread_id: str | None,
+) -> tuple[object, ...]:
+    return (
+        a.id,
+        a.canonical_url,
+        a.outlet,
+        a.title,
+        a.text,
+        _iso(a.published),
+        _iso(a.fetched_at),
+        a.source,
+        a.origin,
+        json.dumps(list(a.authors)),
+        a.lang,
+        a.content_hash,
+        day.isoformat(),
+        run_id,
+        thread_id,
+        duplicate_of,
+        minhash,
+    )
 
 
 _ARTICLE_COLUMNS = (

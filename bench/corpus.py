@@ -1,0 +1,299 @@
+"""A synthetic news corpus with real event structure, written as JSONL dumps.
+
+Every text is generated here from our own word lists: an event has a kind (a quake, a
+strike, a merger, ...), made-up people, places and organisations, and its own numbers;
+its articles (several outlets, hours apart) retell it from templates, with generic filler
+sentences for a realistic length (~300 words). A few articles are wire copies of another
+with a changed outlet. Events start across ``span_days`` days, ~10k articles a day.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+START = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
+ARTICLES_PER_DAY = 10_000
+
+_ONSETS = "b br c ch d dr f g gr h k kl l m n p pr r s st t tr v w z".split()
+_VOWELS = "a e i o u ai ea io".split()
+_CODAS = "n r l s k th m nd rk st v".split()
+_ENDINGS = {
+    "person": "sen son ov ova ez ic ani elli".split(),
+    "place": "ia burg ton ford vale stad grad mouth".split(),
+    "org": "corp tech ex ium gen".split(),
+}
+
+_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
+    # kind: (title templates, sentence templates, topic words)
+    "quake": (
+        ("Earthquake of magnitude {n1} strikes near {place}", "{place} quake kills {n2}"),
+        (
+            "An earthquake of magnitude {n1} struck near {place} early on {weekday}, "
+            "killing at least {n2} people.",
+            "Rescue teams led by {person} searched collapsed buildings in {place}.",
+            "{org} said {n3} homes were damaged and power was cut across the region.",
+            "Governor {person} declared a state of emergency in {place}.",
+        ),
+        "tremor aftershock rubble rescuers epicentre seismic shelters",
+    ),
+    "strike": (
+        ("{org} workers walk out over pay", "Strike halts {org} plants in {place}"),
+        (
+            "About {n3} workers at {org} went on strike in {place} on {weekday}.",
+            "Union leader {person} said members rejected a {n1} percent pay offer.",
+            "{org} said production at its {place} plant had stopped.",
+            "Talks between {org} and the union are due to resume, {person} said.",
+        ),
+        "union wages picket walkout negotiators overtime bargaining",
+    ),
+    "merger": (
+        ("{org} agrees to buy rival for ${n2} billion", "{org} deal reshapes industry"),
+        (
+            "{org} agreed to buy a rival for ${n2} billion, chief executive {person} said.",
+            "The deal values the company at {n1} times its annual earnings.",
+            "Shares of {org} rose {n1} percent in trading in {place}.",
+            "Regulators in {place} are expected to review the {org} deal.",
+        ),
+        "acquisition shareholders valuation antitrust takeover premium",
+    ),
+    "election": (
+        ("{person} wins {place} election", "Voters in {place} back {person}"),
+        (
+            "{person} won the election in {place} with {n1} percent of the vote.",
+            "Turnout reached {n2} percent, officials in {place} said.",
+            "{person} promised to cut taxes and build {n3} homes.",
+            "The {org} party conceded defeat late on {weekday}.",
+        ),
+        "ballot turnout campaign candidate coalition parliament mandate",
+    ),
+    "flood": (
+        ("Floods force {n3} from homes in {place}", "{place} river bursts its banks"),
+        (
+            "Floods forced {n3} people from their homes in {place} after days of rain.",
+            "The river rose {n1} metres above its normal level, {org} said.",
+            "Mayor {person} said {n2} schools would stay closed.",
+            "Soldiers piled sandbags along the banks in {place}.",
+        ),
+        "rainfall evacuation levee sandbags torrents drainage",
+    ),
+    "trial": (
+        ("{person} goes on trial in {place}", "Court hears case against {person}"),
+        (
+            "{person} went on trial in {place} on charges of fraud at {org}.",
+            "Prosecutors say {person} moved ${n2} million out of {org}.",
+            "The trial in {place} is expected to last {n1} weeks.",
+            "Lawyers for {person} said the charges were unfounded.",
+        ),
+        "prosecutors defendant verdict testimony jury indictment",
+    ),
+    "launch": (
+        ("{org} launches satellite from {place}", "{org} rocket reaches orbit"),
+        (
+            "{org} launched a satellite from {place} on {weekday}.",
+            "The rocket carried {n1} tonnes of cargo, mission chief {person} said.",
+            "{org} plans {n3} more launches from {place} this decade.",
+            "The satellite will monitor crops across {n2} countries.",
+        ),
+        "orbit payload booster countdown spacecraft telemetry",
+    ),
+    "match": (
+        ("{place} beat rivals {n1}-{n2} in final", "{person} scores twice as {place} win"),
+        (
+            "{place} won the final {n1}-{n2} in front of {n3} fans.",
+            "{person} scored twice for {place} in the second half.",
+            "Coach {person} said the win was the best in the club's history.",
+            "The {org} stadium in {place} was sold out.",
+        ),
+        "striker goalkeeper championship trophy supporters penalty",
+    ),
+}
+_SUBJECTS = (
+    "Officials",
+    "Analysts",
+    "Residents",
+    "Local reporters",
+    "Several witnesses",
+    "Critics",
+    "Economists",
+    "Neighbours",
+    "Aid groups",
+    "Opposition figures",
+    "Business owners",
+    "Teachers",
+    "Commuters",
+    "Doctors",
+    "Volunteers",
+    "Police officers",
+    "Farmers",
+)
+_VERBS = (
+    "described",
+    "questioned",
+    "welcomed",
+    "criticised",
+    "played down",
+    "pointed to",
+    "warned about",
+    "asked about",
+    "expected",
+    "doubted",
+    "praised",
+    "recalled",
+    "complained about",
+    "defended",
+    "noted",
+)
+_OBJECTS = (
+    "the slow response",
+    "the cost of the plan",
+    "the official figures",
+    "rising prices",
+    "the timing of the announcement",
+    "conditions on the ground",
+    "the earlier warnings",
+    "the role of the authorities",
+    "long queues at the centre",
+    "the mood in the city",
+    "the lack of information",
+    "the pace of repairs",
+    "the reaction abroad",
+    "the new rules",
+    "the budget for next year",
+    "the state of the roads",
+)
+_ADVERBIALS = (
+    "in interviews on the radio",
+    "during a meeting in the evening",
+    "on social media",
+    "in a statement to the press",
+    "while waiting for further news",
+    "at a public hearing",
+    "in the hours that followed",
+    "outside the town hall",
+    "in comments to local papers",
+    "after a long day",
+    "as night fell",
+    "before the weekend",
+)
+
+
+def _filler(rng: random.Random) -> str:
+    parts = (_SUBJECTS, _VERBS, _OBJECTS, _ADVERBIALS)
+    return " ".join(rng.choice(p) for p in parts) + "."
+
+
+_WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+
+
+def _name(rng: random.Random, kind: str) -> str:
+    syllables = "".join(
+        rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS)
+        for _ in range(rng.randint(1, 2))
+    )
+    return (syllables + rng.choice(_ENDINGS[kind])).capitalize()
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    kind: str
+    slots: dict[str, str]
+    start: datetime
+    topic: tuple[str, ...]
+
+
+def _event(rng: random.Random, span_days: int) -> _Event:
+    kind = rng.choice(sorted(_KINDS))
+    slots = {
+        "person": f"{_name(rng, 'person')[:1]}. {_name(rng, 'person')}",
+        "place": _name(rng, "place"),
+        "org": _name(rng, "org"),
+        "n1": str(rng.randint(2, 9)),
+        "n2": str(rng.randint(10, 99)),
+        "n3": f"{rng.randint(1, 90) * 100:,}",
+        "weekday": rng.choice(_WEEKDAYS),
+        **{f"d{i}": w for i, w in enumerate(rng.sample(_NOUNS, 4), 1)},
+    }
+    start = START + timedelta(hours=rng.uniform(0, 24 * span_days))
+    return _Event(kind=kind, slots=slots, start=start, topic=tuple(_KINDS[kind][2].split()))
+
+
+_NOUNS = """
+    bridge harbour school hospital market station airport factory stadium museum library
+    prison refinery mine farm port warehouse depot tunnel dam highway railway clinic
+    court embassy ministry council parliament garrison camp village district suburb
+    valley island coast border plateau forest lake river canal reservoir pipeline
+    cable tower reactor laboratory archive cathedral monastery university academy
+    bakery brewery shipyard terminal quarry orchard vineyard ranch plantation mill
+    convoy fleet battalion squad committee tribunal delegation consortium cartel
+    syndicate cooperative federation league union coalition alliance network
+    budget subsidy tariff levy pension loan bond mortgage contract licence permit
+    treaty ceasefire referendum census survey audit inquiry probe lawsuit verdict
+""".split()
+_DETAIL = (
+    "The {d1} near the {d2} was at the centre of attention.",
+    "Crews were sent to the {d1} and the {d3} before noon.",
+    "Questions were raised about the {d2} and its {d4}.",
+    "The {d3} remained closed while the {d1} was inspected.",
+    "Footage showed the {d4} beside the {d2}.",
+    "Access to the {d1} was restricted for {n1} hours.",
+)
+
+
+def _paragraphs(rng: random.Random, event: _Event) -> list[str]:
+    _, sentences, _ = _KINDS[event.kind]
+    slots = event.slots
+    chosen = [s.format(**slots) for s in rng.sample(sentences, len(sentences))]
+    chosen += [s.format(**slots) for s in rng.sample(_DETAIL, rng.randint(3, 5))]
+    topic = " ".join(rng.sample(event.topic, 3))
+    chosen.insert(2, f"Reporters on the scene spoke of {topic} throughout the day.")
+    chosen += [_filler(rng) for _ in range(rng.randint(10, 18))]
+    return [" ".join(chosen[i : i + 3]) for i in range(0, len(chosen), 3)]
+
+
+def articles(n: int, seed: int = 5) -> list[dict[str, str]]:
+    """``n`` JSON-ready article objects (title, text, outlet, url, published)."""
+    rng = random.Random(seed)
+    span_days = max(1, -(-n // ARTICLES_PER_DAY))
+    outlets = [f"{_name(rng, 'place')} {rng.choice(['Times', 'Post', 'Herald', 'Wire'])}"]
+    outlets += [f"{_name(rng, 'place')} {w}" for w in ("News", "Daily", "Courier") * 20]
+    out: list[dict[str, str]] = []
+    while len(out) < n:
+        event = _event(rng, span_days)
+        for _ in range(min(n - len(out), int(rng.paretovariate(1.3)) + rng.randint(0, 4))):
+            titles = _KINDS[event.kind][0]
+            outlet = rng.choice(outlets)
+            when = event.start + timedelta(hours=rng.uniform(0, 30))
+            if out and rng.random() < 0.04:  # a wire copy of the previous article
+                copy = dict(out[-1], outlet=outlet)
+                copy["url"] = f"https://{outlet.lower().replace(' ', '')}.example/{len(out)}"
+                out.append(copy)
+                continue
+            out.append(
+                {
+                    "title": rng.choice(titles).format(**event.slots),
+                    "text": "\n\n".join(_paragraphs(rng, event)),
+                    "outlet": outlet,
+                    "url": f"https://{outlet.lower().replace(' ', '')}.example/{len(out)}",
+                    "published": when.isoformat(),
+                }
+            )
+    return out
+
+
+def write_dumps(n: int, folder: Path, seed: int = 5) -> Path:
+    """Write the corpus as one JSONL dump per publication day (reused if present)."""
+    folder = folder / f"n{n}-s{seed}"
+    if (folder / "done").exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    by_day: dict[str, list[str]] = {}
+    for obj in articles(n, seed):
+        by_day.setdefault(obj["published"][:10], []).append(json.dumps(obj))
+    for day, lines in by_day.items():
+        (folder / f"{day}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "done").write_text("ok\n", encoding="utf-8")
+    return folder
