@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import START, write_dumps
+from eval.metrics import nmi
 
 REPO = Path(__file__).resolve().parents[1]
 CORPORA = REPO / "var" / "bench"
@@ -74,6 +75,7 @@ def _instrument(clock: _Clock) -> None:
         ("fingerprints", "dedupe"),
         ("plan_clusters", "cluster"),
         ("document_frequencies", "cluster"),
+        ("term_counts", "cluster"),
         ("summarize", "summarize"),
         ("compose", "compose"),
         ("render", "render"),
@@ -113,16 +115,35 @@ def run_ours(folder: Path) -> dict[str, Any]:
                 store=store,
                 options=RunOptions(day=now.date(), inputs=(folder,), captured_at=now),
             )
-        total = time.perf_counter() - started
+            total = time.perf_counter() - started
+            rows = store.db.execute("SELECT canonical_url, thread_id FROM articles").fetchall()
     clock._switch()
+    truth = _events(folder)
+    predicted = {url: str(thread) for url, thread in rows if url in truth}
     return {
         "total_s": total,
         "stages_s": {s: clock.spent.get(s, 0.0) for s in STAGES},
         "new": report.new_articles,
         "duplicates": report.duplicates,
         "threads": report.threads_new,
+        "events": len(set(truth.values())),
+        "nmi": nmi({u: truth[u] for u in predicted}, predicted),
         "peak_rss_mb": _peak_rss_mb(),
     }
+
+
+def _docs(folder: Path) -> list[dict[str, str]]:
+    return [
+        json.loads(line)
+        for path in sorted(folder.glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+def _events(folder: Path) -> dict[str, str]:
+    """Generated ground truth: article URL -> event."""
+    return {d["url"]: d["event"] for d in _docs(folder)}
 
 
 def _days(folder: Path) -> list[Any]:
@@ -140,12 +161,7 @@ def run_naive(folder: Path) -> dict[str, Any]:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     started = time.perf_counter()
-    docs = [
-        json.loads(line)
-        for path in sorted(folder.glob("*.jsonl"))
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
+    docs = _docs(folder)
     texts = [f"{d['title']} {d['title']} {d['text']}" for d in docs]
     matrix = TfidfVectorizer(sublinear_tf=True, stop_words="english").fit_transform(texts)
     distances = 1.0 - (matrix @ matrix.T).toarray()
@@ -153,9 +169,12 @@ def run_naive(folder: Path) -> dict[str, Any]:
     condensed = squareform(distances, checks=False)
     del distances
     labels = fcluster(linkage(condensed, method="average"), t=0.825, criterion="distance")
+    total = time.perf_counter() - started
+    truth = {str(i): d["event"] for i, d in enumerate(docs)}
     return {
-        "total_s": time.perf_counter() - started,
+        "total_s": total,
         "threads": int(labels.max()),
+        "nmi": nmi(truth, {str(i): int(label) for i, label in enumerate(labels)}),
         "peak_rss_mb": _peak_rss_mb(),
     }
 
@@ -181,16 +200,18 @@ def _print_size(n: int, ours: dict[str, Any], naive: dict[str, Any] | None) -> N
     print(
         f"{n:>7} ours   total {ours['total_s']:7.2f} s  peak RSS {ours['peak_rss_mb']:7.0f} MB"
         f"  new {ours['new']} dup {ours['duplicates']} threads {ours['threads']}"
+        f" (events {ours['events']}, NMI {ours['nmi']:.3f})"
     )
     print(f"{'':>7}        {stages}")
     if naive is None:
-        print(f"{'':>7} naive  skipped: an all-pairs matrix of {n:,}² does not fit in memory")
+        print(f"{'':>7} naive  not run (--no-naive, or an all-pairs matrix of {n:,}² is too big)")
     elif "error" in naive:
         print(f"{'':>7} naive  {naive['error']}")
     else:
         print(
             f"{'':>7} naive  total {naive['total_s']:7.2f} s  peak RSS"
-            f" {naive['peak_rss_mb']:7.0f} MB  threads {naive['threads']}  (clustering only)"
+            f" {naive['peak_rss_mb']:7.0f} MB  threads {naive['threads']}"
+            f" (NMI {naive['nmi']:.3f}; clustering only)"
         )
 
 

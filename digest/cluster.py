@@ -19,7 +19,10 @@ Single pass, incremental, in publication order (as a stream clusterer must be):
 from __future__ import annotations
 
 import hashlib
+import heapq
+import itertools
 import math
+import operator
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,6 +33,7 @@ from digest.models import Article, ClusterPlan, EventThread, ThreadExtension
 from digest.text import STOPWORDS, content_terms, stem
 
 Vector = dict[str, float]
+_BY_WEIGHT_THEN_ID = operator.itemgetter(1, 0)
 
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'’-]+|\b\d[\d.,]*\b")
 
@@ -50,6 +54,8 @@ class ClusterParams:
     size_boost: float = 0.15  # the score grows by this times ln(thread size)
     merge_threshold: float = 0.22  # a small new thread merges at this centroid similarity
     merge_max_size: int = 4  # "small": at most this many articles
+    max_candidates: int = 20  # candidates scored in full, by shared probe-term weight
+    index_terms: int = 30  # heaviest centroid terms a thread is found by
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,11 +88,22 @@ def article_terms(article: Article, params: ClusterParams) -> Counter[str]:
     return counts
 
 
-def document_frequencies(articles: Iterable[Article], params: ClusterParams) -> Counter[str]:
+def term_counts(articles: Iterable[Article], params: ClusterParams) -> dict[str, Counter[str]]:
+    """``article_terms`` of each article, by id (computed once, for clustering and df)."""
+    return {a.id: article_terms(a, params) for a in articles}
+
+
+def document_frequencies(
+    articles: Iterable[Article],
+    params: ClusterParams,
+    *,
+    terms: Mapping[str, Counter[str]] | None = None,
+) -> Counter[str]:
     """How many of ``articles`` contain each term (for the store's running vocabulary)."""
     df: Counter[str] = Counter()
     for article in articles:
-        df.update(article_terms(article, params).keys())
+        counts = terms[article.id] if terms is not None else article_terms(article, params)
+        df.update(counts.keys())
     return df
 
 
@@ -104,12 +121,12 @@ def _vectorise(
 
 
 def _dot(a: Vector, b: Vector) -> float:
-    small, large = (a, b) if len(a) < len(b) else (b, a)
-    return sum(w * large.get(t, 0.0) for t, w in small.items())
+    common = a.keys() & b.keys()  # the intersection and the products run in C
+    return sum(map(operator.mul, map(a.__getitem__, common), map(b.__getitem__, common)))
 
 
 def _top(vector: Vector, keep: int) -> tuple[Vector, float]:
-    top = sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
+    top = heapq.nlargest(keep, vector.items(), key=_BY_WEIGHT_THEN_ID)
     return dict(top), math.sqrt(sum(w * w for _, w in top))
 
 
@@ -139,31 +156,49 @@ class _Cluster:
 
 
 class _Index:
-    """Inverted index: term -> ids of clusters whose centroid holds the term."""
+    """Inverted index over the *active* clusters (those still inside the time window):
+    term -> ids of clusters whose centroid holds (or held) the term."""
 
-    def __init__(self) -> None:
+    def __init__(self, depth: int) -> None:
+        self.depth = depth  # the heaviest ``depth`` centroid terms are indexed
         self.postings: defaultdict[str, set[str]] = defaultdict(set)
-        self.clusters: dict[str, _Cluster] = {}
+        self.clusters: dict[str, _Cluster] = {}  # every cluster, for the plan
+        self.active: dict[str, _Cluster] = {}
 
     def add(self, cluster: _Cluster) -> None:
         self.clusters[cluster.id] = cluster
+        self.active[cluster.id] = cluster
         self.post(cluster)
 
     def post(self, cluster: _Cluster) -> None:
-        for term in cluster.centroid:
+        for term in itertools.islice(cluster.centroid, self.depth):  # heaviest first
             self.postings[term].add(cluster.id)
 
     def remove(self, cluster: _Cluster) -> None:
         """Forget a cluster (postings of terms it has dropped may still name it)."""
         del self.clusters[cluster.id]
+        self.active.pop(cluster.id, None)
         for term in cluster.centroid:
             self.postings[term].discard(cluster.id)
 
-    def candidates(self, probe: Iterable[str]) -> set[str]:
-        found: set[str] = set()
-        for term in probe:
-            found |= self.postings.get(term, set())
-        return found
+    def retire(self, clusters: Iterable[_Cluster]) -> None:
+        """Close clusters to new members; rebuild the postings of the rest (this also drops
+        terms the active clusters no longer hold)."""
+        for cluster in clusters:
+            self.active.pop(cluster.id, None)
+        self.postings = defaultdict(set)
+        for cluster in self.active.values():
+            self.post(cluster)
+
+    def candidates(self, vec: Vector, probe: int, limit: int) -> list[_Cluster]:
+        """Active clusters sharing the most weight with ``vec``'s ``probe`` heaviest terms."""
+        shared: defaultdict[str, float] = defaultdict(float)
+        for term in list(vec)[:probe]:  # vectors are ordered heaviest first
+            weight = vec[term]
+            for cid in self.postings.get(term, ()):
+                shared[cid] += weight
+        top = heapq.nlargest(limit, shared.items(), key=_BY_WEIGHT_THEN_ID)
+        return [self.active[cid] for cid, _ in top if cid in self.active]
 
 
 def _thread_id(first_article_id: str) -> str:
@@ -198,14 +233,11 @@ def _best(
 ) -> tuple[float, _Cluster | None]:
     """The most similar candidate (``skip``: a small cluster looking for a larger one)."""
     best: tuple[float, str] = (0.0, "")
-    for cid in index.candidates(list(vec)[: params.probe_terms]):  # vectors: heaviest first
-        cluster = index.clusters.get(cid)
-        if cluster is None or (
-            skip is not None and (cluster is skip or len(cluster.members) < len(skip.members))
-        ):
+    for cluster in index.candidates(vec, params.probe_terms, params.max_candidates):
+        if skip is not None and (cluster is skip or len(cluster.members) < len(skip.members)):
             continue
-        best = max(best, (_similarity(vec, when, cluster, params), cid))
-    return best[0], index.clusters.get(best[1])
+        best = max(best, (_similarity(vec, when, cluster, params), cluster.id))
+    return best[0], index.active.get(best[1])
 
 
 def plan_clusters(
@@ -215,33 +247,51 @@ def plan_clusters(
     now: datetime,
     params: ClusterParams = ClusterParams(),
     vocabulary: Vocabulary = Vocabulary(),
+    terms: Mapping[str, Counter[str]] | None = None,
 ) -> ClusterPlan:
-    """Assign each new article to an open thread or a new one; return the plan."""
-    counts = {a.id: article_terms(a, params) for a in new}
+    """Assign each new article to an open thread or a new one; return the plan.
+    ``terms``: ``term_counts(new, params)`` when the caller has them already."""
+    counts = terms if terms is not None else term_counts(new, params)
     df: Counter[str] = Counter(vocabulary.df)
     for c in counts.values():
         df.update(c.keys())
     n_docs = vocabulary.n_docs + len(new)
     idf = _idf(df, n_docs)
     default_idf = math.log(1 + n_docs) + 1.0
-    index = _Index()
+    index = _Index(params.index_terms)
     for thread in open_threads:
         if (now - thread.last_updated) <= timedelta(days=params.window_days) or not new:
             index.add(_from_thread(thread, params.thread_terms))
-    fresh: list[_Cluster] = []
-    for article in sorted(new, key=lambda a: (a.published, a.id)):
+    pending: dict[str, _Cluster] = {}  # new clusters not yet offered to the merge
+    for n, article in enumerate(sorted(new, key=lambda a: (a.published, a.id)), 1):
         vec = _vectorise(counts[article.id], idf, default_idf, params.article_terms)
         score, cluster = _best(vec, article.published, index, params)
         if cluster is None or score < params.similarity_threshold:
             cluster = _new_cluster(article)
-            fresh.append(cluster)
-            index.clusters[cluster.id] = cluster
+            pending[cluster.id] = cluster
+            index.add(cluster)
         cluster.absorb(vec, article.published, params.thread_terms)
         cluster.members.append(article.id)
         cluster.added.append(article.id)
         index.post(cluster)
-    _merge_small(fresh, index, params)
+        if n % _RETIRE_EVERY == 0:
+            _retire(article.published - timedelta(days=params.window_days), index, pending, params)
+    _merge_small(list(pending.values()), index, params)
     return _to_plan(index.clusters.values())
+
+
+_RETIRE_EVERY = 500  # articles between sweeps of clusters that left the time window
+
+
+def _retire(
+    before: datetime, index: _Index, pending: dict[str, _Cluster], params: ClusterParams
+) -> None:
+    """Clusters quiet since ``before`` can take no more articles: offer the small new ones
+    to the merge while their partners are still indexed, then close them all."""
+    quiet = [c for c in index.active.values() if c.last_updated < before]
+    if quiet:
+        _merge_small([pending.pop(c.id) for c in quiet if c.id in pending], index, params)
+        index.retire(c for c in quiet if c.id in index.clusters)
 
 
 def _new_cluster(article: Article) -> _Cluster:

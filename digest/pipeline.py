@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from digest.cluster import ClusterParams, document_frequencies, plan_clusters
+from digest.cluster import ClusterParams, document_frequencies, plan_clusters, term_counts
 from digest.compose import compose
 from digest.config import Settings
 from digest.dedupe import DedupeParams, dedupe, fingerprints
@@ -29,7 +29,7 @@ from digest.normalize import normalize
 from digest.publish import publish
 from digest.render import make_environment, render
 from digest.sources import IngestContext, ingest_all
-from digest.store import Store
+from digest.store import DayThread, Store
 from digest.summarize import SummaryParams, summarize
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def run_once(
     ]
     deduped = _dedupe(store, articles, settings)
     plan = _store_and_cluster(store, deduped, day=day, run_id=run_id, settings=settings)
-    summaries = summarize_day(store, day, settings)
+    summaries = summarize_day(store, day, settings, limit=settings.output.max_threads)
     statuses = source_statuses(results, deduped)
     briefing = compose(
         day,
@@ -136,15 +136,17 @@ def _store_and_cluster(
         store.save_duplicates(deduped.duplicates, day=day, run_id=run_id)
         if new:
             since = min(a.published for a in new) - timedelta(days=params.window_days)
+            terms = term_counts(new, params)
             plan = plan_clusters(
                 new,
                 store.open_threads(since=since),
                 now=max(a.published for a in new),
                 params=params,
                 vocabulary=store.vocabulary(),
+                terms=terms,
             )
             store.apply_plan(plan)
-            store.add_vocabulary(document_frequencies(new, params), len(new))
+            store.add_vocabulary(document_frequencies(new, params, terms=terms), len(new))
     log.info(
         "stored %d new articles, %d duplicates; %d new threads, %d extended",
         len(new),
@@ -165,24 +167,45 @@ def summary_params(settings: Settings) -> SummaryParams:
     )
 
 
-def summarize_day(store: Store, day: date, settings: Settings) -> tuple[ThreadSummary, ...]:
-    """Summaries of every thread that got an article on ``day``."""
+def summarize_day(
+    store: Store, day: date, settings: Settings, *, limit: int | None = None
+) -> tuple[ThreadSummary, ...]:
+    """Summaries of every thread that got an article on ``day``; with ``limit``, only of the
+    threads that can make a briefing of ``limit`` threads (``compose.importance`` order)."""
     params = summary_params(settings)
-    summaries = []
-    for entry in store.threads_for_day(day):
-        ids = entry.thread.article_ids
-        summaries.append(
-            summarize(
-                entry.thread,
-                store.articles(ids),
-                status="continuing" if entry.continues_from else "new",
-                continues_from=entry.continues_from,
-                new_article_ids=entry.new_article_ids,
-                also_carried_by=store.copies_of(ids),
-                params=params,
-            )
+    entries = store.threads_for_day(day)
+    if limit is not None:
+        entries = _most_important(store, entries, limit)
+    ids = [i for e in entries for i in e.thread.article_ids]
+    articles, copies = store.articles(ids), store.copies_of(ids)
+    return tuple(
+        summarize(
+            e.thread,
+            {i: articles[i] for i in e.thread.article_ids if i in articles},
+            status="continuing" if e.continues_from else "new",
+            continues_from=e.continues_from,
+            new_article_ids=e.new_article_ids,
+            also_carried_by={i: copies[i] for i in e.thread.article_ids if i in copies},
+            params=params,
         )
-    return tuple(summaries)
+        for e in entries
+    )
+
+
+def _most_important(store: Store, entries: Sequence[DayThread], limit: int) -> list[DayThread]:
+    """The ``limit`` threads first in ``compose.importance`` order (outlets, articles with
+    their copies, recency), and any tied with the last; the headline decides ties later."""
+    sizes = store.thread_sizes([e.thread.id for e in entries])
+
+    def key(e: DayThread) -> tuple[int, int, float]:
+        articles, outlets = sizes.get(e.thread.id, (0, 0))
+        return (-outlets, -articles, -e.thread.last_updated.timestamp())
+
+    ranked = sorted(entries, key=key)
+    if len(ranked) <= limit:
+        return ranked
+    last = key(ranked[limit - 1])
+    return [e for e in ranked if key(e) <= last]
 
 
 def source_statuses(

@@ -210,6 +210,15 @@ class Store:
                 copies.setdefault(row[-1], []).append(_article(row))
         return {k: tuple(v) for k, v in copies.items()}
 
+    def thread_sizes(self, thread_ids: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """Thread id -> (articles with their stored copies, distinct outlets)."""
+        with self._id_table(thread_ids) as table:
+            rows = self.db.execute(
+                "SELECT thread_id, COUNT(*), COUNT(DISTINCT outlet) FROM articles"  # noqa: S608
+                f" WHERE thread_id IN (SELECT id FROM {table}) GROUP BY thread_id"
+            ).fetchall()
+        return {tid: (n, outlets) for tid, n, outlets in rows}
+
     @contextmanager
     def _id_table(self, ids: Iterable[str]) -> Iterator[str]:
         """A temporary table of ``ids``: one set-based query instead of one per id."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -41,10 +42,10 @@ def clean_space(text: str) -> str:
 
 def words(text: str) -> Iterator[str]:
     """Lower-cased word tokens (letters and digits; inner apostrophes kept)."""
-    for match in _WORD.finditer(text):
-        yield match.group().lower().replace("’", "'")
+    return iter(_WORD.findall(text.lower().replace("’", "'")))
 
 
+@functools.lru_cache(maxsize=1 << 16)  # news vocabularies repeat: most calls are hits
 def stem(word: str) -> str:
     """A light suffix stripper: enough to join "talks"/"talk", "sanctions"/"sanctioned"."""
     if len(word) <= 4 or word.isdigit():
