@@ -23,6 +23,18 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
+# Quality figures on ../shared/eval-data and throughput benchmarks (see README).
+eval: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[eval]'
+	$(BIN)/python -m eval.gate
+	$(BIN)/python -m eval.clustering
+	$(BIN)/python -m eval.faithfulness
+	$(BIN)/python -m eval.summaries
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[eval]'
+	$(BIN)/python -m bench.pipeline
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

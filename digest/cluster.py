@@ -35,7 +35,9 @@ from digest.text import STOPWORDS, content_terms, stem
 Vector = dict[str, float]
 _BY_WEIGHT_THEN_ID = operator.itemgetter(1, 0)
 
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'’-]+|\b\d[\d.,]*\b")
+# a capitalised word not opening a sentence, or a number (\b first: the lookbehinds run
+# only at word starts, which halves the time)
+_NAME = re.compile(r"\b(?:(?<![.!?]\s)(?<!^)[A-Z][a-zA-Z'’-]+|\d[\d.,]*\b)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,7 +56,7 @@ class ClusterParams:
     size_boost: float = 0.15  # the score grows by this times ln(thread size)
     merge_threshold: float = 0.22  # a small new thread merges at this centroid similarity
     merge_max_size: int = 4  # "small": at most this many articles
-    max_candidates: int = 20  # candidates scored in full, by shared probe-term weight
+    max_candidates: int = 16  # candidates scored in full, by shared probe-term weight
     index_terms: int = 30  # heaviest centroid terms a thread is found by
 
 
@@ -79,12 +81,13 @@ def article_terms(article: Article, params: ClusterParams) -> Counter[str]:
         (lead, params.lead_weight),
         (rest, 1.0),
     ):
-        for term in content_terms(text):
-            counts[term] += weight
-        for name in _NAME.findall(text):
+        for term, n in Counter(content_terms(text)).items():
+            counts[term] += n * weight
+        names = Counter(_NAME.findall(text))
+        for name, n in names.items():
             word = name.lower().replace("’", "'")
             if word not in STOPWORDS and len(word) > 1:
-                counts[stem(word)] += params.name_weight * weight
+                counts[stem(word)] += n * params.name_weight * weight
     return counts
 
 
@@ -141,6 +144,7 @@ class _Cluster:
     stored: bool
     added: list[str] = field(default_factory=list)
     norm: float = 0.0
+    posted: set[str] = field(default_factory=set)  # terms the index lists it under
 
     def refresh(self, keep: int) -> None:
         self.centroid, self.norm = _top(self.centroid, keep)
@@ -153,6 +157,9 @@ class _Cluster:
 
     def unit(self) -> Vector:
         return {t: w / (self.norm or 1.0) for t, w in self.centroid.items()}
+
+
+_COMMON = 200  # active clusters per term beyond which a probe term is too common to use
 
 
 class _Index:
@@ -172,30 +179,32 @@ class _Index:
 
     def post(self, cluster: _Cluster) -> None:
         for term in itertools.islice(cluster.centroid, self.depth):  # heaviest first
-            self.postings[term].add(cluster.id)
+            if term not in cluster.posted:
+                cluster.posted.add(term)
+                self.postings[term].add(cluster.id)
 
     def remove(self, cluster: _Cluster) -> None:
-        """Forget a cluster (postings of terms it has dropped may still name it)."""
+        """Forget a cluster (merged into another)."""
         del self.clusters[cluster.id]
-        self.active.pop(cluster.id, None)
-        for term in cluster.centroid:
-            self.postings[term].discard(cluster.id)
+        self.retire((cluster,))
 
     def retire(self, clusters: Iterable[_Cluster]) -> None:
-        """Close clusters to new members; rebuild the postings of the rest (this also drops
-        terms the active clusters no longer hold)."""
+        """Close clusters to new members (they stay in the plan)."""
         for cluster in clusters:
             self.active.pop(cluster.id, None)
-        self.postings = defaultdict(set)
-        for cluster in self.active.values():
-            self.post(cluster)
+            for term in cluster.posted:
+                self.postings[term].discard(cluster.id)
+            cluster.posted.clear()
 
     def candidates(self, vec: Vector, probe: int, limit: int) -> list[_Cluster]:
-        """Active clusters sharing the most weight with ``vec``'s ``probe`` heaviest terms."""
+        """Active clusters sharing the most weight with ``vec``'s ``probe`` heaviest terms.
+        A term posted by more than ``_COMMON`` clusters says little about which event this
+        is; it is passed over while rarer probe terms remain."""
         shared: defaultdict[str, float] = defaultdict(float)
-        for term in list(vec)[:probe]:  # vectors are ordered heaviest first
-            weight = vec[term]
-            for cid in self.postings.get(term, ()):
+        lists = [(vec[t], self.postings.get(t, ())) for t in itertools.islice(vec, probe)]
+        rare = [(w, ids) for w, ids in lists if len(ids) <= _COMMON]
+        for weight, ids in rare or sorted(lists, key=lambda wi: len(wi[1]))[:1]:
+            for cid in ids:
                 shared[cid] += weight
         top = heapq.nlargest(limit, shared.items(), key=_BY_WEIGHT_THEN_ID)
         return [self.active[cid] for cid, _ in top if cid in self.active]

@@ -1,0 +1,67 @@
+"""The paths that keep big runs fast give the same answers as the plain ones."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from bench.corpus import articles as synthetic_articles
+from digest.cluster import plan_clusters
+from digest.compose import compose
+from digest.config import Settings
+from digest.models import Article
+from digest.pipeline import RunOptions, run_once, summarize_day
+from digest.store import Store
+
+DAY = date(2026, 1, 6)
+NOW = datetime(2026, 1, 6, 12, 0, tzinfo=UTC)
+
+
+def test_summarising_only_the_briefings_threads_changes_nothing(
+    tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
+    dump = tmp_path / "in" / "day.jsonl"
+    dump.parent.mkdir()
+    lines = [json.dumps(a) for a in synthetic_articles(150, seed=3)]
+    dump.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    settings = make_settings("output.max_threads=4")
+    with Store(settings.store.path) as store:
+        options = RunOptions(day=DAY, inputs=(dump,), captured_at=NOW, publish=False)
+        report = run_once(settings, now=NOW, store=store, options=options)
+        every = summarize_day(store, DAY, settings)
+        few = summarize_day(store, DAY, settings, limit=4)
+    assert report.duplicates > 0  # wire copies: thread sizes count them
+    assert len(every) > len(few) >= 4
+
+    def top(summaries: tuple) -> tuple:
+        briefing = compose(
+            DAY, summaries, generated_at=NOW, timezone="UTC", title="t", max_threads=4
+        )
+        return briefing.threads
+
+    assert top(few) == top(every)
+
+
+def test_threads_quiet_past_the_window_close_mid_batch(make_article: Callable[..., Article], now):
+    story = "Dockers at the Varnia harbour walked out over pay; the port of Lindau is shut."
+    first = make_article("Varnia harbour strike", story, hours=240)
+    rng = random.Random(1)  # noqa: S311 - reproducible filler, not security
+    noise = [
+        make_article(
+            f"Item {i}",
+            " ".join(f"w{rng.randrange(10**6)}" for _ in range(12)),
+            hours=239 - i * 0.35,
+        )
+        for i in range(600)
+    ]
+    same_day = make_article("Varnia strike goes on", story + " Talks failed.", hours=239.5)
+    much_later = make_article("Varnia harbour strike again", story, hours=1)
+    plan = plan_clusters([first, *noise, same_day, much_later], (), now=now)
+    thread_of = {a: t.id for t in plan.new_threads for a in t.article_ids}
+    assert len(thread_of) == 603  # every article placed exactly once
+    assert sum(len(t.article_ids) for t in plan.new_threads) == 603
+    assert thread_of[first.id] == thread_of[same_day.id]
+    assert thread_of[much_later.id] != thread_of[first.id]
