@@ -98,6 +98,7 @@ def report_sets() -> list[tuple[str, Labelled, int]]:
         ("ECB+ train+dev (tuning)", ecbplus(root, ECB_TUNE), 1),
         ("ECB+ test", ecbplus(root, ECB_TEST), 1),
         ("MStream News, 16 batches", mstream(root, "order_news"), 16),
+        ("MStream News, 1 run", mstream(root, "order_news"), 1),
         ("MStream News-T, 16 batches", mstream(root, "order_news_t"), 16),
     ]
 
@@ -123,6 +124,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         started = time.perf_counter()
         scores = evaluate(data, params, batches=batches)
         print(row(name, scores, time.perf_counter() - started))
+    strict = dataclasses.replace(params, merge_threshold=1.0)  # no second look at all
+    for name, data, batches in sets:
+        started = time.perf_counter()
+        scores = evaluate(data, strict, batches=batches)
+        print(row(f"{name[:19]}, no merge", scores, time.perf_counter() - started))
 
 
 if __name__ == "__main__":
