@@ -13,6 +13,7 @@ from digest.cluster import ClusterParams, document_frequencies, plan_clusters
 from digest.compose import compose
 from digest.config import Settings
 from digest.dedupe import DedupeParams, dedupe, fingerprints
+from digest.health import HealthParams, plan_health
 from digest.models import (
     Article,
     Briefing,
@@ -48,28 +49,40 @@ def run_once(
 ) -> RunReport:
     """One ingest-and-digest run.
 
-    1. ingest     every enabled source; one SourceResult each (a failure is a value)
+    1. ingest     every enabled source; one SourceResult each (a failure is a value);
+                  feeds and pages that failed lately are skipped while they back off
     2. normalize  RawItem -> Article
     3. dedupe     against the store's seen keys and within the batch
     4. cluster    new articles + open threads -> ClusterPlan; stored with the articles in
                   one transaction (a crash before commit loses nothing; a re-run redoes it)
     5. summarize  every thread touched on the briefing day
+       health     per-source state (validators, failures, back-off) stored after the
+                  articles, so a later 304 never hides items that were not saved
     6. compose    the Briefing for the day (selection, order)
     7. render     html / markdown / json / email parts
     8. publish    atomically into output/ (dated folder, index, feed)
     """
     day = options.day or now.astimezone(settings.tz).date()
     run_id = store.begin_run(started=now, day=day)
-    results = ingest_all(
-        _specs(settings, options), IngestContext(now=now, captured_at=options.captured_at)
+    states = store.source_states()
+    context = IngestContext(
+        now=now,
+        captured_at=options.captured_at,
+        fetch=settings.fetch,
+        states=states,
+        seen=store.seen_among,
     )
+    results = ingest_all(_specs(settings, options), context)
     articles = [
         normalize(item) for r in results if isinstance(r.value, SourceOk) for item in r.value.items
     ]
     deduped = _dedupe(store, articles, settings)
     plan = _store_and_cluster(store, deduped, day=day, run_id=run_id, settings=settings)
     summaries = summarize_day(store, day, settings)
-    statuses = source_statuses(results, deduped)
+    health, statuses = plan_health(
+        states, results, source_statuses(results, deduped), now=now, params=health_params(settings)
+    )
+    store.save_source_states(health)  # after the articles: a 304 never hides unsaved items
     briefing = compose(
         day,
         summaries,
@@ -93,6 +106,15 @@ def run_once(
     )
     store.finish_run(run_id, report, status="ok" if outputs else "empty")
     return report
+
+
+def health_params(settings: Settings) -> HealthParams:
+    f = settings.fetch
+    return HealthParams(
+        backoff_base_seconds=f.backoff_base_seconds,
+        backoff_max_seconds=f.backoff_max_seconds,
+        quiet_after_days=f.quiet_after_days,
+    )
 
 
 def _specs(settings: Settings, options: RunOptions) -> tuple[SourceSpec, ...]:
