@@ -214,6 +214,11 @@ class Briefing:
     title: str = field(default="Daily briefing", metadata={"help": "briefing title"})
 
     @property
+    def attention(self) -> tuple[SourceStatus, ...]:
+        """Sources that failed in this run or have gone quiet: the "Sources" section."""
+        return tuple(s for s in self.sources if s.status == "error" or s.quiet_since)
+
+    @property
     def article_count(self) -> int:
         return sum(len(t.sources) for t in self.threads)
 
