@@ -168,3 +168,65 @@ def plan_health(
         to_store.append(state)
         annotated.append(annotate(status, state, now=now, params=params))
     return tuple(to_store), tuple(annotated)
+
+
+def label(
+    spec: SourceSpec, state: SourceState | None, *, now: datetime, params: HealthParams
+) -> str:
+    """One word or two for ``digest sources``: how this source is doing."""
+    if not spec.enabled:
+        return "off in config"
+    if state is None:
+        return "not yet run"
+    if state.disabled:
+        return "disabled"
+    if state.backoff_until is not None and now < state.backoff_until:
+        return "backing off"
+    if state.failures:
+        return "failing"
+    since = state.last_new_at or state.first_seen
+    if spec.kind == "feed" and now - since > timedelta(days=params.quiet_after_days):
+        return "quiet"
+    return "ok"
+
+
+_HEADER = ("name", "kind", "status", "last success", "new", "seen", "fails", "last error")
+_RIGHT = frozenset({4, 5, 6})  # numeric columns
+
+
+def health_table(
+    specs: Sequence[SourceSpec],
+    states: Mapping[str, SourceState],
+    *,
+    now: datetime,
+    params: HealthParams,
+) -> list[str]:
+    """The lines ``digest sources`` prints: a header, then one line per source."""
+    rows = [_HEADER]
+    for spec in specs:
+        state = current(spec, states.get(spec.name))
+        rows.append(_row(spec, state, label(spec, state, now=now, params=params)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_HEADER) - 1)]
+    lines = []
+    for row in rows:
+        cells = [
+            cell.rjust(width) if i in _RIGHT else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=False))
+        ]
+        lines.append(("  ".join(cells) + "  " + row[-1]).rstrip())
+    return lines
+
+
+def _row(spec: SourceSpec, state: SourceState | None, status: str) -> tuple[str, ...]:
+    if state is None:
+        return (spec.name, spec.kind, status, "never", "-", "-", "0", "")
+    return (
+        spec.name,
+        spec.kind,
+        status,
+        when(state.last_success),
+        str(state.items_new),
+        str(state.items_seen),
+        str(state.failures),
+        state.last_error or "",
+    )

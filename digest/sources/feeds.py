@@ -50,6 +50,7 @@ _TEASER_ENDS = ("…", "...", "[…]", "[...]", "(…)", "(...)")
 _TEASER_LINES = "read more|continue reading|read the full story|read the full article|more|read on"
 _TEASER_LAST_LINES = frozenset(_TEASER_LINES.split("|"))
 _TITLE_WORDS = 12
+_BREAK = "\ue000"  # marks a <br> while white space is collapsed (a private-use character)
 
 
 # ── guards ───────────────────────────────────────────────────────────────────────────────
@@ -102,7 +103,8 @@ def parse_feed(
     if doc.get("bozo"):
         reason = " ".join(str(doc.get("bozo_exception", "")).split())
         log.warning("%s: malformed feed, using its %d entries (%s)", subject, len(entries), reason)
-    outlet = spec.outlet or plain_text(doc.get("feed", {}).get("title")) or site_name(fetched)
+    feed = doc.get("feed", {})
+    outlet = spec.outlet or plain_text(feed.get("title")) or site_name(feed.get("link"), fetched)
     items = (
         _item(entry, n, spec, outlet, fetched, now, subject) for n, entry in enumerate(entries)
     )
@@ -120,8 +122,10 @@ def _feedparse(fetched: Fetched) -> Mapping[str, Any]:
     )
 
 
-def site_name(fetched: Fetched) -> str:
-    host = urlsplit(fetched.url).hostname or fetched.url
+def site_name(link: object, fetched: Fetched) -> str:
+    """The host of the feed's own link (its web site), else of the feed URL."""
+    site = _http_link(link) or fetched.url
+    host = urlsplit(site).hostname or site
     return host.removeprefix("www.")
 
 
@@ -221,12 +225,14 @@ def html_paragraphs(html: str) -> list[str]:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
         return [" ".join(html.split())] if html.strip() else []
+    for node in root.xpath("//comment() | //processing-instruction()"):
+        node.drop_tree()  # keeps the text after it
     parts: list[str] = []
     for event, element in etree.iterwalk(root, events=("start", "end")):
         is_tag = isinstance(element.tag, str)
         tag = element.tag.lower() if is_tag else ""
         if event == "start":
-            parts.append("\n\n" if tag in _BLOCKS else "\n" if tag == "br" else "")
+            parts.append("\n\n" if tag in _BLOCKS else _BREAK if tag == "br" else "")
             parts.append(element.text or "" if is_tag else "")
         else:
             parts.append("\n\n" if tag in _BLOCKS else "")
@@ -236,8 +242,8 @@ def html_paragraphs(html: str) -> list[str]:
 
 
 def _tidy(block: str) -> str:
-    """White space collapsed within each line; empty lines dropped."""
-    lines = (" ".join(line.split()) for line in block.splitlines())
+    """White space collapsed (source line breaks are just spaces); ``<br>`` breaks kept."""
+    lines = (" ".join(line.split()) for line in block.split(_BREAK))
     return "\n".join(line for line in lines if line)
 
 

@@ -31,6 +31,7 @@ from digest.sources.aggregator import paragraphs
 
 log = logging.getLogger(__name__)
 
+MIN_WORDS = 25  # fewer words than this in the extracted text: no article found
 _DATE_PARAMS = {
     "extensive_search": False,  # no guesses from "Copyright 2026"-style text
     "original_date": True,
@@ -94,8 +95,8 @@ def _extract(doc: PageDoc) -> Extracted | None:
     meta = found if isinstance(found, dict) else found.as_dict() if found is not None else {}
     title = " ".join((meta.get("title") or "").split())
     body = [p for p in paragraphs(meta.get("text") or "") if p != title]
-    if not body:
-        return None
+    if sum(len(p.split()) for p in body) < MIN_WORDS:
+        return None  # a sign-in form, a cookie wall, an index page: not an article
     authors = tuple(a.strip() for a in (meta.get("author") or "").split(";") if a.strip())
     return Extracted(
         title=title,
