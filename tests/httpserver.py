@@ -87,10 +87,10 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "digest-test"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: object) -> None:
         return  # quiet: the server keeps its own log
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         owner: LoopbackServer = self.server.owner  # type: ignore[attr-defined]
         path = self.path.split("?", 1)[0]
         owner.record(path, {k.lower(): v for k, v in self.headers.items()})

@@ -6,7 +6,7 @@ Policy:
   (entity expansion can turn a small feed into hundreds of megabytes); parsing runs under a time
   limit (``parse_timeout_seconds``).
 * feedparser runs with ``sanitize_html`` and ``resolve_relative_uris`` and the response headers
-  (the charset of ``Content-Type``, the final URL as ``Content-Location``).
+  (the charset of ``Content-Type``); relative entry links are joined to the final feed URL.
 * A malformed ("bozo") feed that still yields entries is used, with a logged warning; one that
   yields nothing is a ``ParseError`` for that source only. A well-formed feed with no entries
   gives no items.
@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import lxml.html  # type: ignore[import-untyped]
@@ -112,8 +112,9 @@ def parse_feed(
 
 
 def _feedparse(fetched: Fetched) -> Mapping[str, Any]:
-    headers = dict(fetched.headers)
-    headers["content-location"] = fetched.url
+    # No Content-Location: feedparser would resolve non-URL guids ("item-9") against it, and
+    # an identity must not change when the feed moves. Entry links are joined in ``_item``.
+    headers = {k: v for k, v in fetched.headers if k != "content-location"}
     return feedparser.parse(  # type: ignore[no-any-return]
         fetched.body,
         response_headers=headers,
@@ -124,7 +125,7 @@ def _feedparse(fetched: Fetched) -> Mapping[str, Any]:
 
 def site_name(link: object, fetched: Fetched) -> str:
     """The host of the feed's own link (its web site), else of the feed URL."""
-    site = _http_link(link) or fetched.url
+    site = _http_link(link, fetched.url) or fetched.url
     host = urlsplit(site).hostname or site
     return host.removeprefix("www.")
 
@@ -138,7 +139,7 @@ def _item(
     now: datetime,
     subject: str,
 ) -> RawItem | None:
-    link = _http_link(entry.get("link"))
+    link = _http_link(entry.get("link"), fetched.url)
     text = "\n\n".join(html_paragraphs(_entry_html(entry)))
     title = plain_text(entry.get("title")) or _title_from(text)
     if not title or not (text or link):
@@ -180,10 +181,15 @@ def _entry_html(entry: Mapping[str, Any]) -> str:
     return max(values, key=len)
 
 
-def _http_link(value: object) -> str | None:
-    if isinstance(value, str) and urlsplit(value.strip()).scheme in ("http", "https"):
-        return value.strip()
-    return None
+def _http_link(value: object, base: str) -> str | None:
+    """``value`` as an absolute http(s) URL (relative ones joined to ``base``), else None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        url = urljoin(base, value.strip())
+        return url if urlsplit(url).scheme in ("http", "https") else None
+    except ValueError:
+        return None
 
 
 def _time(parsed: object) -> datetime | None:
