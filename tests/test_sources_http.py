@@ -51,9 +51,11 @@ def test_a_feed_is_fetched_with_our_user_agent_and_validators(
     http_server: LoopbackServer, client: httpx.Client
 ) -> None:
     got = get(client, http_server.url("/feeds/full.rss"))
-    assert got.status == 200 and got.body.startswith(b"<?xml")
+    assert got.status == 200
+    assert got.body.startswith(b"<?xml")
     assert got.header("content-type") == "application/rss+xml"
-    assert got.validators.etag and got.validators.last_modified
+    assert got.validators.etag
+    assert got.validators.last_modified
     assert got.moved_to is None
     sent = http_server.hits("/feeds/full.rss")[0].headers
     assert sent["user-agent"] == default_user_agent()
@@ -67,7 +69,8 @@ def test_stored_validators_make_the_request_conditional(
     url = http_server.url("/feeds/full.rss")
     first = get(client, url)
     again = get(client, url, first.validators)
-    assert again.not_modified and again.body == b""
+    assert again.not_modified
+    assert again.body == b""
     sent = http_server.hits("/feeds/full.rss")[1].headers
     assert sent["if-none-match"] == first.validators.etag
     assert sent["if-modified-since"] == first.validators.last_modified
@@ -150,7 +153,7 @@ def test_a_body_past_the_size_cap_is_refused(
     undeclared = http_server.route("/stream.rss", Reply(body=big, no_length=True))
     with pytest.raises(FetchError, match=r"response too large \(300011 bytes, limit 200000\)"):
         get(client, declared)
-    with pytest.raises(FetchError, match="response too large .over the 200000 byte limit."):
+    with pytest.raises(FetchError, match=r"response too large \(over the 200000 byte limit\)"):
         get(client, undeclared)
 
 
@@ -172,9 +175,8 @@ def test_private_addresses_are_refused_when_the_switch_is_off(
     with make_client(closed) as guarded:
         for host in ("127.0.0.1", "localhost"):
             url = f"http://{host}:{http_server.port}/feeds/full.rss"
-            with pytest.raises(FetchError, match="refused: .* non-public address"):
+            with pytest.raises(FetchError, match=r"refused: .* non-public address"):
                 fetch(guarded, url, None, settings=closed, subject="feed 'inside'")
-        http_server.route("/hop", Reply(status=302, headers={"Location": "http://10.0.0.1/x"}))
     assert http_server.log == []  # not a single request reached the server
 
 
@@ -189,7 +191,7 @@ def test_private_addresses_are_refused_when_the_switch_is_off(
         ("192.168.1.1", False),
         ("169.254.169.254", False),  # cloud metadata
         ("100.64.0.1", False),  # carrier-grade NAT
-        ("0.0.0.0", False),
+        ("0.0.0.0", False),  # noqa: S104 - an address to refuse, not one to bind
         ("224.0.0.1", False),
         ("::1", False),
         ("fe80::1%eth0", False),
@@ -218,9 +220,9 @@ def test_retry_after(value: str | None, date: str | None, seconds: float | None)
 
 
 def test_unexpected_library_errors_become_one_source_error() -> None:
-    with pytest.raises(FetchError, match="unexpected error while fetching: feed 'x': KeyError"):
-        with wrap_errors("feed 'x'"):
-            raise KeyError("odd")
+    expected = "unexpected error while fetching: feed 'x': KeyError"
+    with pytest.raises(FetchError, match=expected), wrap_errors("feed 'x'"):
+        raise KeyError("odd")
 
 
 def test_the_host_limiter_counts_per_host() -> None:
