@@ -154,13 +154,11 @@ def test_teasers_are_left_alone_when_switched_off(http_server: LoopbackServer) -
 
 
 def test_page_sources_are_fetched_and_extracted(http_server: LoopbackServer) -> None:
+    budget_url = http_server.url("/site/council/budget.html")
+    members_url = http_server.url("/site/ledger/members-only.html")
     specs = [
-        SourceSpec(
-            name="budget", kind="page", location=http_server.url("/site/council/budget.html")
-        ),
-        SourceSpec(
-            name="members", kind="page", location=http_server.url("/site/ledger/members-only.html")
-        ),
+        SourceSpec(name="budget", kind="page", location=budget_url),
+        SourceSpec(name="members", kind="page", location=members_url),
     ]
     results = ingest_live(specs, now=NOW, settings=SETTINGS, states={})
     budget = results["budget"].value
