@@ -96,10 +96,10 @@ def parse_feed(
     reject_entities(fetched.body, subject)
     doc = with_time_limit(lambda: _feedparse(fetched), time_limit, subject)
     entries = doc.get("entries") or []
+    if not entries and not doc.get("version"):
+        raise ParseError(subject, "not an RSS or Atom feed") from doc.get("bozo_exception")
     if doc.get("bozo") and not entries:
         raise ParseError(subject, "malformed feed with no entries") from doc.get("bozo_exception")
-    if not entries and not doc.get("version"):
-        raise ParseError(subject, "not an RSS or Atom feed")
     if doc.get("bozo"):
         reason = " ".join(str(doc.get("bozo_exception", "")).split())
         log.warning("%s: malformed feed, using its %d entries (%s)", subject, len(entries), reason)
