@@ -115,7 +115,7 @@ class FetchSettings:
     )
     extract_workers: int = _help("processes used to extract many pages at once", 2)
     extract_pool_min_pages: int = _help(
-        "extract in worker processes from this many pages per run (fewer: in-process)", 16
+        "extract in worker processes from this many pages per run (fewer: in-process)", 64
     )
     backoff_base_seconds: float = _help(
         "wait after a source's first failure; doubles with each failure in a row", 1800.0
