@@ -319,21 +319,22 @@ def _parse_source(entry: Any, at: str, base: Path, problems: list[str]) -> list[
     if enabled is not None and not isinstance(enabled, bool):
         problems.append(f"{at}.enabled: expected true or false, got {enabled!r}")
         return []
-    common = {"outlet": outlet or None, "enabled": enabled is not False}
+    common = SourceSpec(name="", kind=kind, location="", outlet=outlet or None)
+    common = dataclasses.replace(common, enabled=enabled is not False)
     if kind == "dump":
         return _dump_source(entry, at, base, problems, common)
     urls = _source_urls(entry, at, problems)
     name = entry.get("name")
     if len(urls) == 1:
-        return [SourceSpec(name=str(name or urls[0]), kind=kind, location=urls[0], **common)]
+        return [dataclasses.replace(common, name=str(name or urls[0]), location=urls[0])]
     return [
-        SourceSpec(name=f"{name}[{n}]" if name else url, kind=kind, location=url, **common)
+        dataclasses.replace(common, name=f"{name}[{n}]" if name else url, location=url)
         for n, url in enumerate(urls, 1)
     ]
 
 
 def _dump_source(
-    entry: dict[str, Any], at: str, base: Path, problems: list[str], common: dict[str, Any]
+    entry: dict[str, Any], at: str, base: Path, problems: list[str], common: SourceSpec
 ) -> list[SourceSpec]:
     location = entry.get("location")
     if not isinstance(location, str) or not location:
@@ -341,7 +342,7 @@ def _dump_source(
         return []
     path = Path(location) if Path(location).is_absolute() else (base / location).resolve()
     name = str(entry.get("name") or location)
-    return [SourceSpec(name=name, kind="dump", location=str(path), **common)]
+    return [dataclasses.replace(common, name=name, location=str(path))]
 
 
 def _split_url(url: object) -> SplitResult | None:

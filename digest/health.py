@@ -70,7 +70,8 @@ def backoff_seconds(failures: int, params: HealthParams, retry_after: float | No
     if retry_after is not None:
         return min(max(retry_after, 0.0), params.backoff_max_seconds)
     doublings = min(max(failures - 1, 0), _MAX_DOUBLINGS)
-    return min(params.backoff_base_seconds * 2**doublings, params.backoff_max_seconds)
+    wait: float = params.backoff_base_seconds * float(2**doublings)
+    return min(wait, params.backoff_max_seconds)
 
 
 def next_state(
@@ -202,7 +203,7 @@ def health_table(
     params: HealthParams,
 ) -> list[str]:
     """The lines ``digest sources`` prints: a header, then one line per source."""
-    rows = [_HEADER]
+    rows: list[tuple[str, ...]] = [_HEADER]
     for spec in specs:
         state = current(spec, states.get(spec.name))
         rows.append(_row(spec, state, label(spec, state, now=now, params=params)))

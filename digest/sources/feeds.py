@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
-import lxml.html  # type: ignore[import-untyped]
+import lxml.html
 from lxml import etree
 
 from digest.errors import ParseError

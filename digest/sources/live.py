@@ -307,9 +307,10 @@ def _result(
     if spec.kind == "page":
         try:
             items = (page_item(spec, document, article, now=now, subject=job.subject),)
-        except SourceError as error:
-            items = error
-    if isinstance(items, SourceError) or items is None:
-        error = items or SourceError(job.subject, "nothing parsed")
-        return SourceResult(source=spec, value=error)
+        except SourceError as page_error:
+            items = page_error
+    if items is None:
+        items = SourceError(job.subject, "nothing parsed")  # pragma: no cover - a bug guard
+    if isinstance(items, SourceError):
+        return SourceResult(source=spec, value=items)
     return SourceResult(source=spec, value=SourceOk(items=items), fetch=info)
