@@ -77,3 +77,7 @@ class DeliveryError(DigestError):
 
 class PublishError(DigestError):
     default_message = "publish failed"
+
+
+class DaemonError(DigestError):
+    default_message = "daemon error"

@@ -16,8 +16,16 @@ from digest.compose import compose
 from digest.config import Settings
 from digest.dedupe import DedupeParams, dedupe, fingerprints
 from digest.editions import EditionRequest, plan_edition, publish_as
+from digest.errors import DeliveryError
 from digest.ledger import Ledger
-from digest.mailer import FlushResult, flush_outbox, queue_edition
+from digest.mailer import (
+    FlushResult,
+    edition_message,
+    flush_outbox,
+    one_off_message_id,
+    queue_edition,
+    send_now,
+)
 from digest.models import (
     Article,
     Briefing,
@@ -161,6 +169,23 @@ def with_edition(briefing: Briefing, edition: Edition) -> Briefing:
         late=edition.late,
         scheduled_for=edition.scheduled_for,
     )
+
+
+def send_test(settings: Settings, store: Store, address: str, *, now: datetime) -> int:
+    """Email the latest published edition to ``address`` now (not through the outbox)."""
+    email = settings.email
+    if not email.from_address:
+        raise DeliveryError("[email].from_address", "no sender", hint="set it in the config")
+    edition = Ledger(store).latest_published()
+    if edition is None or edition.number is None:
+        raise DeliveryError(str(settings.store.path), "no edition published yet")
+    briefing = edition_briefing(store, settings, edition, now=edition.produced_at)
+    env = make_environment(settings.output.templates_dir, settings.output.user_templates_dir)
+    msg_id = one_off_message_id(email)
+    send_now(
+        edition_message(env, settings, briefing, recipient=address, msg_id=msg_id, now=now), email
+    )
+    return edition.number
 
 
 def _mail(

@@ -116,3 +116,15 @@ def owed_edition(
     if slot is None or slot <= last_scheduled_for:
         return None
     return slot
+
+
+def repeats_wall_time(slot: datetime, previous: datetime | None, timezone: Any) -> bool:
+    """True for the second firing of a repeated local time (the autumn DST change).
+
+    APScheduler 3.x fires a 02:30 job twice on the night the clocks go back; the second
+    slot shows the same wall-clock time as the one before it and is skipped.
+    """
+    if previous is None or previous.timestamp() == slot.timestamp():
+        return False  # (compare instants: same-zone comparisons ignore the fold)
+    here, before = slot.astimezone(timezone), previous.astimezone(timezone)
+    return here.replace(tzinfo=None) == before.replace(tzinfo=None)
