@@ -81,8 +81,18 @@ def _check_subject(value: str) -> None:
 
 def _check_addresses(value: str | tuple[str, ...]) -> None:
     for address in (value,) if isinstance(value, str) else value:
-        if address and ("@" not in address or any(c in address for c in "\r\n")):
+        if address and not _is_address(address):
             raise ValueError(f"not an email address: {address!r}")
+
+
+def _is_address(text: str) -> bool:
+    """``user@domain`` or ``Name <user@domain>``, on one line."""
+    from email.utils import parseaddr
+
+    if any(c in text for c in "\r\n"):
+        return False
+    user, at, domain = parseaddr(text)[1].rpartition("@")
+    return bool(at and user and domain and "@" not in user)
 
 
 def email_problems(email: EmailSettings) -> list[str]:

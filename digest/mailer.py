@@ -327,7 +327,7 @@ def _classify(e: BaseException, email: EmailSettings, to: str) -> DeliveryError:
     if isinstance(e, smtplib.SMTPNotSupportedError | ssl.SSLError):
         hint = "set [email].security to what the server speaks: starttls, ssl or none"
         return DeliveryError(where, "secure connection failed", hint=hint)
-    if isinstance(e, _PER_MESSAGE_ERRORS | smtplib.SMTPSenderRefused):
+    if isinstance(e, (*_PER_MESSAGE_ERRORS, smtplib.SMTPSenderRefused)):
         return DeliveryError(where, "message refused", hint="check the addresses in [email]")
     if isinstance(e, smtplib.SMTPException):
         return DeliveryError(where, "mail server error", hint="it stays queued; retried next run")

@@ -201,9 +201,14 @@ def _mail(
     enabled = settings.email.enabled if options.email is None else options.email
     if not enabled:
         return FlushResult(sent=(), error=None)
+    queue_error = None
     if briefing is not None and briefing.edition is not None:
-        queue_edition(ledger, settings, env, briefing, now=now)
-    return flush_outbox(ledger, settings.email, now=now)
+        try:
+            queue_edition(ledger, settings, env, briefing, now=now)
+        except DeliveryError as e:  # a message that cannot be built: the rest still goes
+            queue_error = str(e)
+    flushed = flush_outbox(ledger, settings.email, now=now)
+    return replace(flushed, error=queue_error or flushed.error)
 
 
 def _specs(settings: Settings, options: RunOptions) -> tuple[SourceSpec, ...]:

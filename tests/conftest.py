@@ -124,6 +124,15 @@ class SmtpServer:
         self.port = free_port()
         self.messages: list[object] = []  # aiosmtpd Envelopes: mail_from, rcpt_tos, content
         self.controller = None
+        self.refuse: set[str] = {"nobody@example.org"}  # RCPT TO these gets a 550
+
+    async def handle_RCPT(
+        self, server: object, session: object, envelope: object, address: str, options: list
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)  # type: ignore[attr-defined]
+        return "250 OK"
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         self.messages.append(envelope)
