@@ -8,6 +8,7 @@ Layout (every link relative, so the folder can be copied to any static host)::
     out_dir/archive.html           every edition, newest first
     out_dir/feed.xml               Atom feed, one entry per edition (newest 30)
     out_dir/index.html             the latest edition (the front page)
+    out_dir/favicon.svg            the site's icon
 
 Atomic replacement: every file is written to a temp file in its folder, fsynced and renamed
 over the old one (``fsutil.atomic_write``), in dependency order: the edition's folder first
@@ -37,6 +38,7 @@ from digest.render import (
     newest_first,
     render_index,
     render_page,
+    render_template,
 )
 
 log = logging.getLogger(__name__)
@@ -59,8 +61,10 @@ def publish(
     """
     env = env or make_environment(DEFAULT_TEMPLATES_DIR)
     folder = briefing.folder
+    icon = render_template(env, "static/favicon.svg", {})
+    written = [_write(out_dir, ("favicon.svg",), icon)]
     files = {"index.html": rendered.html, "briefing.md": rendered.markdown}
-    written = [_write(out_dir, (folder, name), data) for name, data in files.items()]
+    written += [_write(out_dir, (folder, name), data) for name, data in files.items()]
     # the JSON goes last: its presence is what makes the edition appear in the archive
     written.append(_write(out_dir, (folder, BRIEFING_JSON), rendered.json))
     entries = read_archive(out_dir)

@@ -7,9 +7,9 @@ page to the site's root. The archive templates (``index.html``, ``feed.xml``) ge
 
 Filters: ``safe_url`` (http/https only, else None: the template shows plain text),
 ``md_escape`` (Markdown specials in outside text), ``md_url``, ``localtime(dt, fmt)`` and
-``isotime`` (UTC -> ``briefing.timezone``), ``humandate(d, style)`` and ``when`` (a clock
-time, with the date when it is not the briefing's day). Dates are spelled in English by hand,
-so the output does not depend on the process locale.
+``isotime`` (UTC -> ``briefing.timezone``), ``humandate(d, style)``, ``when`` (a clock
+time, with the date when it is not the briefing's day) and ``stamp`` (date and time). Dates
+are spelled in English by hand, so the output does not depend on the process locale.
 """
 
 from __future__ import annotations
@@ -157,6 +157,13 @@ def _when_filter(ctx: jinja2.runtime.Context, value: datetime) -> str:
     return f"{humandate(local, 'short')}, {local:%H:%M}"
 
 
+@jinja2.pass_context
+def _stamp_filter(ctx: jinja2.runtime.Context, value: datetime) -> str:
+    """Always with the date: ``2 Mar, 23:00`` (local time)."""
+    local = _local(value, _context_zone(ctx))
+    return f"{humandate(local, 'short')}, {local:%H:%M}"
+
+
 def humandate(value: date, style: str = "long") -> str:
     """``long`` Wednesday 5 June 2024, ``medium`` 5 June 2024, ``short`` 5 Jun."""
     month = _MONTHS[value.month - 1]
@@ -189,6 +196,7 @@ def make_environment(templates_dir: Path, user_dir: Path | None = None) -> jinja
         localtime=_localtime_filter,
         isotime=_isotime_filter,
         when=_when_filter,
+        stamp=_stamp_filter,
         humandate=humandate,
     )
     return env

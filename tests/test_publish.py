@@ -60,6 +60,7 @@ def test_files_land_in_the_dated_folder(env, tmp_path):
     paths = publish_day(env, out, date(2024, 6, 4), "Orchard harvest starts early")
     root = out.resolve()
     assert paths == (
+        root / "favicon.svg",
         root / "2024-06-04" / "index.html",
         root / "2024-06-04" / "briefing.md",
         root / "2024-06-04" / "briefing.json",
@@ -129,6 +130,7 @@ def test_republishing_a_day_replaces_it(env, tmp_path):
         "2024-06-04",
         "2024-06-05",
         "archive.html",
+        "favicon.svg",
         "feed.xml",
         "index.html",
     ]
