@@ -19,7 +19,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from digest.config import Settings
-from digest.pipeline import RunOptions, run_once
+from digest.ledger import Ledger
+from digest.mailer import email_parts
+from digest.pipeline import RunOptions, edition_briefing, run_once
+from digest.render import make_environment
 from digest.store import Store
 from tests.conftest import NOW, REPO
 from tests.test_pipeline import BRIDGE, STRIKE_1, STRIKE_2, _jsonl
@@ -47,7 +50,7 @@ class _Quiet(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Two editions: the samples + a strike, then the strike continuing + a new story."""
     from digest.config import load_settings
 
@@ -72,7 +75,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for inputs, day, now in runs:
         with Store(settings.store.path) as store:
             run_once(settings, now=now, store=store, options=RunOptions(day=day, inputs=inputs))
-    return settings.output.dir
+    return settings
+
+
+@pytest.fixture(scope="module")
+def site(built: Settings) -> Path:
+    return built.output.dir
 
 
 def _article(title: str, text: str, day: int, *, outlet: str = "Harbour Times") -> dict:
@@ -147,4 +155,29 @@ def test_links_between_pages_work(browser, server: str) -> None:
     page.get_by_role("link", name="Latest").click()
     assert page.url.endswith("/index.html")
     assert "No. 2" in page.locator(".dateline").inner_text()
+    page.close()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=str)
+def test_the_email_reads_well(browser, built: Settings, viewport: str) -> None:
+    """The HTML part as a mail client would show it: nothing fetched, no errors."""
+    with Store(built.store.path) as store:
+        edition = Ledger(store).latest_published()
+        briefing = edition_briefing(store, built, edition, now=edition.produced_at)
+    env = make_environment(built.output.templates_dir)
+    parts = email_parts(env, briefing, max_html_bytes=100_000, site_url="https://news.example/")
+    width, height = VIEWPORTS[viewport]
+    page = browser.new_page(viewport={"width": width, "height": height})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("request", lambda r: requests.append(r.url))
+    page.set_content(parts.html, wait_until="load")
+    assert page.locator("h2").first.is_visible()
+    assert page.get_by_text("New since the last edition:").is_visible()
+    assert (errors, requests) == ([], [])
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"email-{viewport}.png"), full_page=True)
     page.close()

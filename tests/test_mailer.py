@@ -344,3 +344,45 @@ def test_bad_delivery_settings_name_the_key(flag: str, fault: str) -> None:
     (problem,) = caught.value.problems
     assert problem.startswith(f"--set: [{flag.split('.')[0]}].{flag.split('.')[1].split('=')[0]}")
     assert fault in problem
+
+
+# ── the CLI ───────────────────────────────────────────────────────────────────────────────
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "digest", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_send_test_and_status_from_the_command_line(
+    tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    where = ["--db", str(tmp_path / "d.sqlite3"), "--output", str(tmp_path / "site")]
+    mail = [f"--set={flag}" for flag in smtp_server.settings("email.enabled=false")]
+    run = _cli("run", str(_inputs(tmp_path)), "--now", "2026-03-02T22:00:00Z", *where, *mail)
+    assert run.returncode == 0, run.stderr
+    assert "edition No. 1 (2026-03-02/)" in run.stdout
+    assert smtp_server.messages == []  # email is off
+    sent = _cli("send-test", "me@example.org", *where, *mail)
+    assert sent.returncode == 0, sent.stderr
+    assert sent.stdout.strip() == "sent edition No. 1 to me@example.org"
+    (envelope,) = smtp_server.messages
+    assert envelope.rcpt_tos == ["me@example.org"]
+    assert _parse(envelope)["Subject"] == "Daily briefing No. 1, 2 March 2026"
+    status = _cli("status", *where, *mail)
+    assert status.returncode == 0, status.stderr
+    assert "daemon:    not running" in status.stdout
+    assert "No. 1    2026-03-02  manual run" in status.stdout
+    assert "email: none" in status.stdout  # send-test does not touch the outbox
+    smtp_server.stop()
+    failed = _cli("send-test", "me@example.org", *where, *mail)
+    assert failed.returncode == 1
+    (line,) = failed.stderr.splitlines()
+    assert line.startswith("Error: cannot reach the mail server: smtp 127.0.0.1:")
+    assert line.endswith("(hint: check [email].host and [email].port)")
