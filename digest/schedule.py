@@ -10,6 +10,7 @@ reads the clock.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
@@ -73,11 +74,13 @@ def fire_times(trigger: CronTrigger, after: datetime, count: int) -> tuple[datet
     return tuple(islice(_fires(trigger, after), count))
 
 
-def _fires(trigger: CronTrigger, after: datetime) -> Any:
+def _fires(trigger: CronTrigger, after: datetime) -> Iterator[datetime]:
     previous: datetime | None = None
     start = after + timedelta(microseconds=1)
     while True:
-        fire = trigger.get_next_fire_time(previous, start if previous is None else previous)
+        fire: datetime | None = trigger.get_next_fire_time(
+            previous, start if previous is None else previous
+        )
         if fire is None:
             return
         yield fire
