@@ -4,7 +4,8 @@ Rules (documented in the README, "Editions"):
 
 - A scheduled run (the daemon) fills the edition of its schedule slot; running a slot again
   re-runs that edition. ``digest run --date D`` re-runs the newest edition dated D. Any
-  other ``digest run`` starts a new edition.
+  other ``digest run`` starts a new edition when it has news, and otherwise re-runs the
+  newest edition if that one is dated today (so running twice republishes, as before).
 - A new edition's window starts where the newest edition's ends (the first edition's at the
   first run) and ends with the current run: it shows every thread that got an article
   stored by a run in that range.

@@ -126,6 +126,13 @@ class Ledger:
             )
         return replace(edition, id=int(cur.lastrowid or 0))
 
+    def window_has_news(self, first_run: int, last_run: int) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM articles WHERE run_id BETWEEN ? AND ? AND thread_id IS NOT NULL LIMIT 1",
+            (first_run, last_run),
+        ).fetchone()
+        return row is not None
+
     def threads_in_window(self, first_run: int, last_run: int) -> tuple[WindowThread, ...]:
         """Threads that got an article stored by runs ``first_run..last_run``."""
         rows = self.db.execute(

@@ -130,12 +130,19 @@ def _plan_edition(
         run_id=run_id,
         now=now,
     )
-    return plan_edition(
-        request,
-        existing=ledger.find(slot=options.slot, day=options.day),
-        latest=ledger.latest(),
-        first_run_started=ledger.run_started(1) or now,
+    latest = ledger.latest()
+    first_run_started = ledger.run_started(1) or now
+    existing = ledger.find(slot=options.slot, day=options.day)
+    plan = plan_edition(
+        request, existing=existing, latest=latest, first_run_started=first_run_started
     )
+    today = latest is not None and latest.day == request.day
+    manual_today = existing is None and options.slot is None and today
+    if manual_today and not ledger.window_has_news(plan.first_run, plan.last_run):
+        return plan_edition(  # nothing new: today's newest edition is re-run
+            request, existing=latest, latest=latest, first_run_started=first_run_started
+        )
+    return plan
 
 
 def edition_briefing(

@@ -12,7 +12,7 @@ from digest.editions import EditionRequest, plan_edition, publish_as
 from digest.ledger import Ledger
 from digest.models import Edition
 from digest.pipeline import RunOptions, run_once
-from digest.store import Store
+from digest.store import MIGRATIONS, SCHEMA_VERSION, Store, _migrate_1_to_2
 from tests.conftest import NOW
 from tests.test_pipeline import BRIDGE, STRIKE_1, STRIKE_2, _jsonl
 
@@ -212,12 +212,28 @@ def test_a_store_from_before_editions_is_upgraded(
     settings = make_settings()
     monday, _ = _inputs(tmp_path)
     _run(settings, (monday,), day=DAY1)
+    step = MIGRATIONS.index(_migrate_1_to_2)  # the editions migration: undo it, redo it
+    assert step == SCHEMA_VERSION - 1, "later migrations: drop their tables here too"
     db = sqlite3.connect(settings.store.path)
-    db.executescript("DROP TABLE editions; DROP TABLE outbox; PRAGMA user_version = 1;")
+    db.executescript(f"DROP TABLE editions; DROP TABLE outbox; PRAGMA user_version = {step};")
     db.close()
     with Store(settings.store.path) as store:
-        assert store.version == 2
+        assert store.version == SCHEMA_VERSION
         assert Ledger(store).editions() == ()
     report = _run(settings, (), day=DAY2, now=NOW + timedelta(days=1))
     assert report.edition.number == 1  # the first edition covers everything stored before
     assert report.edition.first_run == 1
+
+
+def test_running_again_with_nothing_new_republishes_todays_edition(
+    tmp_path: Path, make_settings: SettingsFactory
+) -> None:
+    settings = make_settings()
+    monday, _ = _inputs(tmp_path)
+    _run(settings, (monday,))
+    again = _run(settings, (monday,), now=NOW + timedelta(minutes=5))
+    assert again.new_articles == 0
+    assert again.outputs  # republished, as a second run on the same day always was
+    assert (again.edition.number, again.edition.last_run) == (1, 2)
+    tomorrow = _run(settings, (monday,), now=NOW + timedelta(days=1))
+    assert tomorrow.outputs == ()  # nothing new, and no edition dated that day
