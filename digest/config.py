@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from digest.config_editions import EXTRA_CHECKS, EmailSettings, ScheduleSettings, email_problems
 from digest.errors import ConfigError
 from digest.models import SourceSpec
 
@@ -55,6 +56,9 @@ class OutputSettings:
         "optional folder whose templates override the bundled ones", None
     )
     max_threads: int = _help("at most this many threads per briefing (most important first)", 40)
+    site_url: str | None = _help(
+        "public URL where output/ is served (https://...); emails link to the web edition", None
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,6 +98,8 @@ class Settings:
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
     summary: SummarySettings = field(default_factory=SummarySettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
     sources: tuple[SourceSpec, ...] = ()
     config_path: Path | None = None
     origins: Mapping[str, str] = field(
@@ -112,6 +118,8 @@ _SECTION_TYPES = {
     "dedupe": DedupeSettings,
     "cluster": ClusterSettings,
     "summary": SummarySettings,
+    "schedule": ScheduleSettings,
+    "email": EmailSettings,
 }
 
 
@@ -169,6 +177,10 @@ _RANGES: dict[str, tuple[float, float]] = {
     "summary.max_words": (10, 2000),
     "summary.max_quotes": (0, 20),
     "output.max_threads": (1, 10000),
+    "schedule.misfire_grace_seconds": (1, 7 * 86400),
+    "email.port": (1, 65535),
+    "email.max_html_bytes": (10_000, 10_000_000),
+    "email.timeout_seconds": (1, 600),
 }
 
 
@@ -182,6 +194,8 @@ def _check(key: str, value: Any) -> None:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
+    if key in EXTRA_CHECKS:
+        EXTRA_CHECKS[key](value)
 
 
 def _env_layer(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
@@ -291,6 +305,8 @@ def load_settings(
             sections[name] = cls(**values[name])
         except TypeError as e:  # pragma: no cover - guarded by _merge_section
             problems.append(f"{where}: [{name}]: {e}")
+    if "email" in sections:
+        problems.extend(email_problems(sections["email"]))
     if problems:
         raise ConfigError(problems)
     return Settings(**sections, sources=sources, config_path=path, origins=origins)
@@ -338,10 +354,13 @@ def describe(settings: Settings) -> list[tuple[str, Any, str, str]]:
         section = getattr(settings, name)
         for f in dataclasses.fields(cls):
             key = f"{name}.{f.name}"
+            value = getattr(section, f.name)
+            if (name, f.name) in SECRET_KEYS and value:
+                value = "********"
             rows.append(
                 (
                     key,
-                    getattr(section, f.name),
+                    value,
                     settings.origins.get(key, "default"),
                     f.metadata.get("help", ""),
                 )
