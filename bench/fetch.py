@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape
 
-from digest.config import FetchSettings
+from digest.config_sources import FetchSettings
 from digest.models import Fetched, SourceOk, SourceSpec
 from digest.sources.feeds import parse_feed
 from digest.sources.http import HostLimiter, make_client

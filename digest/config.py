@@ -16,9 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from digest.config_editions import EXTRA_CHECKS, EmailSettings, ScheduleSettings, email_problems
+from digest.config_sources import FETCH_RANGES, FetchSettings, parse_sources
 from digest.errors import ConfigError
 from digest.models import SourceSpec
 
@@ -56,6 +57,9 @@ class OutputSettings:
         "optional folder whose templates override the bundled ones", None
     )
     max_threads: int = _help("at most this many threads per briefing (most important first)", 40)
+    site_url: str | None = _help(
+        "public URL where output/ is served (https://...); emails link to the web edition", None
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,47 +92,6 @@ class SummarySettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class FetchSettings:
-    user_agent: str = _help(
-        "User-Agent sent with every request; empty = 'digest/<version> (+<project page>)'", ""
-    )
-    connect_timeout_seconds: float = _help("give up connecting to a server after this long", 10.0)
-    read_timeout_seconds: float = _help("give up when a server sends nothing for this long", 20.0)
-    total_timeout_seconds: float = _help("give up on one response after this long in all", 60.0)
-    max_bytes: int = _help("largest response body read; a larger one is an error", 10_000_000)
-    max_redirects: int = _help("most redirects followed for one request", 5)
-    concurrency: int = _help("requests in flight at once, over all hosts", 8)
-    per_host_concurrency: int = _help("requests in flight at once to one host", 2)
-    allow_private_addresses: bool = _help(
-        "allow private, loopback and link-local addresses (off: feeds cannot reach internal"
-        " services)",
-        False,
-    )
-    parse_timeout_seconds: float = _help("give up parsing one feed after this long", 20.0)
-    extract_teasers: bool = _help(
-        "fetch the linked page of a feed entry that is only a teaser and extract the article",
-        True,
-    )
-    teaser_words: int = _help("feed text shorter than this many words counts as a teaser", 80)
-    max_pages_per_source: int = _help(
-        "most linked pages fetched per feed per run to complete teasers", 30
-    )
-    extract_workers: int = _help("processes used to extract many pages at once", 2)
-    extract_pool_min_pages: int = _help(
-        "extract in worker processes from this many pages per run (fewer: in-process)", 64
-    )
-    backoff_base_seconds: float = _help(
-        "wait after a source's first failure; doubles with each failure in a row", 1800.0
-    )
-    backoff_max_seconds: float = _help(
-        "longest wait between attempts at a failing source (also caps Retry-After)", 86400.0
-    )
-    quiet_after_days: float = _help(
-        "a feed with nothing new for this long is listed in the briefing's Sources section", 7.0
-    )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     inputs: InputSettings = field(default_factory=InputSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
@@ -136,6 +99,8 @@ class Settings:
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
     summary: SummarySettings = field(default_factory=SummarySettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
     sources: tuple[SourceSpec, ...] = ()
     config_path: Path | None = None
@@ -155,6 +120,8 @@ _SECTION_TYPES = {
     "dedupe": DedupeSettings,
     "cluster": ClusterSettings,
     "summary": SummarySettings,
+    "schedule": ScheduleSettings,
+    "email": EmailSettings,
     "fetch": FetchSettings,
 }
 
@@ -203,6 +170,7 @@ def _coerce(value: Any, hint: Any, base: Path) -> Any:
 
 
 _RANGES: dict[str, tuple[float, float]] = {
+    **FETCH_RANGES,
     "dedupe.near_threshold": (0.0, 1.0),
     "cluster.similarity_threshold": (0.0, 1.0),
     "cluster.window_days": (0.0, 365.0),
@@ -213,21 +181,10 @@ _RANGES: dict[str, tuple[float, float]] = {
     "summary.max_words": (10, 2000),
     "summary.max_quotes": (0, 20),
     "output.max_threads": (1, 10000),
-    "fetch.connect_timeout_seconds": (0.01, 3600.0),
-    "fetch.read_timeout_seconds": (0.01, 3600.0),
-    "fetch.total_timeout_seconds": (0.01, 86400.0),
-    "fetch.parse_timeout_seconds": (0.01, 3600.0),
-    "fetch.max_bytes": (1024, 1_000_000_000),
-    "fetch.max_redirects": (0, 30),
-    "fetch.concurrency": (1, 256),
-    "fetch.per_host_concurrency": (1, 64),
-    "fetch.teaser_words": (0, 10000),
-    "fetch.max_pages_per_source": (0, 10000),
-    "fetch.extract_workers": (1, 64),
-    "fetch.extract_pool_min_pages": (1, 1_000_000),
-    "fetch.backoff_base_seconds": (0.0, 31_536_000.0),
-    "fetch.backoff_max_seconds": (0.0, 31_536_000.0),
-    "fetch.quiet_after_days": (0.0, 3650.0),
+    "schedule.misfire_grace_seconds": (1, 7 * 86400),
+    "email.port": (1, 65535),
+    "email.max_html_bytes": (10_000, 10_000_000),
+    "email.timeout_seconds": (1, 600),
 }
 
 
@@ -241,6 +198,8 @@ def _check(key: str, value: Any) -> None:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
+    if key in EXTRA_CHECKS:
+        EXTRA_CHECKS[key](value)
 
 
 def _env_layer(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
@@ -280,98 +239,6 @@ def _read_toml(path: Path | None, problems: list[str]) -> dict[str, Any]:
         return {}
 
 
-_SOURCE_KEYS = frozenset({"name", "kind", "location", "url", "urls", "outlet", "enabled"})
-_SOURCE_KINDS = ("feed", "page", "dump")
-
-
-def _parse_sources(raw: Any, where: str, base: Path, problems: list[str]) -> tuple[SourceSpec, ...]:
-    if not isinstance(raw, list):
-        problems.append(f"{where}: [[sources]]: expected an array of tables")
-        return ()
-    specs: list[SourceSpec] = []
-    for i, entry in enumerate(raw):
-        specs.extend(_parse_source(entry, f"{where}: [[sources]] #{i + 1}", base, problems))
-    names = [s.name for s in specs]
-    problems.extend(
-        f"{where}: [[sources]]: duplicate name {n!r}"
-        for n in sorted(set(names))
-        if names.count(n) > 1
-    )
-    return tuple(specs)
-
-
-def _parse_source(entry: Any, at: str, base: Path, problems: list[str]) -> list[SourceSpec]:
-    """One [[sources]] table: a dump path, or one spec per feed/page URL."""
-    if not isinstance(entry, dict):
-        problems.append(f"{at}: expected a table")
-        return []
-    unknown = set(entry) - _SOURCE_KEYS
-    if unknown:
-        problems.append(f"{at}: unknown key(s) {', '.join(sorted(unknown))}")
-    kind, outlet, enabled = entry.get("kind", "dump"), entry.get("outlet"), entry.get("enabled")
-    if kind not in _SOURCE_KINDS:
-        supported = ", ".join(repr(k) for k in _SOURCE_KINDS)
-        problems.append(f"{at}.kind: unsupported source kind {kind!r} (supported: {supported})")
-        return []
-    if outlet is not None and not isinstance(outlet, str):
-        problems.append(f"{at}.outlet: expected a string, got {outlet!r}")
-        return []
-    if enabled is not None and not isinstance(enabled, bool):
-        problems.append(f"{at}.enabled: expected true or false, got {enabled!r}")
-        return []
-    common = SourceSpec(name="", kind=kind, location="", outlet=outlet or None)
-    common = dataclasses.replace(common, enabled=enabled is not False)
-    if kind == "dump":
-        return _dump_source(entry, at, base, problems, common)
-    urls = _source_urls(entry, at, problems)
-    name = entry.get("name")
-    if len(urls) == 1:
-        return [dataclasses.replace(common, name=str(name or urls[0]), location=urls[0])]
-    return [
-        dataclasses.replace(common, name=f"{name}[{n}]" if name else url, location=url)
-        for n, url in enumerate(urls, 1)
-    ]
-
-
-def _dump_source(
-    entry: dict[str, Any], at: str, base: Path, problems: list[str], common: SourceSpec
-) -> list[SourceSpec]:
-    location = entry.get("location")
-    if not isinstance(location, str) or not location:
-        problems.append(f"{at}.location: required (a file or folder path)")
-        return []
-    path = Path(location) if Path(location).is_absolute() else (base / location).resolve()
-    name = str(entry.get("name") or location)
-    return [dataclasses.replace(common, name=name, location=str(path))]
-
-
-def _split_url(url: object) -> SplitResult | None:
-    try:
-        return urlsplit(url) if isinstance(url, str) else None
-    except ValueError:
-        return None
-
-
-def _source_urls(entry: dict[str, Any], at: str, problems: list[str]) -> list[str]:
-    """The http(s) URLs of a feed/page source: ``url``, ``urls`` or ``location``."""
-    given = [k for k in ("url", "urls", "location") if k in entry]
-    if len(given) != 1:
-        problems.append(f"{at}: give exactly one of url, urls, location")
-        return []
-    key, value = given[0], entry[given[0]]
-    values = value if isinstance(value, list) else [value]
-    urls = []
-    for url in values:
-        parts = _split_url(url)
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            problems.append(f"{at}.{key}: expected an http(s) URL, got {url!r}")
-            continue
-        urls.append(url)
-    if not values:
-        problems.append(f"{at}.{key}: expected at least one URL")
-    return urls
-
-
 def load_settings(
     path: Path | None,
     *,
@@ -395,13 +262,15 @@ def load_settings(
             if section == "sources" and origin == "file":
                 continue
             _merge_section(section, table, origin, label, layer_base, values, origins, problems)
-    sources = _parse_sources(data.get("sources", []), where, base, problems)
+    sources = parse_sources(data.get("sources", []), where, base, problems)
     sections = {}
     for name, cls in _SECTION_TYPES.items():
         try:
             sections[name] = cls(**values[name])
         except TypeError as e:  # pragma: no cover - guarded by _merge_section
             problems.append(f"{where}: [{name}]: {e}")
+    if "email" in sections:
+        problems.extend(email_problems(sections["email"]))
     if problems:
         raise ConfigError(problems)
     return Settings(**sections, sources=sources, config_path=path, origins=origins)
@@ -449,10 +318,13 @@ def describe(settings: Settings) -> list[tuple[str, Any, str, str]]:
         section = getattr(settings, name)
         for f in dataclasses.fields(cls):
             key = f"{name}.{f.name}"
+            value = getattr(section, f.name)
+            if (name, f.name) in SECRET_KEYS and value:
+                value = "********"
             rows.append(
                 (
                     key,
-                    getattr(section, f.name),
+                    value,
                     settings.origins.get(key, "default"),
                     f.metadata.get("help", ""),
                 )

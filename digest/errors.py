@@ -86,8 +86,22 @@ class RenderError(DigestError):
 
 
 class DeliveryError(DigestError):
+    """An email could not be delivered; ``hint`` says what to check."""
+
     default_message = "delivery failed"
+
+    def __init__(self, subject: str = "", message: str | None = None, *, hint: str = "") -> None:
+        super().__init__(subject, message)
+        self.hint = hint
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"{text} (hint: {self.hint})" if self.hint else text
 
 
 class PublishError(DigestError):
     default_message = "publish failed"
+
+
+class DaemonError(DigestError):
+    default_message = "daemon error"

@@ -165,6 +165,10 @@ class SummarySentence:
     text: str = field(metadata={"help": "a sentence copied verbatim from a source"})
     outlets: tuple[str, ...] = field(metadata={"help": "every outlet that carried it"})
     article_ids: tuple[str, ...] = field(default=(), metadata={"help": "ids of those articles"})
+    new: bool = field(
+        default=False,
+        metadata={"help": "said only by articles stored since the previous edition"},
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,11 +184,27 @@ class ThreadSummary:
     continues_from: date | None = field(
         default=None, metadata={"help": "day the thread was first briefed, if continuing"}
     )
+    new_article_ids: tuple[str, ...] = field(
+        default=(), metadata={"help": "ids of the sources stored since the previous edition"}
+    )
 
     @property
     def outlets(self) -> tuple[str, ...]:
         """Distinct outlets in the thread, in order of first appearance."""
         return tuple(dict.fromkeys(s.outlet for s in self.sources))
+
+    @property
+    def new_sources(self) -> tuple[SourceRef, ...]:
+        """The sources stored since the previous edition."""
+        fresh = set(self.new_article_ids)
+        return tuple(s for s in self.sources if s.article_id in fresh)
+
+    @property
+    def new_outlets(self) -> tuple[str, ...]:
+        """Outlets that carry the thread for the first time in this edition."""
+        fresh = set(self.new_article_ids)
+        old = {s.outlet for s in self.sources if s.article_id not in fresh}
+        return tuple(o for o in dict.fromkeys(s.outlet for s in self.new_sources) if o not in old)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -212,6 +232,27 @@ class Briefing:
         default=(), metadata={"help": "per-source status of the run that produced it"}
     )
     title: str = field(default="Daily briefing", metadata={"help": "briefing title"})
+    edition: int | None = field(default=None, metadata={"help": "edition number (1, 2, ...)"})
+    window_start: datetime | None = field(
+        default=None, metadata={"help": "the edition covers articles stored after this, UTC"}
+    )
+    window_end: datetime | None = field(
+        default=None, metadata={"help": "... up to this time (when it was produced), UTC"}
+    )
+    late: bool = field(
+        default=False, metadata={"help": "produced late: a missed scheduled edition caught up"}
+    )
+    slug: str = field(
+        default="", metadata={"help": "permalink folder name; empty: the day (YYYY-MM-DD)"}
+    )
+    scheduled_for: datetime | None = field(
+        default=None, metadata={"help": "the schedule slot it answers, UTC (None: manual run)"}
+    )
+
+    @property
+    def folder(self) -> str:
+        """The edition's permalink folder under output/."""
+        return self.slug or self.day.isoformat()
 
     @property
     def attention(self) -> tuple[SourceStatus, ...]:
@@ -247,10 +288,55 @@ class RunReport:
     threads_new: int
     threads_extended: int
     outputs: tuple[Path, ...] = ()
+    edition: Edition | None = None  # the edition this run produced or replaced
+    emailed: tuple[str, ...] = ()  # "No. N -> address" for every message the server accepted
+    email_error: str | None = None  # one line: why queued messages are still waiting
 
     @property
     def failed(self) -> tuple[SourceStatus, ...]:
         return tuple(s for s in self.sources if s.status == "error")
+
+
+# ── editions and delivery ─────────────────────────────────────────────────────────────────
+
+EditionStatus = Literal["published", "empty"]
+DeliveryState = Literal["queued", "sending", "sent"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Edition:
+    """One row of the editions ledger: a scheduled (or manual) briefing and its window.
+
+    The window is a range of runs: the edition shows every thread that got an article
+    stored by a run in ``first_run..last_run``. ``window_start``/``window_end`` are the
+    matching times, shown on the edition. ``number`` is None while the edition is empty.
+    """
+
+    id: int  # ledger row id (0: not stored yet)
+    number: int | None
+    slug: str  # permalink folder; "" while empty
+    day: date  # the edition's date in the configured time zone
+    first_run: int
+    last_run: int
+    window_start: datetime
+    window_end: datetime
+    scheduled_for: datetime | None  # the schedule slot it answers; None for manual runs
+    produced_at: datetime
+    late: bool
+    status: EditionStatus
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delivery:
+    """One (edition, recipient) row of the outbox."""
+
+    edition: int  # edition number
+    recipient: str
+    message_id: str
+    state: DeliveryState
+    attempts: int
+    last_error: str | None
+    updated_at: datetime
 
 
 # ── live sources: HTTP fetches and per-source health ─────────────────────────────────────

@@ -82,6 +82,41 @@ def _migrate_0_to_1(db: sqlite3.Connection) -> None:
 
 
 def _migrate_1_to_2(db: sqlite3.Connection) -> None:
+    """The editions ledger and the email outbox (#4); see digest/ledger.py."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE editions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            number INTEGER UNIQUE,          -- NULL while the edition is empty
+            slug TEXT NOT NULL DEFAULT '',  -- permalink folder under output/
+            day TEXT NOT NULL,              -- date in the configured time zone
+            first_run INTEGER NOT NULL,     -- the window: runs first_run..last_run
+            last_run INTEGER NOT NULL,
+            window_start TEXT NOT NULL,     -- UTC, shown on the edition
+            window_end TEXT NOT NULL,
+            scheduled_for TEXT UNIQUE,      -- UTC schedule slot (NULL for manual runs)
+            produced_at TEXT NOT NULL,
+            late INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL            -- published | empty
+        );
+        CREATE INDEX editions_day ON editions(day);
+        CREATE TABLE outbox (
+            edition INTEGER NOT NULL,       -- editions.number
+            recipient TEXT NOT NULL,
+            message_id TEXT NOT NULL,       -- stable per (edition, recipient)
+            message BLOB NOT NULL,          -- the RFC 5322 bytes to send
+            state TEXT NOT NULL DEFAULT 'queued',  -- queued | sending | sent
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (edition, recipient)
+        )
+        """,
+    )
+
+
+def _migrate_2_to_3(db: sqlite3.Connection) -> None:
     """Live sources: per-source fetch state and health (see ``digest.health``)."""
     _run_script(
         db,
@@ -102,7 +137,11 @@ def _migrate_1_to_2(db: sqlite3.Connection) -> None:
 
 
 # Migration N takes the schema from version N to N + 1. Append only; never edit a past step.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1, _migrate_1_to_2)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _migrate_0_to_1,
+    _migrate_1_to_2,
+    _migrate_2_to_3,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

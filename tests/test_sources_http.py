@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from digest.config import FetchSettings
+from digest.config_sources import FetchSettings
 from digest.errors import FetchError, GoneError, RetryLaterError
 from digest.models import Validators
 from digest.sources.http import (

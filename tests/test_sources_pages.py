@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from digest.config import FetchSettings
+from digest.config_sources import FetchSettings
 from digest.errors import ParseError
 from digest.models import RawItem, SourceOk, SourceSpec
 from digest.sources.live import ingest_live, with_article

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from digest.config import FetchSettings
+from digest.config_sources import FetchSettings
 from digest.errors import SourceError
 from digest.health import LIVE_KINDS
 from digest.models import SourceOk, SourceResult, SourceSpec, SourceState

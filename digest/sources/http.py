@@ -29,7 +29,7 @@ import httpcore
 import httpx
 
 from digest import __version__
-from digest.config import FetchSettings
+from digest.config_sources import FetchSettings
 from digest.errors import FetchError, GoneError, RetryLaterError, SourceError
 from digest.models import Fetched, Validators
 

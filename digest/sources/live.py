@@ -22,7 +22,7 @@ from datetime import datetime
 import click
 import httpx
 
-from digest.config import FetchSettings
+from digest.config_sources import FetchSettings
 from digest.dedupe import exact_keys
 from digest.errors import GoneError, SourceError, SourceSkipped
 from digest.health import current, skip_reason
