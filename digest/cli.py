@@ -21,9 +21,10 @@ from dotenv import dotenv_values
 from digest import __version__, pipeline
 from digest.config import Settings, describe, load_settings
 from digest.errors import ConfigError, DigestError
+from digest.health import LIVE_KINDS, health_table
 from digest.ledger import Ledger
 from digest.models import RunReport
-from digest.pipeline import RunOptions, run_once
+from digest.pipeline import RunOptions, health_params, run_once
 from digest.sources import display_path
 from digest.store import Store
 
@@ -281,3 +282,40 @@ def send_test(settings: Settings, address: str) -> None:
     except DigestError as e:
         raise click.ClickException(str(e)) from e
     click.echo(f"sent edition No. {number} to {address}")
+
+
+@main.command("sources")
+@click.option(
+    "--reset",
+    metavar="NAME",
+    multiple=True,
+    help="Clear a source's failures, back-off and disabled flag; it is fetched on the next run.",
+)
+@click.option("--now", "now_text", help="Judge back-off and quiet sources at this ISO 8601 time.")
+@config_options
+def sources_command(settings: Settings, reset: tuple[str, ...], now_text: str | None) -> None:
+    """Print the health of every feed and page source, one line each.
+
+    Columns: status (ok, failing, backing off, disabled, quiet, not yet run), last success,
+    items new and seen in its last run, failed runs in a row, and the last error.
+
+    \b
+    Example:
+        digest sources --reset city-desk
+    """
+    now = _parse_time(now_text, "--now") or datetime.now(UTC)
+    specs = [s for s in settings.sources if s.kind in LIVE_KINDS]
+    try:
+        with Store(settings.store.path) as store:
+            for name in reset:
+                if not store.reset_source(name):
+                    raise click.BadParameter(f"no stored state for {name!r}", param_hint="--reset")
+                click.echo(f"reset {name}: it is fetched on the next run")
+            states = store.source_states()
+    except DigestError as e:
+        raise click.ClickException(str(e)) from e
+    if not specs:
+        click.echo("no feed or page sources configured (see [[sources]] in the config)")
+        return
+    for line in health_table(specs, states, now=now, params=health_params(settings)):
+        click.echo(line)

@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest.config_editions import EXTRA_CHECKS, EmailSettings, ScheduleSettings, email_problems
+from digest.config_sources import FETCH_RANGES, FetchSettings, parse_sources
 from digest.errors import ConfigError
 from digest.models import SourceSpec
 
@@ -100,6 +101,7 @@ class Settings:
     summary: SummarySettings = field(default_factory=SummarySettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     email: EmailSettings = field(default_factory=EmailSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
     sources: tuple[SourceSpec, ...] = ()
     config_path: Path | None = None
     origins: Mapping[str, str] = field(
@@ -120,6 +122,7 @@ _SECTION_TYPES = {
     "summary": SummarySettings,
     "schedule": ScheduleSettings,
     "email": EmailSettings,
+    "fetch": FetchSettings,
 }
 
 
@@ -167,6 +170,7 @@ def _coerce(value: Any, hint: Any, base: Path) -> Any:
 
 
 _RANGES: dict[str, tuple[float, float]] = {
+    **FETCH_RANGES,
     "dedupe.near_threshold": (0.0, 1.0),
     "cluster.similarity_threshold": (0.0, 1.0),
     "cluster.window_days": (0.0, 365.0),
@@ -235,46 +239,6 @@ def _read_toml(path: Path | None, problems: list[str]) -> dict[str, Any]:
         return {}
 
 
-def _parse_sources(raw: Any, where: str, base: Path, problems: list[str]) -> tuple[SourceSpec, ...]:
-    specs: list[SourceSpec] = []
-    if not isinstance(raw, list):
-        problems.append(f"{where}: [[sources]]: expected an array of tables")
-        return ()
-    for i, entry in enumerate(raw):
-        at = f"{where}: [[sources]] #{i + 1}"
-        if not isinstance(entry, dict):
-            problems.append(f"{at}: expected a table")
-            continue
-        unknown = set(entry) - {"name", "kind", "location", "outlet", "enabled"}
-        if unknown:
-            problems.append(f"{at}: unknown key(s) {', '.join(sorted(unknown))}")
-        kind, location = entry.get("kind", "dump"), entry.get("location")
-        if kind != "dump":
-            problems.append(f"{at}.kind: unsupported source kind {kind!r} (supported: 'dump')")
-            continue
-        if not isinstance(location, str) or not location:
-            problems.append(f"{at}.location: required (a file or folder path)")
-            continue
-        path = Path(location) if Path(location).is_absolute() else (base / location).resolve()
-        name = str(entry.get("name") or location)
-        specs.append(
-            SourceSpec(
-                name=name,
-                kind="dump",
-                location=str(path),
-                outlet=entry.get("outlet"),
-                enabled=bool(entry.get("enabled", True)),
-            )
-        )
-    names = [s.name for s in specs]
-    problems.extend(
-        f"{where}: [[sources]]: duplicate name {n!r}"
-        for n in sorted(set(names))
-        if names.count(n) > 1
-    )
-    return tuple(specs)
-
-
 def load_settings(
     path: Path | None,
     *,
@@ -298,7 +262,7 @@ def load_settings(
             if section == "sources" and origin == "file":
                 continue
             _merge_section(section, table, origin, label, layer_base, values, origins, problems)
-    sources = _parse_sources(data.get("sources", []), where, base, problems)
+    sources = parse_sources(data.get("sources", []), where, base, problems)
     sections = {}
     for name, cls in _SECTION_TYPES.items():
         try:

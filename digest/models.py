@@ -45,6 +45,9 @@ class RawItem:
     published: datetime | None
     fetched_at: datetime
     authors: tuple[str, ...] = ()
+    # a feed entry's stable identity (guid/id, else link, else title+date hash); when set,
+    # the article id is derived from it, so an edited entry is not shown as new
+    guid: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +66,7 @@ class SourceResult:
 
     source: SourceSpec
     value: SourceOk | NotModified | SourceError
+    fetch: FetchInfo | None = None  # live sources: the URL and validators to keep
 
     @property
     def ok(self) -> bool:
@@ -76,7 +80,7 @@ class SourceResult:
 class Article:
     """A normalised article: what dedupe, cluster and summarize work on, and what is stored."""
 
-    id: str  # stable: hash of the canonical URL, else of outlet + title + text
+    id: str  # stable: hash of a feed entry's guid, else of the canonical URL, else of text
     canonical_url: str | None
     outlet: str
     title: str
@@ -213,6 +217,9 @@ class SourceStatus:
     new: int = 0
     seen: int = 0
     error: str | None = None
+    failures: int = 0  # live sources: runs in a row that failed (this one included)
+    last_success: datetime | None = None  # live sources: last run that read it
+    quiet_since: datetime | None = None  # set when a feed has had nothing new for too long
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -246,6 +253,11 @@ class Briefing:
     def folder(self) -> str:
         """The edition's permalink folder under output/."""
         return self.slug or self.day.isoformat()
+
+    @property
+    def attention(self) -> tuple[SourceStatus, ...]:
+        """Sources that failed in this run or have gone quiet: the "Sources" section."""
+        return tuple(s for s in self.sources if s.status == "error" or s.quiet_since)
 
     @property
     def article_count(self) -> int:
@@ -325,3 +337,68 @@ class Delivery:
     attempts: int
     last_error: str | None
     updated_at: datetime
+
+
+# ── live sources: HTTP fetches and per-source health ─────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Validators:
+    """What a server gave us to make the next request conditional."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fetched:
+    """One HTTP response we read in full (status 304 has an empty body)."""
+
+    url: str  # the final URL, after redirects
+    status: int
+    headers: tuple[tuple[str, str], ...]  # names lower-cased, in the server's order
+    body: bytes
+    validators: Validators
+    moved_to: str | None = None  # where a chain of permanent redirects (301/308) ended
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((v for k, v in self.headers if k == wanted), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchInfo:
+    """What the store keeps from a successful fetch of a live source."""
+
+    url: str  # the URL to fetch next time (updated by a permanent redirect)
+    validators: Validators
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceState:
+    """The stored health of one live source (a feed or page), kept across runs."""
+
+    name: str
+    kind: SourceKind
+    configured_url: str  # the URL in the config when this state was written
+    url: str  # the URL fetched (differs after a permanent redirect)
+    etag: str | None = None
+    last_modified: str | None = None
+    first_seen: datetime
+    last_attempt: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    failures: int = 0  # runs in a row that failed
+    backoff_until: datetime | None = None
+    disabled: bool = False  # 410 Gone: not fetched again until reset
+    items_new: int = 0  # in the last run that read it
+    items_seen: int = 0
+    last_new_at: datetime | None = None
+
+    @property
+    def validators(self) -> Validators:
+        return Validators(etag=self.etag, last_modified=self.last_modified)

@@ -17,6 +17,7 @@ from digest.config import Settings
 from digest.dedupe import DedupeParams, dedupe, fingerprints
 from digest.editions import EditionRequest, plan_edition, publish_as
 from digest.errors import DeliveryError
+from digest.health import HealthParams, plan_health
 from digest.ledger import Ledger
 from digest.mailer import (
     FlushResult,
@@ -65,11 +66,14 @@ def run_once(
 ) -> RunReport:
     """One ingest-and-digest run: it fills one edition (see :mod:`digest.editions`).
 
-    1. ingest     every enabled source; one SourceResult each (a failure is a value)
+    1. ingest     every enabled source; one SourceResult each (a failure is a value);
+                  feeds and pages that failed lately are skipped while they back off
     2. normalize  RawItem -> Article
     3. dedupe     against the store's seen keys and within the batch
     4. cluster    new articles + open threads -> ClusterPlan; stored with the articles in
                   one transaction (a crash before commit loses nothing; a re-run redoes it)
+       health     per-source state (validators, failures, back-off) stored after the
+                  articles, so a later 304 never hides items that were not saved
     5. edition    which edition this run fills and its window (a range of runs)
     6. summarize  every thread that got an article in the window
     7. compose    the Briefing for the edition (selection, order)
@@ -80,9 +84,15 @@ def run_once(
     """
     day = options.day or now.astimezone(settings.tz).date()
     run_id = store.begin_run(started=now, day=day)
-    results = ingest_all(
-        _specs(settings, options), IngestContext(now=now, captured_at=options.captured_at)
+    states = store.source_states()
+    context = IngestContext(
+        now=now,
+        captured_at=options.captured_at,
+        fetch=settings.fetch,
+        states=states,
+        seen=store.seen_among,
     )
+    results = ingest_all(_specs(settings, options), context)
     articles = [
         normalize(item) for r in results if isinstance(r.value, SourceOk) for item in r.value.items
     ]
@@ -90,7 +100,10 @@ def run_once(
     plan = _store_and_cluster(store, deduped, day=day, run_id=run_id, settings=settings)
     ledger = Ledger(store)
     edition = _plan_edition(ledger, settings, options, run_id=run_id, now=now)
-    statuses = source_statuses(results, deduped)
+    health, statuses = plan_health(
+        states, results, source_statuses(results, deduped), now=now, params=health_params(settings)
+    )
+    store.save_source_states(health)  # after the articles: a 304 never hides unsaved items
     briefing = edition_briefing(store, settings, edition, now=now, sources=statuses)
     env = make_environment(settings.output.templates_dir, settings.output.user_templates_dir)
     outputs: tuple[Path, ...] = ()
@@ -117,6 +130,15 @@ def run_once(
     )
     store.finish_run(run_id, report, status="ok" if outputs else "empty")
     return report
+
+
+def health_params(settings: Settings) -> HealthParams:
+    f = settings.fetch
+    return HealthParams(
+        backoff_base_seconds=f.backoff_base_seconds,
+        backoff_max_seconds=f.backoff_max_seconds,
+        quiet_after_days=f.quiet_after_days,
+    )
 
 
 def _plan_edition(

@@ -383,6 +383,9 @@ def _status_dict(status: SourceStatus) -> dict[str, object]:
         "new": status.new,
         "seen": status.seen,
         "error": status.error,
+        "failures": status.failures,
+        "last_success": iso_utc(status.last_success) if status.last_success else None,
+        "quiet_since": iso_utc(status.quiet_since) if status.quiet_since else None,
     }
 
 

@@ -14,11 +14,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from digest.cluster import Vocabulary
 from digest.dedupe import Fingerprint, SeenIndex, exact_keys
 from digest.errors import StoreError
-from digest.models import Article, ClusterPlan, Duplicate, EventThread, RunReport
+from digest.models import (
+    Article,
+    ClusterPlan,
+    Duplicate,
+    EventThread,
+    RunReport,
+    SourceState,
+)
 
 
 def _iso(dt: datetime) -> str:
@@ -108,8 +116,32 @@ def _migrate_1_to_2(db: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_2_to_3(db: sqlite3.Connection) -> None:
+    """Live sources: per-source fetch state and health (see ``digest.health``)."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY, kind TEXT NOT NULL,
+            configured_url TEXT NOT NULL,   -- the config's URL when this row was written
+            url TEXT NOT NULL,              -- the URL fetched (after permanent redirects)
+            etag TEXT, last_modified TEXT,
+            first_seen TEXT NOT NULL, last_attempt TEXT, last_success TEXT, last_error TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,    -- runs in a row that failed
+            backoff_until TEXT, disabled INTEGER NOT NULL DEFAULT 0,
+            items_new INTEGER NOT NULL DEFAULT 0, items_seen INTEGER NOT NULL DEFAULT 0,
+            last_new_at TEXT
+        );
+        """,
+    )
+
+
 # Migration N takes the schema from version N to N + 1. Append only; never edit a past step.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1, _migrate_1_to_2)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _migrate_0_to_1,
+    _migrate_1_to_2,
+    _migrate_2_to_3,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -418,9 +450,100 @@ class Store:
                 ),
             )
 
+    # ── live source state (digest.health decides; these only read and write it) ──────────
+
+    def source_states(self) -> dict[str, SourceState]:
+        rows = self.db.execute(f"SELECT {_SOURCE_COLUMNS} FROM sources ORDER BY name")  # noqa: S608
+        return {str(row[0]): _source_state(row) for row in rows}
+
+    def save_source_states(self, states: Iterable[SourceState]) -> None:
+        marks = ",".join("?" * len(_SOURCE_COLUMNS.split(",")))
+        with self.transaction():
+            self.db.executemany(
+                f"INSERT OR REPLACE INTO sources ({_SOURCE_COLUMNS}) VALUES ({marks})",  # noqa: S608
+                [_source_row(s) for s in states],
+            )
+
+    def reset_source(self, name: str) -> bool:
+        """Clear a source's failures, back-off and disabled flag; False when unknown."""
+        with self.transaction():
+            cur = self.db.execute(
+                "UPDATE sources SET failures = 0, backoff_until = NULL, disabled = 0,"
+                " last_error = NULL WHERE name = ?",
+                (name,),
+            )
+        return cur.rowcount > 0
+
+    def seen_among(self, keys: Sequence[str]) -> frozenset[str]:
+        """Those of ``keys`` (dedupe's exact keys) already stored."""
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT key FROM seen_keys WHERE key IN ({marks})"  # noqa: S608
+            found.update(k for (k,) in self.db.execute(query, chunk))
+        return frozenset(found)
+
     def counts(self) -> dict[str, int]:
         tables = ("articles", "threads", "seen_keys", "runs")
         return {t: int(self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in tables}  # noqa: S608 - fixed names
+
+
+_SOURCE_COLUMNS = (
+    "name, kind, configured_url, url, etag, last_modified, first_seen, last_attempt,"
+    " last_success, last_error, failures, backoff_until, disabled, items_new, items_seen,"
+    " last_new_at"
+)
+
+
+def _opt_iso(dt: datetime | None) -> str | None:
+    return _iso(dt) if dt else None
+
+
+def _opt_dt(text: object) -> datetime | None:
+    return _dt(str(text)) if text else None
+
+
+def _source_row(s: SourceState) -> tuple[object, ...]:
+    return (
+        s.name,
+        s.kind,
+        s.configured_url,
+        s.url,
+        s.etag,
+        s.last_modified,
+        _iso(s.first_seen),
+        _opt_iso(s.last_attempt),
+        _opt_iso(s.last_success),
+        s.last_error,
+        s.failures,
+        _opt_iso(s.backoff_until),
+        int(s.disabled),
+        s.items_new,
+        s.items_seen,
+        _opt_iso(s.last_new_at),
+    )
+
+
+def _source_state(row: Sequence[Any]) -> SourceState:
+    return SourceState(
+        name=row[0],
+        kind=row[1],
+        configured_url=row[2],
+        url=row[3],
+        etag=row[4],
+        last_modified=row[5],
+        first_seen=_dt(row[6]),
+        last_attempt=_opt_dt(row[7]),
+        last_success=_opt_dt(row[8]),
+        last_error=row[9],
+        failures=int(row[10]),
+        backoff_until=_opt_dt(row[11]),
+        disabled=bool(row[12]),
+        items_new=int(row[13]),
+        items_seen=int(row[14]),
+        last_new_at=_opt_dt(row[15]),
+    )
 
 
 _ARTICLE_COLUMNS = (

@@ -12,6 +12,7 @@ import pytest
 
 from digest.config import Settings, load_settings
 from digest.models import Article
+from tests.httpserver import http_server  # noqa: F401 - the loopback HTTP server fixture
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -12,7 +12,7 @@ from digest.editions import EditionRequest, plan_edition, publish_as
 from digest.ledger import Ledger
 from digest.models import Edition
 from digest.pipeline import RunOptions, run_once
-from digest.store import MIGRATIONS, SCHEMA_VERSION, Store, _migrate_1_to_2
+from digest.store import MIGRATIONS, SCHEMA_VERSION, Store, _migrate_1_to_2, _migrate_2_to_3
 from tests.conftest import NOW
 from tests.test_pipeline import BRIDGE, STRIKE_1, STRIKE_2, _jsonl
 
@@ -213,9 +213,13 @@ def test_a_store_from_before_editions_is_upgraded(
     monday, _ = _inputs(tmp_path)
     _run(settings, (monday,), day=DAY1)
     step = MIGRATIONS.index(_migrate_1_to_2)  # the editions migration: undo it, redo it
-    assert step == SCHEMA_VERSION - 1, "later migrations: drop their tables here too"
+    later = MIGRATIONS[step + 1 :]
+    assert later == (_migrate_2_to_3,), "later migrations: drop their tables here too"
     db = sqlite3.connect(settings.store.path)
-    db.executescript(f"DROP TABLE editions; DROP TABLE outbox; PRAGMA user_version = {step};")
+    db.executescript(
+        "DROP TABLE editions; DROP TABLE outbox; DROP TABLE sources;"  # sources: 2 -> 3 (#3)
+        f" PRAGMA user_version = {step};"
+    )
     db.close()
     with Store(settings.store.path) as store:
         assert store.version == SCHEMA_VERSION

@@ -414,6 +414,7 @@ def test_templates_use_only_documented_fields():
     allowed = documented | {"outlets", "article_count", "outlet_count", "isoformat"}
     allowed |= {"folder", "new_sources", "new_outlets"}  # Briefing/ThreadSummary properties
     allowed |= {"name", "kind", "status", "error"}  # SourceStatus, listed in the footer
+    allowed |= {"attention", "failures", "last_success", "quiet_since"}  # source health
     allowed |= {"day", "title", "generated_at", "thread_count", "headlines"}  # ArchiveEntry
     allowed |= {f.name for f in dataclasses.fields(ArchiveEntry)}
     names = {"briefing", "thread", "s", "q", "ref", "e", "latest"}
