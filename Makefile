@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# Debian's Chromium drives tests/test_browser.py (through Playwright; never `playwright install`)
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test lint bench eval clean
 
@@ -18,7 +20,18 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/digest run
 
-test: $(STAMP)
+# Installed when missing and we are root with apt-get (CI: a fresh machine, as root).
+# Otherwise, or when the install fails, the browser tests skip and say why.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium for the browser tests (apt-get)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| echo "warning: could not install chromium: the browser tests will be skipped"; \
+	else \
+		echo "note: $(CHROMIUM) is missing (needs root and apt-get): the browser tests will be skipped"; \
+	fi
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -40,4 +53,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) var/ output/*/ output/*.html output/*.xml
+	rm -rf $(VENV) var/ output/*/ output/*.html output/*.xml output/*.svg test-artifacts/

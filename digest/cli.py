@@ -18,10 +18,13 @@ from typing import Any, TypeVar
 import click
 from dotenv import dotenv_values
 
-from digest import __version__
+from digest import __version__, pipeline
 from digest.config import Settings, describe, load_settings
 from digest.errors import ConfigError, DigestError
-from digest.pipeline import RunOptions, run_once
+from digest.health import LIVE_KINDS, health_table
+from digest.ledger import Ledger
+from digest.models import RunReport
+from digest.pipeline import RunOptions, health_params, run_once
 from digest.sources import display_path
 from digest.store import Store
 
@@ -131,6 +134,12 @@ def main() -> None:
 @click.option(
     "--now", "now_text", help="Pretend the current time is this ISO 8601 time (reproducible runs)."
 )
+@click.option(
+    "--email/--no-email",
+    "email",
+    default=None,
+    help="Email the edition (and anything still queued); default: [email].enabled.",
+)
 @config_options
 def run(
     settings: Settings,
@@ -138,6 +147,7 @@ def run(
     day: datetime | None,
     captured_at: str | None,
     now_text: str | None,
+    email: bool | None,
 ) -> None:
     """Ingest new articles, cluster them into event threads and publish the briefing.
 
@@ -156,6 +166,7 @@ def run(
         day=day.date() if day else None,
         inputs=tuple(p.resolve() for p in inputs),
         captured_at=_parse_time(captured_at, "--captured-at"),
+        email=email,
     )
     try:
         with Store(settings.store.path) as store:
@@ -172,6 +183,7 @@ def run(
     )
     for path in report.outputs:
         click.echo(f"wrote {display_path(path)}")
+    _report_edition(report)
     if not report.outputs:
         click.echo(f"nothing to publish for {report.day.isoformat()}: no new articles", err=True)
         sys.exit(1)
@@ -194,3 +206,116 @@ def config_command(settings: Settings) -> None:
         click.echo(f"{key} = {shown!r}  [{origin}]  # {help_text}")
     for spec in settings.sources:
         click.echo(f"source {spec.name!r}: {spec.kind} {spec.location}")
+
+
+def _report_edition(report: RunReport) -> None:
+    edition = report.edition
+    if edition is not None and edition.number is not None:
+        runs = f"runs {edition.first_run}..{edition.last_run}"
+        click.echo(f"edition No. {edition.number} ({edition.slug}/): {runs}")
+    for line in report.emailed:
+        click.echo(f"emailed {line}")
+    if report.email_error:
+        click.echo(f"email queued for the next run: {report.email_error}", err=True)
+
+
+@main.command()
+@config_options
+def daemon(settings: Settings) -> None:
+    """Produce an edition on the [schedule] until stopped (SIGTERM or Ctrl-C).
+
+    A missed edition (daemon down, machine asleep) is produced once, late, on start.
+    Logs go to stderr with timestamps, and to [schedule].log_file when set.
+
+    Exit status: 0 stopped by a signal, 1 another daemon holds the store's lock,
+    2 usage or configuration error.
+
+    \b
+    Example:
+        digest daemon --set schedule.cron="'30 6 * * mon-fri'"
+    """
+    from digest.daemon import serve  # apscheduler is only loaded for the daemon
+
+    try:
+        level = logging.getLogger().getEffectiveLevel()
+        sys.exit(serve(settings, verbose={logging.WARNING: 0, logging.INFO: 1}.get(level, 2)))
+    except DigestError as e:
+        raise click.ClickException(str(e)) from e
+
+
+@main.command()
+@click.option("-n", "--last", "limit", default=10, show_default=True, help="Editions to list.")
+@config_options
+def status(settings: Settings, limit: int) -> None:
+    """Print the schedule, the next run, the last editions and their email delivery.
+
+    \b
+    Example:
+        digest status --last 5
+    """
+    from digest.status import status_lines
+
+    try:
+        with Store(settings.store.path) as store:
+            lines = status_lines(settings, Ledger(store), now=datetime.now(UTC), limit=limit)
+    except (DigestError, ValueError) as e:
+        raise click.ClickException(str(e)) from e
+    for line in lines:
+        click.echo(line)
+
+
+@main.command("send-test")
+@click.argument("address")
+@config_options
+def send_test(settings: Settings, address: str) -> None:
+    """Email the latest edition to ADDRESS now, to check the [email] settings.
+
+    It does not use or change the outbox: recipients get their editions as usual.
+
+    \b
+    Example:
+        digest send-test me@example.org
+    """
+    try:
+        with Store(settings.store.path) as store:
+            number = pipeline.send_test(settings, store, address, now=datetime.now(UTC))
+    except DigestError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"sent edition No. {number} to {address}")
+
+
+@main.command("sources")
+@click.option(
+    "--reset",
+    metavar="NAME",
+    multiple=True,
+    help="Clear a source's failures, back-off and disabled flag; it is fetched on the next run.",
+)
+@click.option("--now", "now_text", help="Judge back-off and quiet sources at this ISO 8601 time.")
+@config_options
+def sources_command(settings: Settings, reset: tuple[str, ...], now_text: str | None) -> None:
+    """Print the health of every feed and page source, one line each.
+
+    Columns: status (ok, failing, backing off, disabled, quiet, not yet run), last success,
+    items new and seen in its last run, failed runs in a row, and the last error.
+
+    \b
+    Example:
+        digest sources --reset city-desk
+    """
+    now = _parse_time(now_text, "--now") or datetime.now(UTC)
+    specs = [s for s in settings.sources if s.kind in LIVE_KINDS]
+    try:
+        with Store(settings.store.path) as store:
+            for name in reset:
+                if not store.reset_source(name):
+                    raise click.BadParameter(f"no stored state for {name!r}", param_hint="--reset")
+                click.echo(f"reset {name}: it is fetched on the next run")
+            states = store.source_states()
+    except DigestError as e:
+        raise click.ClickException(str(e)) from e
+    if not specs:
+        click.echo("no feed or page sources configured (see [[sources]] in the config)")
+        return
+    for line in health_table(specs, states, now=now, params=health_params(settings)):
+        click.echo(line)

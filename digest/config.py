@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from digest.config_editions import EXTRA_CHECKS, EmailSettings, ScheduleSettings, email_problems
+from digest.config_sources import FETCH_RANGES, FetchSettings, parse_sources
 from digest.errors import ConfigError
 from digest.models import SourceSpec
 
@@ -55,6 +57,9 @@ class OutputSettings:
         "optional folder whose templates override the bundled ones", None
     )
     max_threads: int = _help("at most this many threads per briefing (most important first)", 40)
+    site_url: str | None = _help(
+        "public URL where output/ is served (https://...); emails link to the web edition", None
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,6 +102,9 @@ class Settings:
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
     summary: SummarySettings = field(default_factory=SummarySettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
     sources: tuple[SourceSpec, ...] = ()
     config_path: Path | None = None
     origins: Mapping[str, str] = field(
@@ -115,6 +123,9 @@ _SECTION_TYPES = {
     "dedupe": DedupeSettings,
     "cluster": ClusterSettings,
     "summary": SummarySettings,
+    "schedule": ScheduleSettings,
+    "email": EmailSettings,
+    "fetch": FetchSettings,
 }
 
 
@@ -162,6 +173,7 @@ def _coerce(value: Any, hint: Any, base: Path) -> Any:
 
 
 _RANGES: dict[str, tuple[float, float]] = {
+    **FETCH_RANGES,
     "dedupe.near_threshold": (0.0, 1.0),
     "cluster.similarity_threshold": (0.0, 1.0),
     "cluster.window_days": (0.0, 365.0),
@@ -173,6 +185,10 @@ _RANGES: dict[str, tuple[float, float]] = {
     "summary.max_words": (10, 2000),
     "summary.max_quotes": (0, 20),
     "output.max_threads": (1, 10000),
+    "schedule.misfire_grace_seconds": (1, 7 * 86400),
+    "email.port": (1, 65535),
+    "email.max_html_bytes": (10_000, 10_000_000),
+    "email.timeout_seconds": (1, 600),
 }
 
 
@@ -186,6 +202,8 @@ def _check(key: str, value: Any) -> None:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
+    if key in EXTRA_CHECKS:
+        EXTRA_CHECKS[key](value)
 
 
 def _env_layer(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
@@ -225,46 +243,6 @@ def _read_toml(path: Path | None, problems: list[str]) -> dict[str, Any]:
         return {}
 
 
-def _parse_sources(raw: Any, where: str, base: Path, problems: list[str]) -> tuple[SourceSpec, ...]:
-    specs: list[SourceSpec] = []
-    if not isinstance(raw, list):
-        problems.append(f"{where}: [[sources]]: expected an array of tables")
-        return ()
-    for i, entry in enumerate(raw):
-        at = f"{where}: [[sources]] #{i + 1}"
-        if not isinstance(entry, dict):
-            problems.append(f"{at}: expected a table")
-            continue
-        unknown = set(entry) - {"name", "kind", "location", "outlet", "enabled"}
-        if unknown:
-            problems.append(f"{at}: unknown key(s) {', '.join(sorted(unknown))}")
-        kind, location = entry.get("kind", "dump"), entry.get("location")
-        if kind != "dump":
-            problems.append(f"{at}.kind: unsupported source kind {kind!r} (supported: 'dump')")
-            continue
-        if not isinstance(location, str) or not location:
-            problems.append(f"{at}.location: required (a file or folder path)")
-            continue
-        path = Path(location) if Path(location).is_absolute() else (base / location).resolve()
-        name = str(entry.get("name") or location)
-        specs.append(
-            SourceSpec(
-                name=name,
-                kind="dump",
-                location=str(path),
-                outlet=entry.get("outlet"),
-                enabled=bool(entry.get("enabled", True)),
-            )
-        )
-    names = [s.name for s in specs]
-    problems.extend(
-        f"{where}: [[sources]]: duplicate name {n!r}"
-        for n in sorted(set(names))
-        if names.count(n) > 1
-    )
-    return tuple(specs)
-
-
 def load_settings(
     path: Path | None,
     *,
@@ -288,13 +266,15 @@ def load_settings(
             if section == "sources" and origin == "file":
                 continue
             _merge_section(section, table, origin, label, layer_base, values, origins, problems)
-    sources = _parse_sources(data.get("sources", []), where, base, problems)
+    sources = parse_sources(data.get("sources", []), where, base, problems)
     sections = {}
     for name, cls in _SECTION_TYPES.items():
         try:
             sections[name] = cls(**values[name])
         except TypeError as e:  # pragma: no cover - guarded by _merge_section
             problems.append(f"{where}: [{name}]: {e}")
+    if "email" in sections:
+        problems.extend(email_problems(sections["email"]))
     if problems:
         raise ConfigError(problems)
     return Settings(**sections, sources=sources, config_path=path, origins=origins)
@@ -342,10 +322,13 @@ def describe(settings: Settings) -> list[tuple[str, Any, str, str]]:
         section = getattr(settings, name)
         for f in dataclasses.fields(cls):
             key = f"{name}.{f.name}"
+            value = getattr(section, f.name)
+            if (name, f.name) in SECRET_KEYS and value:
+                value = "********"
             rows.append(
                 (
                     key,
-                    getattr(section, f.name),
+                    value,
                     settings.origins.get(key, "default"),
                     f.metadata.get("help", ""),
                 )

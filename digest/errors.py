@@ -53,6 +53,30 @@ class ParseError(SourceError):
     default_message = "parse error"
 
 
+class GoneError(FetchError):
+    """HTTP 410: the source is disabled until reset."""
+
+    default_message = "gone (HTTP 410), source disabled"
+
+
+class RetryLaterError(FetchError):
+    """HTTP 429/503: the server asked us to wait (``retry_after_seconds``, when it said)."""
+
+    default_message = "server asked to retry later"
+
+    def __init__(
+        self, subject: str = "", message: str | None = None, *, retry_after_seconds: float | None
+    ) -> None:
+        super().__init__(subject, message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class SourceSkipped(SourceError):
+    """Not fetched this run: backing off after failures, or disabled."""
+
+    default_message = "skipped"
+
+
 class StoreError(DigestError):
     default_message = "store error"
 
@@ -62,8 +86,22 @@ class RenderError(DigestError):
 
 
 class DeliveryError(DigestError):
+    """An email could not be delivered; ``hint`` says what to check."""
+
     default_message = "delivery failed"
+
+    def __init__(self, subject: str = "", message: str | None = None, *, hint: str = "") -> None:
+        super().__init__(subject, message)
+        self.hint = hint
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"{text} (hint: {self.hint})" if self.hint else text
 
 
 class PublishError(DigestError):
     default_message = "publish failed"
+
+
+class DaemonError(DigestError):
+    default_message = "daemon error"

@@ -45,6 +45,9 @@ class RawItem:
     published: datetime | None
     fetched_at: datetime
     authors: tuple[str, ...] = ()
+    # a feed entry's stable identity (guid/id, else link, else title+date hash); when set,
+    # the article id is derived from it, so an edited entry is not shown as new
+    guid: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +66,7 @@ class SourceResult:
 
     source: SourceSpec
     value: SourceOk | NotModified | SourceError
+    fetch: FetchInfo | None = None  # live sources: the URL and validators to keep
 
     @property
     def ok(self) -> bool:
@@ -76,7 +80,7 @@ class SourceResult:
 class Article:
     """A normalised article: what dedupe, cluster and summarize work on, and what is stored."""
 
-    id: str  # stable: hash of the canonical URL, else of outlet + title + text
+    id: str  # stable: hash of a feed entry's guid, else of the canonical URL, else of text
     canonical_url: str | None
     outlet: str
     title: str
@@ -161,6 +165,10 @@ class SummarySentence:
     text: str = field(metadata={"help": "a sentence copied verbatim from a source"})
     outlets: tuple[str, ...] = field(metadata={"help": "every outlet that carried it"})
     article_ids: tuple[str, ...] = field(default=(), metadata={"help": "ids of those articles"})
+    new: bool = field(
+        default=False,
+        metadata={"help": "said only by articles stored since the previous edition"},
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -176,11 +184,27 @@ class ThreadSummary:
     continues_from: date | None = field(
         default=None, metadata={"help": "day the thread was first briefed, if continuing"}
     )
+    new_article_ids: tuple[str, ...] = field(
+        default=(), metadata={"help": "ids of the sources stored since the previous edition"}
+    )
 
     @property
     def outlets(self) -> tuple[str, ...]:
         """Distinct outlets in the thread, in order of first appearance."""
         return tuple(dict.fromkeys(s.outlet for s in self.sources))
+
+    @property
+    def new_sources(self) -> tuple[SourceRef, ...]:
+        """The sources stored since the previous edition."""
+        fresh = set(self.new_article_ids)
+        return tuple(s for s in self.sources if s.article_id in fresh)
+
+    @property
+    def new_outlets(self) -> tuple[str, ...]:
+        """Outlets that carry the thread for the first time in this edition."""
+        fresh = set(self.new_article_ids)
+        old = {s.outlet for s in self.sources if s.article_id not in fresh}
+        return tuple(o for o in dict.fromkeys(s.outlet for s in self.new_sources) if o not in old)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -193,6 +217,9 @@ class SourceStatus:
     new: int = 0
     seen: int = 0
     error: str | None = None
+    failures: int = 0  # live sources: runs in a row that failed (this one included)
+    last_success: datetime | None = None  # live sources: last run that read it
+    quiet_since: datetime | None = None  # set when a feed has had nothing new for too long
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -205,6 +232,32 @@ class Briefing:
         default=(), metadata={"help": "per-source status of the run that produced it"}
     )
     title: str = field(default="Daily briefing", metadata={"help": "briefing title"})
+    edition: int | None = field(default=None, metadata={"help": "edition number (1, 2, ...)"})
+    window_start: datetime | None = field(
+        default=None, metadata={"help": "the edition covers articles stored after this, UTC"}
+    )
+    window_end: datetime | None = field(
+        default=None, metadata={"help": "... up to this time (when it was produced), UTC"}
+    )
+    late: bool = field(
+        default=False, metadata={"help": "produced late: a missed scheduled edition caught up"}
+    )
+    slug: str = field(
+        default="", metadata={"help": "permalink folder name; empty: the day (YYYY-MM-DD)"}
+    )
+    scheduled_for: datetime | None = field(
+        default=None, metadata={"help": "the schedule slot it answers, UTC (None: manual run)"}
+    )
+
+    @property
+    def folder(self) -> str:
+        """The edition's permalink folder under output/."""
+        return self.slug or self.day.isoformat()
+
+    @property
+    def attention(self) -> tuple[SourceStatus, ...]:
+        """Sources that failed in this run or have gone quiet: the "Sources" section."""
+        return tuple(s for s in self.sources if s.status == "error" or s.quiet_since)
 
     @property
     def article_count(self) -> int:
@@ -235,7 +288,117 @@ class RunReport:
     threads_new: int
     threads_extended: int
     outputs: tuple[Path, ...] = ()
+    edition: Edition | None = None  # the edition this run produced or replaced
+    emailed: tuple[str, ...] = ()  # "No. N -> address" for every message the server accepted
+    email_error: str | None = None  # one line: why queued messages are still waiting
 
     @property
     def failed(self) -> tuple[SourceStatus, ...]:
         return tuple(s for s in self.sources if s.status == "error")
+
+
+# ── editions and delivery ─────────────────────────────────────────────────────────────────
+
+EditionStatus = Literal["published", "empty"]
+DeliveryState = Literal["queued", "sending", "sent"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Edition:
+    """One row of the editions ledger: a scheduled (or manual) briefing and its window.
+
+    The window is a range of runs: the edition shows every thread that got an article
+    stored by a run in ``first_run..last_run``. ``window_start``/``window_end`` are the
+    matching times, shown on the edition. ``number`` is None while the edition is empty.
+    """
+
+    id: int  # ledger row id (0: not stored yet)
+    number: int | None
+    slug: str  # permalink folder; "" while empty
+    day: date  # the edition's date in the configured time zone
+    first_run: int
+    last_run: int
+    window_start: datetime
+    window_end: datetime
+    scheduled_for: datetime | None  # the schedule slot it answers; None for manual runs
+    produced_at: datetime
+    late: bool
+    status: EditionStatus
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delivery:
+    """One (edition, recipient) row of the outbox."""
+
+    edition: int  # edition number
+    recipient: str
+    message_id: str
+    state: DeliveryState
+    attempts: int
+    last_error: str | None
+    updated_at: datetime
+
+
+# ── live sources: HTTP fetches and per-source health ─────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Validators:
+    """What a server gave us to make the next request conditional."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fetched:
+    """One HTTP response we read in full (status 304 has an empty body)."""
+
+    url: str  # the final URL, after redirects
+    status: int
+    headers: tuple[tuple[str, str], ...]  # names lower-cased, in the server's order
+    body: bytes
+    validators: Validators
+    moved_to: str | None = None  # where a chain of permanent redirects (301/308) ended
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((v for k, v in self.headers if k == wanted), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchInfo:
+    """What the store keeps from a successful fetch of a live source."""
+
+    url: str  # the URL to fetch next time (updated by a permanent redirect)
+    validators: Validators
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceState:
+    """The stored health of one live source (a feed or page), kept across runs."""
+
+    name: str
+    kind: SourceKind
+    configured_url: str  # the URL in the config when this state was written
+    url: str  # the URL fetched (differs after a permanent redirect)
+    etag: str | None = None
+    last_modified: str | None = None
+    first_seen: datetime
+    last_attempt: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    failures: int = 0  # runs in a row that failed
+    backoff_until: datetime | None = None
+    disabled: bool = False  # 410 Gone: not fetched again until reset
+    items_new: int = 0  # in the last run that read it
+    items_seen: int = 0
+    last_new_at: datetime | None = None
+
+    @property
+    def validators(self) -> Validators:
+        return Validators(etag=self.etag, last_modified=self.last_modified)

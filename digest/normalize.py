@@ -189,6 +189,11 @@ def content_hash(title: str, text: str) -> str:
     return _digest(f"{_fold(title)}\n{_fold(text)}")
 
 
+def guid_id(source: str, guid: str) -> str:
+    """The id of a feed entry with a stable identity: the same entry keeps it when edited."""
+    return _digest(f"guid\n{source}\n{guid}")
+
+
 def _hashes(
     url: str | None, outlet: str, title: str, paragraphs: tuple[str, ...]
 ) -> tuple[str, str]:
@@ -208,6 +213,8 @@ def normalize(item: RawItem) -> Article:
     paragraphs = clean_paragraphs(item.text, drop)
     url = canonical_url(item.url)
     ident, chash = _hashes(url, outlet, title, paragraphs)
+    if item.guid:
+        ident = guid_id(item.source, item.guid)
     authors = tuple(dict.fromkeys(a for a in map(one_line, item.authors) if a))
     return Article(
         id=ident,

@@ -5,19 +5,34 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
+
+import jinja2
 
 from digest.cluster import ClusterParams, document_frequencies, plan_clusters, term_counts
 from digest.compose import compose
 from digest.config import Settings
 from digest.dedupe import DedupeParams, dedupe, fingerprints
+from digest.editions import EditionRequest, plan_edition, publish_as
+from digest.errors import DeliveryError
+from digest.health import HealthParams, plan_health
+from digest.ledger import Ledger, WindowThread
+from digest.mailer import (
+    FlushResult,
+    edition_message,
+    flush_outbox,
+    one_off_message_id,
+    queue_edition,
+    send_now,
+)
 from digest.models import (
     Article,
     Briefing,
     ClusterPlan,
     DedupeResult,
+    Edition,
     RunReport,
     SourceOk,
     SourceResult,
@@ -29,7 +44,7 @@ from digest.normalize import normalize
 from digest.publish import publish
 from digest.render import make_environment, render
 from digest.sources import IngestContext, ingest_all
-from digest.store import DayThread, Store
+from digest.store import Store
 from digest.summarize import SummaryParams, summarize
 
 log = logging.getLogger(__name__)
@@ -41,45 +56,64 @@ class RunOptions:
     inputs: tuple[Path, ...] = ()  # extra dump files/folders (from the command line)
     captured_at: datetime | None = None  # capture time for relative dates in dumps
     publish: bool = True
+    slot: datetime | None = None  # the schedule slot this run answers (the daemon)
+    late: bool = False  # the slot was missed and is caught up now
+    email: bool | None = None  # mail the edition; None: [email].enabled
 
 
 def run_once(
     settings: Settings, *, now: datetime, store: Store, options: RunOptions = RunOptions()
 ) -> RunReport:
-    """One ingest-and-digest run.
+    """One ingest-and-digest run: it fills one edition (see :mod:`digest.editions`).
 
-    1. ingest     every enabled source; one SourceResult each (a failure is a value)
+    1. ingest     every enabled source; one SourceResult each (a failure is a value);
+                  feeds and pages that failed lately are skipped while they back off
     2. normalize  RawItem -> Article
     3. dedupe     against the store's seen keys and within the batch
     4. cluster    new articles + open threads -> ClusterPlan; stored with the articles in
                   one transaction (a crash before commit loses nothing; a re-run redoes it)
-    5. summarize  every thread touched on the briefing day
-    6. compose    the Briefing for the day (selection, order)
-    7. render     html / markdown / json / email parts
-    8. publish    atomically into output/ (dated folder, index, feed)
+       health     per-source state (validators, failures, back-off) stored after the
+                  articles, so a later 304 never hides items that were not saved
+    5. edition    which edition this run fills and its window (a range of runs)
+    6. summarize  every thread that got an article in the window
+    7. compose    the Briefing for the edition (selection, order)
+    8. render     html / markdown / json / email parts
+    9. publish    atomically into output/ (edition folder, archive, feed, then index);
+                  the edition is recorded in the ledger
+    10. mail      queue the edition for every recipient; send everything still queued
     """
     day = options.day or now.astimezone(settings.tz).date()
     run_id = store.begin_run(started=now, day=day)
-    results = ingest_all(
-        _specs(settings, options), IngestContext(now=now, captured_at=options.captured_at)
+    states = store.source_states()
+    context = IngestContext(
+        now=now,
+        captured_at=options.captured_at,
+        fetch=settings.fetch,
+        states=states,
+        seen=store.seen_among,
     )
+    results = ingest_all(_specs(settings, options), context)
     articles = [
         normalize(item) for r in results if isinstance(r.value, SourceOk) for item in r.value.items
     ]
     deduped = _dedupe(store, articles, settings)
     plan = _store_and_cluster(store, deduped, day=day, run_id=run_id, settings=settings)
-    summaries = summarize_day(store, day, settings, limit=settings.output.max_threads)
-    statuses = source_statuses(results, deduped)
-    briefing = compose(
-        day,
-        summaries,
-        generated_at=now,
-        timezone=settings.output.timezone,
-        title=settings.output.title,
-        sources=statuses,
-        max_threads=settings.output.max_threads,
+    ledger = Ledger(store)
+    edition = _plan_edition(ledger, settings, options, run_id=run_id, now=now)
+    health, statuses = plan_health(
+        states, results, source_statuses(results, deduped), now=now, params=health_params(settings)
     )
-    outputs = _publish(briefing, settings) if options.publish and briefing.threads else ()
+    store.save_source_states(health)  # after the articles: a 304 never hides unsaved items
+    briefing = edition_briefing(store, settings, edition, now=now, sources=statuses)
+    env = make_environment(settings.output.templates_dir, settings.output.user_templates_dir)
+    outputs: tuple[Path, ...] = ()
+    if options.publish and briefing.threads:
+        edition = publish_as(edition, next_number=ledger.next_number(), taken_slugs=ledger.slugs())
+        briefing = with_edition(briefing, edition)
+        outputs = publish(render(env, briefing), briefing, settings.output.dir, env=env)
+    if outputs or edition.scheduled_for is not None:
+        edition = ledger.save(edition)
+    mailed = _mail(settings, ledger, env, briefing if outputs else None, options, now=now)
     report = RunReport(
         started=now,
         finished=now,
@@ -90,9 +124,120 @@ def run_once(
         threads_new=len(plan.new_threads),
         threads_extended=len(plan.extensions),
         outputs=outputs,
+        edition=edition,
+        emailed=tuple(f"No. {d.edition} -> {d.recipient}" for d in mailed.sent),
+        email_error=mailed.error,
     )
     store.finish_run(run_id, report, status="ok" if outputs else "empty")
     return report
+
+
+def health_params(settings: Settings) -> HealthParams:
+    f = settings.fetch
+    return HealthParams(
+        backoff_base_seconds=f.backoff_base_seconds,
+        backoff_max_seconds=f.backoff_max_seconds,
+        quiet_after_days=f.quiet_after_days,
+    )
+
+
+def _plan_edition(
+    ledger: Ledger, settings: Settings, options: RunOptions, *, run_id: int, now: datetime
+) -> Edition:
+    when = options.slot or now
+    request = EditionRequest(
+        day=options.day or when.astimezone(settings.tz).date(),
+        slot=options.slot,
+        late=options.late,
+        run_id=run_id,
+        now=now,
+    )
+    latest = ledger.latest()
+    first_run_started = ledger.run_started(1) or now
+    existing = ledger.find(slot=options.slot, day=options.day)
+    plan = plan_edition(
+        request, existing=existing, latest=latest, first_run_started=first_run_started
+    )
+    today = latest is not None and latest.day == request.day
+    manual_today = existing is None and options.slot is None and today
+    if manual_today and not ledger.window_has_news(plan.first_run, plan.last_run):
+        return plan_edition(  # nothing new: today's newest edition is re-run
+            request, existing=latest, latest=latest, first_run_started=first_run_started
+        )
+    return plan
+
+
+def edition_briefing(
+    store: Store,
+    settings: Settings,
+    edition: Edition,
+    *,
+    now: datetime,
+    sources: Sequence[SourceStatus] = (),
+) -> Briefing:
+    """The composed briefing of ``edition``: its window's threads, with its details."""
+    briefing = compose(
+        edition.day,
+        summarize_window(store, edition, settings, limit=settings.output.max_threads),
+        generated_at=now,
+        timezone=settings.output.timezone,
+        title=settings.output.title,
+        sources=sources,
+        max_threads=settings.output.max_threads,
+    )
+    return with_edition(briefing, edition)
+
+
+def with_edition(briefing: Briefing, edition: Edition) -> Briefing:
+    return replace(
+        briefing,
+        edition=edition.number,
+        slug=edition.slug,
+        window_start=edition.window_start,
+        window_end=edition.window_end,
+        late=edition.late,
+        scheduled_for=edition.scheduled_for,
+    )
+
+
+def send_test(settings: Settings, store: Store, address: str, *, now: datetime) -> int:
+    """Email the latest published edition to ``address`` now (not through the outbox)."""
+    email = settings.email
+    if not email.from_address:
+        raise DeliveryError("[email].from_address", "no sender", hint="set it in the config")
+    edition = Ledger(store).latest_published()
+    if edition is None or edition.number is None:
+        raise DeliveryError(str(settings.store.path), "no edition published yet")
+    briefing = edition_briefing(store, settings, edition, now=edition.produced_at)
+    env = make_environment(settings.output.templates_dir, settings.output.user_templates_dir)
+    msg_id = one_off_message_id(email)
+    send_now(
+        edition_message(env, settings, briefing, recipient=address, msg_id=msg_id, now=now), email
+    )
+    return edition.number
+
+
+def _mail(
+    settings: Settings,
+    ledger: Ledger,
+    env: jinja2.Environment,
+    briefing: Briefing | None,
+    options: RunOptions,
+    *,
+    now: datetime,
+) -> FlushResult:
+    """Queue ``briefing`` (when published) for every recipient, then send what is queued."""
+    enabled = settings.email.enabled if options.email is None else options.email
+    if not enabled:
+        return FlushResult(sent=(), error=None)
+    queue_error = None
+    if briefing is not None and briefing.edition is not None:
+        try:
+            queue_edition(ledger, settings, env, briefing, now=now)
+        except DeliveryError as e:  # a message that cannot be built: the rest still goes
+            queue_error = str(e)
+    flushed = flush_outbox(ledger, settings.email, now=now)
+    return replace(flushed, error=queue_error or flushed.error)
 
 
 def _specs(settings: Settings, options: RunOptions) -> tuple[SourceSpec, ...]:
@@ -167,39 +312,42 @@ def summary_params(settings: Settings) -> SummaryParams:
     )
 
 
-def summarize_day(
-    store: Store, day: date, settings: Settings, *, limit: int | None = None
+def summarize_window(
+    store: Store, edition: Edition, settings: Settings, *, limit: int | None = None
 ) -> tuple[ThreadSummary, ...]:
-    """Summaries of every thread that got an article on ``day``; with ``limit``, only of the
-    threads that can make a briefing of ``limit`` threads (``compose.importance`` order)."""
+    """Summaries of every thread that got an article in the edition's window; with
+    ``limit``, only of the threads that can make a briefing of ``limit`` threads."""
     params = summary_params(settings)
-    entries = store.threads_for_day(day)
+    entries: Sequence[WindowThread] = Ledger(store).threads_in_window(
+        edition.first_run, edition.last_run
+    )
     if limit is not None:
-        entries = _most_important(store, entries, limit)
+        entries = _most_important(entries, limit)
     ids = [i for e in entries for i in e.thread.article_ids]
     articles, copies = store.articles(ids), store.copies_of(ids)
     return tuple(
-        summarize(
-            e.thread,
-            {i: articles[i] for i in e.thread.article_ids if i in articles},
-            status="continuing" if e.continues_from else "new",
-            continues_from=e.continues_from,
-            new_article_ids=e.new_article_ids,
-            also_carried_by={i: copies[i] for i in e.thread.article_ids if i in copies},
-            params=params,
+        replace(
+            summarize(
+                e.thread,
+                {i: articles[i] for i in e.thread.article_ids if i in articles},
+                status="continuing" if e.continues_from else "new",
+                continues_from=e.continues_from,
+                new_article_ids=e.new_article_ids,
+                also_carried_by={i: copies[i] for i in e.thread.article_ids if i in copies},
+                params=params,
+            ),
+            new_article_ids=e.stored_ids,
         )
         for e in entries
     )
 
 
-def _most_important(store: Store, entries: Sequence[DayThread], limit: int) -> list[DayThread]:
+def _most_important(entries: Sequence[WindowThread], limit: int) -> list[WindowThread]:
     """The ``limit`` threads first in ``compose.importance`` order (outlets, articles with
     their copies, recency), and any tied with the last; the headline decides ties later."""
-    sizes = store.thread_sizes([e.thread.id for e in entries])
 
-    def key(e: DayThread) -> tuple[int, int, float]:
-        articles, outlets = sizes.get(e.thread.id, (0, 0))
-        return (-outlets, -articles, -e.thread.last_updated.timestamp())
+    def key(e: WindowThread) -> tuple[int, int, float]:
+        return (-e.outlets, -e.articles, -e.thread.last_updated.timestamp())
 
     ranked = sorted(entries, key=key)
     if len(ranked) <= limit:
@@ -232,8 +380,3 @@ def source_statuses(
                 )
             )
     return tuple(statuses)
-
-
-def _publish(briefing: Briefing, settings: Settings) -> tuple[Path, ...]:
-    env = make_environment(settings.output.templates_dir, settings.output.user_templates_dir)
-    return publish(render(env, briefing), briefing, settings.output.dir, env=env)

@@ -1,15 +1,21 @@
-"""Rendered briefing -> ``output/`` (the I/O edge for the static site).
+"""Rendered edition -> ``output/``, a static site (the I/O edge).
 
 Layout (every link relative, so the folder can be copied to any static host)::
 
-    out_dir/YYYY-MM-DD/index.html      the briefing page
-    out_dir/YYYY-MM-DD/briefing.md     the Markdown edition
-    out_dir/YYYY-MM-DD/briefing.json   the JSON document (read back for the archive)
-    out_dir/index.html                 archive: latest briefing first, then every past one
-    out_dir/feed.xml                   Atom feed, one entry per briefing (newest 30)
+    out_dir/FOLDER/index.html      the edition's permalink page (FOLDER: YYYY-MM-DD, or
+    out_dir/FOLDER/briefing.md     YYYY-MM-DD-N for a second edition on one day)
+    out_dir/FOLDER/briefing.json   the JSON document (read back for the archive)
+    out_dir/archive.html           every edition, newest first
+    out_dir/feed.xml               Atom feed, one entry per edition (newest 30)
+    out_dir/index.html             the latest edition (the front page)
+    out_dir/favicon.svg            the site's icon
 
-Every write goes through ``fsutil.atomic_write(fsutil.safe_join(...))``. The archive pages are
-rebuilt from what is on disk, so re-publishing a day replaces it and never duplicates it.
+Atomic replacement: every file is written to a temp file in its folder, fsynced and renamed
+over the old one (``fsutil.atomic_write``), in dependency order: the edition's folder first
+(its JSON last: that makes it part of the archive), then the archive page, the feed, and
+the front page last. A reader sees each file either old or new, never half written, and
+no page links to a file that does not exist yet. The archive is rebuilt from what is on
+disk, so re-publishing an edition replaces it and never duplicates it.
 """
 
 from __future__ import annotations
@@ -29,12 +35,15 @@ from digest.render import (
     ArchiveEntry,
     archive_entry_from_dict,
     make_environment,
+    newest_first,
     render_index,
+    render_page,
+    render_template,
 )
 
 log = logging.getLogger(__name__)
 
-_DAY_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DAY_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}(-\d+)?$")
 BRIEFING_JSON = "briefing.json"
 
 
@@ -45,20 +54,26 @@ def publish(
     *,
     env: jinja2.Environment | None = None,
 ) -> tuple[Path, ...]:
-    """Write the day's files, then rebuild the archive page and the feed; return the paths.
+    """Write the edition's files, the archive, the feed and (when it is the newest edition)
+    the front page; return the paths written.
 
-    ``env`` renders the archive templates (default: the bundled templates, no overrides).
+    ``env`` renders the site templates (default: the bundled templates, no overrides).
     """
-    day = briefing.day.isoformat()
+    env = env or make_environment(DEFAULT_TEMPLATES_DIR)
+    folder = briefing.folder
+    icon = render_template(env, "static/favicon.svg", {})
+    written = [_write(out_dir, ("favicon.svg",), icon)]
     files = {"index.html": rendered.html, "briefing.md": rendered.markdown}
-    written = [_write(out_dir, (day, name), data) for name, data in files.items()]
-    # the JSON goes last: its presence is what makes the day appear in the archive
-    written.append(_write(out_dir, (day, BRIEFING_JSON), rendered.json))
-    index_html, feed_xml = render_index(
-        env or make_environment(DEFAULT_TEMPLATES_DIR), read_archive(out_dir)
-    )
-    written.append(_write(out_dir, ("index.html",), index_html))
+    written += [_write(out_dir, (folder, name), data) for name, data in files.items()]
+    # the JSON goes last: its presence is what makes the edition appear in the archive
+    written.append(_write(out_dir, (folder, BRIEFING_JSON), rendered.json))
+    entries = read_archive(out_dir)
+    archive_html, feed_xml = render_index(env, entries)
+    written.append(_write(out_dir, ("archive.html",), archive_html))
     written.append(_write(out_dir, ("feed.xml",), feed_xml))
+    if entries and entries[0].folder == folder:
+        front = render_page(env, briefing, site_root="")
+        written.append(_write(out_dir, ("index.html",), front))
     return tuple(written)
 
 
@@ -71,7 +86,7 @@ def _write(out_dir: Path, parts: tuple[str, ...], data: str) -> Path:
 
 
 def read_archive(out_dir: Path) -> tuple[ArchiveEntry, ...]:
-    """Every readable ``YYYY-MM-DD/briefing.json`` under ``out_dir``, newest first.
+    """Every readable ``FOLDER/briefing.json`` under ``out_dir``, newest first.
 
     Other folders and unreadable documents are skipped with a logged warning.
     """
@@ -82,12 +97,12 @@ def read_archive(out_dir: Path) -> tuple[ArchiveEntry, ...]:
         if not child.is_dir() or child.name.startswith("."):
             continue
         if not _DAY_DIR.match(child.name):
-            log.warning("archive: skipping %s: not a dated briefing folder", child)
+            log.warning("archive: skipping %s: not an edition folder", child)
             continue
         entry = _read_entry(child)
         if entry is not None:
             entries.append(entry)
-    return tuple(sorted(entries, key=lambda e: e.day, reverse=True))
+    return tuple(sorted(entries, key=newest_first, reverse=True))
 
 
 def _read_entry(folder: Path) -> ArchiveEntry | None:
@@ -104,7 +119,7 @@ def _read_entry(folder: Path) -> ArchiveEntry | None:
     ) as e:
         log.warning("archive: skipping %s: %s: %s", path, type(e).__name__, e)
         return None
-    if entry.day.isoformat() != folder.name:
-        log.warning("archive: skipping %s: its date is %s", path, entry.day.isoformat())
+    if entry.folder != folder.name:
+        log.warning("archive: skipping %s: it belongs in %s", path, entry.folder)
         return None
     return entry

@@ -7,9 +7,9 @@ page to the site's root. The archive templates (``index.html``, ``feed.xml``) ge
 
 Filters: ``safe_url`` (http/https only, else None: the template shows plain text),
 ``md_escape`` (Markdown specials in outside text), ``md_url``, ``localtime(dt, fmt)`` and
-``isotime`` (UTC -> ``briefing.timezone``), ``humandate(d, style)`` and ``when`` (a clock
-time, with the date when it is not the briefing's day). Dates are spelled in English by hand,
-so the output does not depend on the process locale.
+``isotime`` (UTC -> ``briefing.timezone``), ``humandate(d, style)``, ``when`` (a clock
+time, with the date when it is not the briefing's day) and ``stamp`` (date and time). Dates
+are spelled in English by hand, so the output does not depend on the process locale.
 """
 
 from __future__ import annotations
@@ -66,6 +66,15 @@ class ArchiveEntry:
     article_count: int = 0
     outlet_count: int = 0
     headlines: tuple[str, ...] = ()
+    edition: int | None = None
+    slug: str = ""  # permalink folder; "" = the day
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    late: bool = False
+
+    @property
+    def folder(self) -> str:
+        return self.slug or self.day.isoformat()
 
 
 # ── filters ───────────────────────────────────────────────────────────────────────────────
@@ -148,6 +157,13 @@ def _when_filter(ctx: jinja2.runtime.Context, value: datetime) -> str:
     return f"{humandate(local, 'short')}, {local:%H:%M}"
 
 
+@jinja2.pass_context
+def _stamp_filter(ctx: jinja2.runtime.Context, value: datetime) -> str:
+    """Always with the date: ``2 Mar, 23:00`` (local time)."""
+    local = _local(value, _context_zone(ctx))
+    return f"{humandate(local, 'short')}, {local:%H:%M}"
+
+
 def humandate(value: date, style: str = "long") -> str:
     """``long`` Wednesday 5 June 2024, ``medium`` 5 June 2024, ``short`` 5 Jun."""
     month = _MONTHS[value.month - 1]
@@ -180,17 +196,23 @@ def make_environment(templates_dir: Path, user_dir: Path | None = None) -> jinja
         localtime=_localtime_filter,
         isotime=_isotime_filter,
         when=_when_filter,
+        stamp=_stamp_filter,
         humandate=humandate,
     )
     return env
 
 
 def render(env: jinja2.Environment, briefing: Briefing, *, site_root: str = "../") -> Rendered:
-    """Render every edition of ``briefing``; ``site_root`` leads from its page to the site."""
+    """Render every edition of ``briefing``; ``site_root`` leads from its page to the site.
+
+    The email parts get ``email`` (web link, omitted threads): see :mod:`digest.mailer`.
+    """
     zone(briefing.timezone)  # fail early, naming the zone
-    context = {"briefing": briefing, "site_root": site_root}
+    total = len(briefing.threads)
+    email = {"web_url": None, "location": "", "omitted": 0, "total": total}
+    context = {"briefing": briefing, "site_root": site_root, "email": email}
     return Rendered(
-        html=render_template(env, "briefing.html", context),
+        html=render_page(env, briefing, site_root=site_root),
         markdown=render_template(env, "markdown/briefing.md", context),
         json=dump_json(briefing_to_dict(briefing)),
         email_html=inline_css(render_template(env, "email/briefing.html", context)),
@@ -198,9 +220,19 @@ def render(env: jinja2.Environment, briefing: Briefing, *, site_root: str = "../
     )
 
 
+def render_page(env: jinja2.Environment, briefing: Briefing, *, site_root: str) -> str:
+    """The briefing's web page (``site_root``: "../" in its folder, "" as the front page)."""
+    return render_template(env, "briefing.html", {"briefing": briefing, "site_root": site_root})
+
+
+def newest_first(entry: ArchiveEntry) -> tuple[date, int, str]:
+    """Sort key (with ``reverse=True``): the newest edition first."""
+    return (entry.day, entry.edition or 0, entry.folder)
+
+
 def render_index(env: jinja2.Environment, entries: Sequence[ArchiveEntry]) -> tuple[str, str]:
-    """The archive page and the Atom feed (``index.html``, ``feed.xml``) for ``entries``."""
-    ordered = tuple(sorted(entries, key=lambda e: e.day, reverse=True))
+    """The archive page and the Atom feed (``archive.html``, ``feed.xml``) for ``entries``."""
+    ordered = tuple(sorted(entries, key=newest_first, reverse=True))
     context = {
         "entries": ordered,
         "latest": ordered[0] if ordered else None,
@@ -208,7 +240,7 @@ def render_index(env: jinja2.Environment, entries: Sequence[ArchiveEntry]) -> tu
         "updated": max((e.generated_at for e in ordered), default=EPOCH),
         "site_root": "",
     }
-    return render_template(env, "index.html", context), render_template(env, "feed.xml", context)
+    return render_template(env, "archive.html", context), render_template(env, "feed.xml", context)
 
 
 def render_template(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
@@ -278,6 +310,20 @@ def briefing_to_dict(briefing: Briefing) -> dict[str, object]:
         },
         "threads": [_thread_dict(t) for t in briefing.threads],
         "sources": [_status_dict(s) for s in briefing.sources],
+        "edition": _edition_dict(briefing),
+    }
+
+
+def _edition_dict(b: Briefing) -> dict[str, object] | None:
+    if b.edition is None:
+        return None
+    times = {"window_start": b.window_start, "window_end": b.window_end}
+    times["scheduled_for"] = b.scheduled_for
+    return {
+        "number": b.edition,
+        "folder": b.folder,
+        "late": b.late,
+        **{k: iso_utc(v) if v else None for k, v in times.items()},
     }
 
 
@@ -294,6 +340,10 @@ def _thread_dict(thread: ThreadSummary) -> dict[str, object]:
         "summary": [_sentence_dict(s) for s in thread.sentences],
         "quotes": [_quote_dict(q) for q in thread.quotes],
         "articles": [_article_dict(a) for a in thread.sources],
+        "new_since_previous_edition": {
+            "article_ids": list(thread.new_article_ids),
+            "outlets": list(thread.new_outlets),
+        },
     }
 
 
@@ -302,6 +352,7 @@ def _sentence_dict(sentence: SummarySentence) -> dict[str, object]:
         "text": sentence.text,
         "outlets": list(sentence.outlets),
         "article_ids": list(sentence.article_ids),
+        "new": sentence.new,
     }
 
 
@@ -332,6 +383,9 @@ def _status_dict(status: SourceStatus) -> dict[str, object]:
         "new": status.new,
         "seen": status.seen,
         "error": status.error,
+        "failures": status.failures,
+        "last_success": iso_utc(status.last_success) if status.last_success else None,
+        "quiet_since": iso_utc(status.quiet_since) if status.quiet_since else None,
     }
 
 
@@ -347,6 +401,7 @@ def archive_entry_from_dict(doc: Mapping[str, Any]) -> ArchiveEntry:
     if generated_at.tzinfo is None:
         raise ValueError("generated_at has no time zone")
     stats = doc.get("stats") or {}
+    edition = doc.get("edition") or {}
     return ArchiveEntry(
         day=date.fromisoformat(str(doc["date"])),
         title=str(doc["title"]),
@@ -355,4 +410,13 @@ def archive_entry_from_dict(doc: Mapping[str, Any]) -> ArchiveEntry:
         article_count=int(stats.get("articles", sum(len(t.get("articles", ())) for t in threads))),
         outlet_count=int(stats.get("outlets", 0)),
         headlines=tuple(str(t["headline"]) for t in threads),
+        edition=int(edition["number"]) if edition.get("number") else None,
+        slug=str(edition.get("folder") or ""),
+        window_start=_utc_or_none(edition.get("window_start")),
+        window_end=_utc_or_none(edition.get("window_end")),
+        late=bool(edition.get("late")),
     )
+
+
+def _utc_or_none(text: object) -> datetime | None:
+    return datetime.fromisoformat(str(text)).astimezone(UTC) if text else None

@@ -14,11 +14,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from digest.cluster import Vocabulary
 from digest.dedupe import Fingerprint, SeenIndex, exact_keys
 from digest.errors import StoreError
-from digest.models import Article, ClusterPlan, Duplicate, EventThread, RunReport
+from digest.models import (
+    Article,
+    ClusterPlan,
+    Duplicate,
+    EventThread,
+    RunReport,
+    SourceState,
+)
 
 
 def _iso(dt: datetime) -> str:
@@ -73,8 +81,67 @@ def _migrate_0_to_1(db: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_1_to_2(db: sqlite3.Connection) -> None:
+    """The editions ledger and the email outbox (#4); see digest/ledger.py."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE editions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            number INTEGER UNIQUE,          -- NULL while the edition is empty
+            slug TEXT NOT NULL DEFAULT '',  -- permalink folder under output/
+            day TEXT NOT NULL,              -- date in the configured time zone
+            first_run INTEGER NOT NULL,     -- the window: runs first_run..last_run
+            last_run INTEGER NOT NULL,
+            window_start TEXT NOT NULL,     -- UTC, shown on the edition
+            window_end TEXT NOT NULL,
+            scheduled_for TEXT UNIQUE,      -- UTC schedule slot (NULL for manual runs)
+            produced_at TEXT NOT NULL,
+            late INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL            -- published | empty
+        );
+        CREATE INDEX editions_day ON editions(day);
+        CREATE TABLE outbox (
+            edition INTEGER NOT NULL,       -- editions.number
+            recipient TEXT NOT NULL,
+            message_id TEXT NOT NULL,       -- stable per (edition, recipient)
+            message BLOB NOT NULL,          -- the RFC 5322 bytes to send
+            state TEXT NOT NULL DEFAULT 'queued',  -- queued | sending | sent
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (edition, recipient)
+        )
+        """,
+    )
+
+
+def _migrate_2_to_3(db: sqlite3.Connection) -> None:
+    """Live sources: per-source fetch state and health (see ``digest.health``)."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY, kind TEXT NOT NULL,
+            configured_url TEXT NOT NULL,   -- the config's URL when this row was written
+            url TEXT NOT NULL,              -- the URL fetched (after permanent redirects)
+            etag TEXT, last_modified TEXT,
+            first_seen TEXT NOT NULL, last_attempt TEXT, last_success TEXT, last_error TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,    -- runs in a row that failed
+            backoff_until TEXT, disabled INTEGER NOT NULL DEFAULT 0,
+            items_new INTEGER NOT NULL DEFAULT 0, items_seen INTEGER NOT NULL DEFAULT 0,
+            last_new_at TEXT
+        );
+        """,
+    )
+
+
 # Migration N takes the schema from version N to N + 1. Append only; never edit a past step.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1,)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _migrate_0_to_1,
+    _migrate_1_to_2,
+    _migrate_2_to_3,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -155,16 +222,16 @@ class Store:
         return Vocabulary(df=df, n_docs=int(row[0]) if row else 0)
 
     def open_threads(self, *, since: datetime) -> tuple[EventThread, ...]:
-        found = self._threads("SELECT id FROM threads WHERE last_updated >= ?", (_iso(since),))
+        found = self.threads_where("SELECT id FROM threads WHERE last_updated >= ?", (_iso(since),))
         return tuple(found[tid] for tid in sorted(found))
 
     def thread(self, thread_id: str) -> EventThread:
-        found = self._threads("SELECT ?", (thread_id,))
+        found = self.threads_where("SELECT ?", (thread_id,))
         if thread_id not in found:
             raise StoreError(thread_id, "no such thread")
         return found[thread_id]
 
-    def _threads(self, ids_query: str, args: Sequence[object]) -> dict[str, EventThread]:
+    def threads_where(self, ids_query: str, args: Sequence[object]) -> dict[str, EventThread]:
         """The threads whose ids ``ids_query`` selects, in two queries (not one per thread)."""
         members: dict[str, list[str]] = {}
         where = f"IN ({ids_query})"  # our own fixed queries, values bound as parameters
@@ -242,7 +309,7 @@ class Store:
             first_day[thread_id] = min(first_day.get(thread_id, article_day), article_day)
             if article_day == day.isoformat():
                 new_ids.setdefault(thread_id, set()).add(article_id)
-        threads = self._threads(touched, (day.isoformat(),))
+        threads = self.threads_where(touched, (day.isoformat(),))
         result = []
         for thread_id in sorted(first_day):
             first = date.fromisoformat(first_day[thread_id])
@@ -387,6 +454,40 @@ class Store:
                 ),
             )
 
+    # ── live source state (digest.health decides; these only read and write it) ──────────
+
+    def source_states(self) -> dict[str, SourceState]:
+        rows = self.db.execute(f"SELECT {_SOURCE_COLUMNS} FROM sources ORDER BY name")  # noqa: S608
+        return {str(row[0]): _source_state(row) for row in rows}
+
+    def save_source_states(self, states: Iterable[SourceState]) -> None:
+        marks = ",".join("?" * len(_SOURCE_COLUMNS.split(",")))
+        with self.transaction():
+            self.db.executemany(
+                f"INSERT OR REPLACE INTO sources ({_SOURCE_COLUMNS}) VALUES ({marks})",  # noqa: S608
+                [_source_row(s) for s in states],
+            )
+
+    def reset_source(self, name: str) -> bool:
+        """Clear a source's failures, back-off and disabled flag; False when unknown."""
+        with self.transaction():
+            cur = self.db.execute(
+                "UPDATE sources SET failures = 0, backoff_until = NULL, disabled = 0,"
+                " last_error = NULL WHERE name = ?",
+                (name,),
+            )
+        return cur.rowcount > 0
+
+    def seen_among(self, keys: Sequence[str]) -> frozenset[str]:
+        """Those of ``keys`` (dedupe's exact keys) already stored."""
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT key FROM seen_keys WHERE key IN ({marks})"  # noqa: S608
+            found.update(k for (k,) in self.db.execute(query, chunk))
+        return frozenset(found)
+
     def counts(self) -> dict[str, int]:
         tables = ("articles", "threads", "seen_keys", "runs")
         return {t: int(self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in tables}  # noqa: S608 - fixed names
@@ -418,6 +519,63 @@ def _row(
         thread_id,
         duplicate_of,
         minhash,
+    )
+
+
+_SOURCE_COLUMNS = (
+    "name, kind, configured_url, url, etag, last_modified, first_seen, last_attempt,"
+    " last_success, last_error, failures, backoff_until, disabled, items_new, items_seen,"
+    " last_new_at"
+)
+
+
+def _opt_iso(dt: datetime | None) -> str | None:
+    return _iso(dt) if dt else None
+
+
+def _opt_dt(text: object) -> datetime | None:
+    return _dt(str(text)) if text else None
+
+
+def _source_row(s: SourceState) -> tuple[object, ...]:
+    return (
+        s.name,
+        s.kind,
+        s.configured_url,
+        s.url,
+        s.etag,
+        s.last_modified,
+        _iso(s.first_seen),
+        _opt_iso(s.last_attempt),
+        _opt_iso(s.last_success),
+        s.last_error,
+        s.failures,
+        _opt_iso(s.backoff_until),
+        int(s.disabled),
+        s.items_new,
+        s.items_seen,
+        _opt_iso(s.last_new_at),
+    )
+
+
+def _source_state(row: Sequence[Any]) -> SourceState:
+    return SourceState(
+        name=row[0],
+        kind=row[1],
+        configured_url=row[2],
+        url=row[3],
+        etag=row[4],
+        last_modified=row[5],
+        first_seen=_dt(row[6]),
+        last_attempt=_opt_dt(row[7]),
+        last_success=_opt_dt(row[8]),
+        last_error=row[9],
+        failures=int(row[10]),
+        backoff_until=_opt_dt(row[11]),
+        disabled=bool(row[12]),
+        items_new=int(row[13]),
+        items_seen=int(row[14]),
+        last_new_at=_opt_dt(row[15]),
     )
 
 

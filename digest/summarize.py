@@ -105,7 +105,7 @@ def summarize(
         thread_id=thread.id,
         headline=_headline(docs, candidates, centroid) or thread.title,
         status=status,
-        sentences=tuple(_attribute(c.text, docs) for c in chosen),
+        sentences=tuple(_attribute(c.text, docs, new=c.fresh) for c in chosen),
         quotes=_quotes(docs, centroid, [c.text for c in chosen], fresh_ids, params.max_quotes),
         sources=tuple(map(_source_ref, docs.everything)),
         first_seen=thread.first_seen,
@@ -315,7 +315,7 @@ def _order(chosen: Sequence[_Candidate]) -> list[_Candidate]:
 # ── 5. attribute ──────────────────────────────────────────────────────────────────────────
 
 
-def _attribute(text: str, docs: _Docs) -> SummarySentence:
+def _attribute(text: str, docs: _Docs, *, new: bool = False) -> SummarySentence:
     mine = _word_set(text)
     carriers = [
         a
@@ -326,6 +326,7 @@ def _attribute(text: str, docs: _Docs) -> SummarySentence:
         text=text,
         outlets=tuple(dict.fromkeys(a.outlet for a in carriers)),
         article_ids=tuple(a.id for a in carriers),
+        new=new,
     )
 
 

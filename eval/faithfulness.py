@@ -22,7 +22,7 @@ from pathlib import Path
 
 from digest.config import Settings, load_settings
 from digest.models import Article, EventThread, Quote, SummarySentence, ThreadSummary
-from digest.pipeline import RunOptions, run_once, summarize_day, summary_params
+from digest.pipeline import RunOptions, run_once, summarize_window, summary_params
 from digest.store import Store
 from digest.summarize import summarize
 from eval.clustering import production_params, run_stream
@@ -101,8 +101,10 @@ def _seed_run(shared: Path) -> tuple[tuple[ThreadSummary, ...], dict[str, Articl
             options = RunOptions(
                 day=SEED_DAY, inputs=(shared / "seeds",), captured_at=SEED_CAPTURE, publish=False
             )
-            run_once(settings, now=SEED_CAPTURE, store=store, options=options)
-            summaries = summarize_day(store, SEED_DAY, settings)
+            report = run_once(settings, now=SEED_CAPTURE, store=store, options=options)
+            if report.edition is None:
+                raise RuntimeError("the seed run planned no edition")
+            summaries = summarize_window(store, report.edition, settings)
             ids = [x.article_id for s in summaries for x in s.sources]
             return summaries, store.articles(ids)
 

@@ -12,6 +12,7 @@ import pytest
 
 from digest.config import Settings, load_settings
 from digest.models import Article
+from tests.httpserver import http_server  # noqa: F401 - the loopback HTTP server fixture
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -100,3 +101,72 @@ def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
             pytest.fail(f"output differs from golden/{name} (pytest --update-golden):\n{diff}")
 
     return check
+
+
+# ── editions, email and the daemon (#4) ───────────────────────────────────────────────────
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (aiosmtpd's Controller cannot take port 0)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it accepts.
+
+    ``stop()`` and ``start()`` simulate an outage; the port stays the same.
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.messages: list[object] = []  # aiosmtpd Envelopes: mail_from, rcpt_tos, content
+        self.controller = None
+        self.refuse: set[str] = {"nobody@example.org"}  # RCPT TO these gets a 550
+
+    async def handle_RCPT(
+        self, server: object, session: object, envelope: object, address: str, options: list
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)  # type: ignore[attr-defined]
+        return "250 OK"
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        self.messages.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def settings(self, *extra: str) -> list[str]:
+        """``--set`` overrides that point [email] at this server."""
+        return [
+            "email.enabled=true",
+            "email.host='127.0.0.1'",
+            f"email.port={self.port}",
+            "email.security='none'",
+            "email.from_address='Briefing <digest@example.org>'",
+            "email.to_addresses=['ana@example.org', 'ben@example.org']",
+            "email.timeout_seconds=5",
+            *extra,
+        ]
+
+
+@pytest.fixture
+def smtp_server():
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from digest.config import Settings
+from digest.errors import PublishError
 from digest.pipeline import RunOptions, run_once
 from digest.store import Store
 from tests.conftest import NOW, REPO
@@ -161,9 +162,12 @@ def test_broken_inputs_are_reported_and_the_rest_is_published(
     (folder / "empty.txt").write_text("", encoding="utf-8")
     (folder / "binary.json").write_bytes(b"\x00\x01\x02\xff\xfe")
     (folder / "notes.pdf").write_bytes(b"%PDF-1.4")
+    (folder / "cut.txt").write_text(
+        "logo\nA headline\n\nA headline\n\nMeridian Wire2 hours ago\n", encoding="utf-8"
+    )
     report = _run(settings, (folder,), date(2026, 3, 2))
     errors = {Path(s.name).name: s.error for s in report.sources if s.status == "error"}
-    assert set(errors) == {"empty.txt", "binary.json", "notes.pdf"}
+    assert set(errors) == {"empty.txt", "binary.json", "notes.pdf", "cut.txt"}
     for name, error in errors.items():
         assert name in error
         assert "\n" not in error
@@ -194,3 +198,28 @@ def test_sample_run_matches_the_golden_markdown(
     out = settings.output.dir / day.isoformat()
     golden("sample-run/briefing.md", (out / "briefing.md").read_text(encoding="utf-8"))
     golden("sample-run/briefing.json", (out / "briefing.json").read_text(encoding="utf-8"))
+
+
+def test_a_crash_after_storing_is_completed_by_the_rerun(
+    tmp_path: Path, make_settings: SettingsFactory
+) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the output folder should be", encoding="utf-8")
+    inputs = (
+        _jsonl(
+            tmp_path / "in" / "day.jsonl",
+            {
+                "title": "Trelleby opens Asker bridge",
+                "text": BRIDGE,
+                "outlet": "Coast Courier",
+                "published": "2026-03-02T10:00:00Z",
+            },
+        ),
+    )
+    with pytest.raises(PublishError):
+        _run(make_settings(f"output.dir='{blocked}'"), inputs, date(2026, 3, 2))
+    settings = make_settings()
+    report = _run(settings, inputs, date(2026, 3, 2))
+    assert report.new_articles == 0  # stored by the run that crashed
+    (thread,) = _briefing(settings, date(2026, 3, 2))["threads"]
+    assert thread["headline"] == "Trelleby opens Asker bridge"

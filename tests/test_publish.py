@@ -1,4 +1,4 @@
-"""publish.py: dated files, archive page, Atom feed, replacement, atomicity, safe paths."""
+"""publish.py: edition folders, front page, archive page, Atom feed, replacement, safe paths."""
 
 from __future__ import annotations
 
@@ -60,30 +60,37 @@ def test_files_land_in_the_dated_folder(env, tmp_path):
     paths = publish_day(env, out, date(2024, 6, 4), "Orchard harvest starts early")
     root = out.resolve()
     assert paths == (
+        root / "favicon.svg",
         root / "2024-06-04" / "index.html",
         root / "2024-06-04" / "briefing.md",
         root / "2024-06-04" / "briefing.json",
-        root / "index.html",
+        root / "archive.html",
         root / "feed.xml",
+        root / "index.html",  # the front page goes last
     )
     assert all(p.is_file() for p in paths)
     doc = json.loads((root / "2024-06-04" / "briefing.json").read_text(encoding="utf-8"))
     assert doc["threads"][0]["headline"] == "Orchard harvest starts early"
     page = (root / "2024-06-04" / "index.html").read_text(encoding="utf-8")
     assert 'href="../index.html"' in page
+    assert 'href="../archive.html"' in page
     assert 'href="../feed.xml"' in page
+    front = (root / "index.html").read_text(encoding="utf-8")
+    assert "Orchard harvest starts early" in front  # the latest edition is the front page
+    assert 'href="archive.html"' in front
+    assert 'href="feed.xml"' in front
 
 
-def test_index_lists_briefings_newest_first(env, tmp_path):
+def test_archive_lists_briefings_newest_first(env, tmp_path):
     publish_day(env, tmp_path, date(2024, 6, 4), "Orchard harvest starts early")
     publish_day(env, tmp_path, date(2024, 6, 5), "Tram line extension opens", "Library hours")
-    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    index = (tmp_path / "archive.html").read_text(encoding="utf-8")
     links = re.findall(r'href="(\d{4}-\d{2}-\d{2})/index\.html"', index)
     assert list(dict.fromkeys(links)) == ["2024-06-05", "2024-06-04"]
     assert "Tram line extension opens" in index
     assert "Orchard harvest starts early" in index
     assert "2 stories from 1 outlet · 2 articles" in index
-    assert "2 briefings in the archive" in index
+    assert "2 editions in the archive" in index
     hrefs = re.findall(r'href="([^"]*)"', index)
     assert all("://" not in h and not h.startswith("/") for h in hrefs)
 
@@ -113,13 +120,17 @@ def test_republishing_a_day_replaces_it(env, tmp_path):
     page = (tmp_path / "2024-06-04" / "index.html").read_text(encoding="utf-8")
     assert "Second version" in page
     assert "First version" not in page
-    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    index = (tmp_path / "archive.html").read_text(encoding="utf-8")
     assert index.count('<li class="entry">') == 1  # one earlier briefing beside the latest
     assert "First version" not in index
     assert (tmp_path / "feed.xml").read_text(encoding="utf-8").count("<entry>") == 2
+    front = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "Other day" in front  # re-publishing an older edition leaves the front page alone
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "2024-06-04",
         "2024-06-05",
+        "archive.html",
+        "favicon.svg",
         "feed.xml",
         "index.html",
     ]
@@ -159,4 +170,4 @@ def test_archive_skips_foreign_and_broken_folders(env, tmp_path, caplog):
 def test_publish_without_an_explicit_environment(env, tmp_path):
     briefing = briefing_for(date(2024, 6, 4), "Default templates")
     publish(render(env, briefing), briefing, tmp_path)
-    assert "Default templates" in (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "Default templates" in (tmp_path / "archive.html").read_text(encoding="utf-8")

@@ -351,6 +351,7 @@ def test_json_document_keys_and_types(env):
         "text": "The island ferry sailed again on Tuesday morning.",
         "outlets": ["Harbour Post", "Island FM"],
         "article_ids": ["a1", "a2"],
+        "new": False,
     }
     assert t["quotes"][1] == {
         "text": "Timetables will follow",
@@ -367,6 +368,7 @@ def test_json_document_keys_and_types(env):
     }
     assert doc["sources"][1]["status"] == "error"
     assert doc["sources"][1]["error"]
+    assert doc["edition"] is None  # not an edition: a bare briefing
 
 
 def test_json_is_stable_and_keeps_unicode(env):
@@ -410,7 +412,9 @@ def test_templates_use_only_documented_fields():
         for f in dataclasses.fields(model)
     }
     allowed = documented | {"outlets", "article_count", "outlet_count", "isoformat"}
+    allowed |= {"folder", "new_sources", "new_outlets"}  # Briefing/ThreadSummary properties
     allowed |= {"name", "kind", "status", "error"}  # SourceStatus, listed in the footer
+    allowed |= {"attention", "failures", "last_success", "quiet_since"}  # source health
     allowed |= {"day", "title", "generated_at", "thread_count", "headlines"}  # ArchiveEntry
     allowed |= {f.name for f in dataclasses.fields(ArchiveEntry)}
     names = {"briefing", "thread", "s", "q", "ref", "e", "latest"}

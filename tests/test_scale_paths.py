@@ -13,7 +13,7 @@ from digest.cluster import plan_clusters
 from digest.compose import compose
 from digest.config import Settings
 from digest.models import Article
-from digest.pipeline import RunOptions, run_once, summarize_day
+from digest.pipeline import RunOptions, run_once, summarize_window
 from digest.store import Store
 
 DAY = date(2026, 1, 6)
@@ -31,8 +31,9 @@ def test_summarising_only_the_briefings_threads_changes_nothing(
     with Store(settings.store.path) as store:
         options = RunOptions(day=DAY, inputs=(dump,), captured_at=NOW, publish=False)
         report = run_once(settings, now=NOW, store=store, options=options)
-        every = summarize_day(store, DAY, settings)
-        few = summarize_day(store, DAY, settings, limit=4)
+        assert report.edition is not None
+        every = summarize_window(store, report.edition, settings)
+        few = summarize_window(store, report.edition, settings, limit=4)
     assert report.duplicates > 0  # wire copies: thread sizes count them
     assert len(every) > len(few) >= 4
 

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from digest.config_sources import FetchSettings
 from digest.errors import SourceError
-from digest.models import SourceOk, SourceResult, SourceSpec
+from digest.health import LIVE_KINDS
+from digest.models import SourceOk, SourceResult, SourceSpec, SourceState
 from digest.sources.dumps import list_dump_files, read_dump
+from digest.sources.live import ingest_live
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +26,10 @@ log = logging.getLogger(__name__)
 class IngestContext:
     now: datetime
     captured_at: datetime | None = None  # overrides the dump files' capture time
+    fetch: FetchSettings = field(default_factory=FetchSettings)  # live sources (feeds, pages)
+    states: Mapping[str, SourceState] = field(default_factory=dict)  # stored health by name
+    # which of the given dedupe keys are already stored (teasers of known items are not fetched)
+    seen: Callable[[Sequence[str]], frozenset[str]] | None = None
 
 
 def display_path(path: Path) -> str:
@@ -69,5 +76,13 @@ def ingest_one(spec: SourceSpec, ctx: IngestContext) -> SourceResult:
 
 
 def ingest_all(specs: Sequence[SourceSpec], ctx: IngestContext) -> tuple[SourceResult, ...]:
-    """Ingest every enabled source; one result each, in order."""
-    return tuple(ingest_one(spec, ctx) for spec in expand(specs))
+    """Ingest every enabled source; one result each, in order. Feeds and pages are fetched
+    together (see ``digest.sources.live``); dumps are read one by one."""
+    expanded = expand(specs)
+    live = [s for s in expanded if s.kind in LIVE_KINDS]
+    fetched = (
+        ingest_live(live, now=ctx.now, settings=ctx.fetch, states=ctx.states, seen=ctx.seen)
+        if live
+        else {}
+    )
+    return tuple(fetched.get(spec.name) or ingest_one(spec, ctx) for spec in expanded)

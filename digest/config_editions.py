@@ -1,0 +1,116 @@
+"""Settings for editions: the schedule (``[schedule]``) and email delivery (``[email]``).
+
+Part of the one settings schema in :mod:`digest.config`; kept here with their checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+def _help(text: str, default: Any) -> Any:
+    return field(default=default, metadata={"help": text})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleSettings:
+    cron: str = _help(
+        "when editions are produced: crontab (minute hour day month weekday; 0/7 = Sunday),"
+        " or six fields with seconds first; in [output].timezone",
+        "0 7 * * *",
+    )
+    misfire_grace_seconds: int = _help(
+        "a run that starts up to this late (machine busy or asleep) still runs", 3600
+    )
+    log_file: Path | None = _help("also log the daemon to this file (empty: stderr only)", None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmailSettings:
+    enabled: bool = _help(
+        "email every new edition (digest run --email/--no-email overrides)", False
+    )
+    host: str = _help("SMTP server host name", "localhost")
+    port: int = _help("SMTP server port (587 starttls, 465 ssl, 25 none)", 587)
+    security: str = _help("connection security: starttls, ssl or none", "starttls")
+    username: str = _help("SMTP login user; empty: no login", "")
+    password: str = _help(
+        "SMTP password: only from .env or the environment (DIGEST_EMAIL__PASSWORD)", ""
+    )
+    from_address: str = _help("sender address, e.g. Briefing <digest@example.org>", "")
+    to_addresses: tuple[str, ...] = _help("recipient addresses; each gets every edition once", ())
+    subject_template: str = _help(
+        "subject line; {title}, {date} and {edition} are filled in", "{title} No. {edition}, {date}"
+    )
+    max_html_bytes: int = _help(
+        "HTML part size budget; past it only the top threads are sent, with a link", 100_000
+    )
+    timeout_seconds: float = _help("SMTP connect and read timeout", 30.0)
+
+
+def _check_cron(value: str) -> None:
+    from digest.schedule import make_trigger  # apscheduler is only needed when checked
+
+    make_trigger(value, "UTC")
+
+
+def _check_choice(*choices: str) -> Callable[[str], None]:
+    def check(value: str) -> None:
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}, got {value!r}")
+
+    return check
+
+
+def _check_site_url(value: str | None) -> None:
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise ValueError(f"expected an http(s) URL, got {value!r}")
+
+
+def _check_subject(value: str) -> None:
+    try:
+        value.format(title="t", date="d", edition=1)
+    except (KeyError, IndexError, ValueError) as e:
+        raise ValueError(
+            f"bad subject template {value!r} ({e}; use {{title}} {{date}} {{edition}})"
+        ) from None
+
+
+def _check_addresses(value: str | tuple[str, ...]) -> None:
+    for address in (value,) if isinstance(value, str) else value:
+        if address and not _is_address(address):
+            raise ValueError(f"not an email address: {address!r}")
+
+
+def _is_address(text: str) -> bool:
+    """``user@domain`` or ``Name <user@domain>``, on one line."""
+    from email.utils import parseaddr
+
+    if any(c in text for c in "\r\n"):
+        return False
+    user, at, domain = parseaddr(text)[1].rpartition("@")
+    return bool(at and user and domain and "@" not in user)
+
+
+def email_problems(email: EmailSettings) -> list[str]:
+    """With email enabled, the settings a message cannot do without."""
+    if not email.enabled:
+        return []
+    needed = {"host": email.host, "from_address": email.from_address}
+    missing = [f"[email].{k}" for k, v in needed.items() if not v]
+    if not email.to_addresses:
+        missing.append("[email].to_addresses")
+    return [f"{key}: required when [email].enabled is true" for key in missing]
+
+
+EXTRA_CHECKS: dict[str, Callable[[Any], None]] = {
+    "schedule.cron": _check_cron,
+    "email.security": _check_choice("starttls", "ssl", "none"),
+    "email.from_address": _check_addresses,
+    "email.to_addresses": _check_addresses,
+    "email.subject_template": _check_subject,
+    "output.site_url": _check_site_url,
+}

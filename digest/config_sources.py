@@ -1,0 +1,170 @@
+"""Settings for live sources: the ``[fetch]`` section and the ``[[sources]]`` tables.
+
+Part of the one settings schema in :mod:`digest.config`; kept here with their checks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
+
+from digest.models import SourceSpec
+
+
+def _help(text: str, default: Any) -> Any:
+    return field(default=default, metadata={"help": text})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchSettings:
+    user_agent: str = _help(
+        "User-Agent sent with every request; empty = 'digest/<version> (...)'", ""
+    )
+    connect_timeout_seconds: float = _help("give up connecting to a server after this long", 10.0)
+    read_timeout_seconds: float = _help("give up when a server sends nothing for this long", 20.0)
+    total_timeout_seconds: float = _help("give up on one response after this long in all", 60.0)
+    max_bytes: int = _help("largest response body read; a larger one is an error", 10_000_000)
+    max_redirects: int = _help("most redirects followed for one request", 5)
+    concurrency: int = _help("requests in flight at once, over all hosts", 8)
+    per_host_concurrency: int = _help("requests in flight at once to one host", 2)
+    allow_private_addresses: bool = _help(
+        "allow private, loopback and link-local addresses (off: feeds cannot reach internal"
+        " services)",
+        False,
+    )
+    parse_timeout_seconds: float = _help("give up parsing one feed after this long", 20.0)
+    extract_teasers: bool = _help(
+        "fetch the linked page of a feed entry that is only a teaser and extract the article",
+        True,
+    )
+    teaser_words: int = _help("feed text shorter than this many words counts as a teaser", 80)
+    max_pages_per_source: int = _help(
+        "most linked pages fetched per feed per run to complete teasers", 30
+    )
+    extract_workers: int = _help("processes used to extract many pages at once", 2)
+    extract_pool_min_pages: int = _help(
+        "extract in worker processes from this many pages per run (fewer: in-process)", 64
+    )
+    backoff_base_seconds: float = _help(
+        "wait after a source's first failure; doubles with each failure in a row", 1800.0
+    )
+    backoff_max_seconds: float = _help(
+        "longest wait between attempts at a failing source (also caps Retry-After)", 86400.0
+    )
+    quiet_after_days: float = _help(
+        "a feed with nothing new for this long is listed in the briefing's Sources section", 7.0
+    )
+
+
+FETCH_RANGES: dict[str, tuple[float, float]] = {
+    "fetch.connect_timeout_seconds": (0.01, 3600.0),
+    "fetch.read_timeout_seconds": (0.01, 3600.0),
+    "fetch.total_timeout_seconds": (0.01, 86400.0),
+    "fetch.parse_timeout_seconds": (0.01, 3600.0),
+    "fetch.max_bytes": (1024, 1_000_000_000),
+    "fetch.max_redirects": (0, 30),
+    "fetch.concurrency": (1, 256),
+    "fetch.per_host_concurrency": (1, 64),
+    "fetch.teaser_words": (0, 10000),
+    "fetch.max_pages_per_source": (0, 10000),
+    "fetch.extract_workers": (1, 64),
+    "fetch.extract_pool_min_pages": (1, 1_000_000),
+    "fetch.backoff_base_seconds": (0.0, 31_536_000.0),
+    "fetch.backoff_max_seconds": (0.0, 31_536_000.0),
+    "fetch.quiet_after_days": (0.0, 3650.0),
+}
+
+
+_SOURCE_KEYS = frozenset({"name", "kind", "location", "url", "urls", "outlet", "enabled"})
+_SOURCE_KINDS = ("feed", "page", "dump")
+
+
+def parse_sources(raw: Any, where: str, base: Path, problems: list[str]) -> tuple[SourceSpec, ...]:
+    if not isinstance(raw, list):
+        problems.append(f"{where}: [[sources]]: expected an array of tables")
+        return ()
+    specs: list[SourceSpec] = []
+    for i, entry in enumerate(raw):
+        specs.extend(_parse_source(entry, f"{where}: [[sources]] #{i + 1}", base, problems))
+    names = [s.name for s in specs]
+    problems.extend(
+        f"{where}: [[sources]]: duplicate name {n!r}"
+        for n in sorted(set(names))
+        if names.count(n) > 1
+    )
+    return tuple(specs)
+
+
+def _parse_source(entry: Any, at: str, base: Path, problems: list[str]) -> list[SourceSpec]:
+    """One [[sources]] table: a dump path, or one spec per feed/page URL."""
+    if not isinstance(entry, dict):
+        problems.append(f"{at}: expected a table")
+        return []
+    unknown = set(entry) - _SOURCE_KEYS
+    if unknown:
+        problems.append(f"{at}: unknown key(s) {', '.join(sorted(unknown))}")
+    kind, outlet, enabled = entry.get("kind", "dump"), entry.get("outlet"), entry.get("enabled")
+    if kind not in _SOURCE_KINDS:
+        supported = ", ".join(repr(k) for k in _SOURCE_KINDS)
+        problems.append(f"{at}.kind: unsupported source kind {kind!r} (supported: {supported})")
+        return []
+    if outlet is not None and not isinstance(outlet, str):
+        problems.append(f"{at}.outlet: expected a string, got {outlet!r}")
+        return []
+    if enabled is not None and not isinstance(enabled, bool):
+        problems.append(f"{at}.enabled: expected true or false, got {enabled!r}")
+        return []
+    common = SourceSpec(name="", kind=kind, location="", outlet=outlet or None)
+    common = dataclasses.replace(common, enabled=enabled is not False)
+    if kind == "dump":
+        return _dump_source(entry, at, base, problems, common)
+    urls = _source_urls(entry, at, problems)
+    name = entry.get("name")
+    if len(urls) == 1:
+        return [dataclasses.replace(common, name=str(name or urls[0]), location=urls[0])]
+    return [
+        dataclasses.replace(common, name=f"{name}[{n}]" if name else url, location=url)
+        for n, url in enumerate(urls, 1)
+    ]
+
+
+def _dump_source(
+    entry: dict[str, Any], at: str, base: Path, problems: list[str], common: SourceSpec
+) -> list[SourceSpec]:
+    location = entry.get("location")
+    if not isinstance(location, str) or not location:
+        problems.append(f"{at}.location: required (a file or folder path)")
+        return []
+    path = Path(location) if Path(location).is_absolute() else (base / location).resolve()
+    name = str(entry.get("name") or location)
+    return [dataclasses.replace(common, name=name, location=str(path))]
+
+
+def _split_url(url: object) -> SplitResult | None:
+    try:
+        return urlsplit(url) if isinstance(url, str) else None
+    except ValueError:
+        return None
+
+
+def _source_urls(entry: dict[str, Any], at: str, problems: list[str]) -> list[str]:
+    """The http(s) URLs of a feed/page source: ``url``, ``urls`` or ``location``."""
+    given = [k for k in ("url", "urls", "location") if k in entry]
+    if len(given) != 1:
+        problems.append(f"{at}: give exactly one of url, urls, location")
+        return []
+    key, value = given[0], entry[given[0]]
+    values = value if isinstance(value, list) else [value]
+    urls = []
+    for url in values:
+        parts = _split_url(url)
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            problems.append(f"{at}.{key}: expected an http(s) URL, got {url!r}")
+            continue
+        urls.append(url)
+    if not values:
+        problems.append(f"{at}.{key}: expected at least one URL")
+    return urls

@@ -1,0 +1,259 @@
+"""``digest daemon``: editions on a schedule, for months, unattended (the I/O edge).
+
+- One APScheduler 3.x ``BlockingScheduler`` in [output].timezone with deliberate job
+  defaults: ``coalesce`` (a backlog of missed fires runs once), ``max_instances=1`` and an
+  explicit ``misfire_grace_time`` ([schedule].misfire_grace_seconds; the library default of
+  1 s silently skips a run that starts a little late). One job, id ``digest-edition``,
+  added with ``replace_existing=True``; the in-memory job store is enough, because:
+- catch-up comes from our own editions ledger: on start, ``schedule.owed_edition`` decides
+  whether the latest slot was missed (daemon down, machine asleep); if so that edition is
+  produced once, late, and marked so. A restart after that owes nothing.
+- One daemon per store: an exclusive ``flock`` on ``<store>.lock``, which the OS releases
+  when the process dies. A second daemon exits at once with status 1 and one line.
+- SIGTERM/SIGINT: no new run starts; the current one finishes; exit status 0.
+- A run that raises is logged (one line for a DigestError, a traceback for a bug) and the
+  schedule goes on. Every tick also retries email still queued in the outbox.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from digest.config import Settings
+from digest.errors import DaemonError, DigestError
+from digest.ledger import Ledger
+from digest.pipeline import RunOptions, run_once
+from digest.schedule import (
+    fire_times,
+    last_fire_time,
+    make_trigger,
+    owed_edition,
+    repeats_wall_time,
+)
+from digest.store import Store
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "digest-edition"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def lock_path(store_path: Path) -> Path:
+    return store_path.with_name(store_path.name + ".lock")
+
+
+class StoreLock:
+    """An exclusive ``flock`` on ``<store>.lock`` with our pid in it."""
+
+    def __init__(self, store_path: Path) -> None:
+        self.path = lock_path(store_path)
+        self.fd: int | None = None
+
+    def __enter__(self) -> StoreLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        if not _try_lock(fd, attempts=10):  # `digest status` may hold it for a moment
+            os.close(fd)
+            pid = holder_pid(self.path)
+            raise DaemonError(
+                f"{self.path} is locked by pid {pid or '?'}",
+                "another digest daemon is already running for this store",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor releases the lock
+            self.fd = None
+
+
+def _try_lock(fd: int, *, attempts: int) -> bool:
+    for attempt in range(attempts):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if attempt + 1 < attempts:
+                time.sleep(0.1)
+            continue
+        return True
+    return False
+
+
+def holder_pid(path: Path) -> int | None:
+    """The pid written in the lock file, if any."""
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def running_daemon(store_path: Path) -> int | None:
+    """The pid of the daemon holding the store's lock, or None when none does."""
+    path = lock_path(store_path)
+    if not path.exists():
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return holder_pid(path) or -1
+    finally:
+        os.close(fd)
+    return None
+
+
+def setup_logging(log_file: Path | None, verbose: int = 0) -> None:
+    """Log to stderr with timestamps (already set up by the CLI), plus ``log_file``."""
+    root = logging.getLogger()
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+class Daemon:
+    """The scheduler, its one job, the catch-up on start and the signal handling."""
+
+    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.trigger: CronTrigger = make_trigger(settings.schedule.cron, settings.tz)
+        self.stopping = threading.Event()
+        self.run_lock = threading.Lock()
+        self.scheduler = BlockingScheduler(
+            timezone=settings.tz,
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": settings.schedule.misfire_grace_seconds,
+            },
+        )
+
+    def serve(self) -> int:
+        """Run until SIGTERM/SIGINT; returns the exit status (0)."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+        log.info(
+            "daemon started (pid %d): schedule %r in %s; store %s",
+            os.getpid(),
+            self.settings.schedule.cron,
+            self.settings.output.timezone,
+            self.settings.store.path,
+        )
+        self.catch_up()
+        if not self.stopping.is_set():
+            self.scheduler.add_listener(self._on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+            self.scheduler.add_job(
+                self.tick, self.trigger, id=JOB_ID, name="edition", replace_existing=True
+            )
+            log.info("next edition at %s", self._next_run())
+            self.scheduler.start()  # blocks until a signal shuts it down
+        with self.run_lock:  # the run in progress, if any, finishes first
+            log.info("daemon stopped")
+        return 0
+
+    def catch_up(self) -> None:
+        """Produce the latest slot late when the ledger shows it was missed."""
+        with Store(self.settings.store.path) as store:
+            last = Ledger(store).last_scheduled_for()
+        slot = owed_edition(last, self.clock(), self.trigger)
+        if slot is not None:
+            log.warning(
+                "the edition for %s was missed: producing it now, late",
+                _local(slot, self.settings.tz),
+            )
+            self.produce(slot, late=True)
+
+    def tick(self) -> None:
+        """The scheduled job: the edition for the slot that just fired."""
+        slot = last_fire_time(self.trigger, self.clock())
+        if slot is not None:
+            self.produce(slot, late=False)
+
+    def produce(self, slot: datetime, *, late: bool) -> None:
+        """One run for ``slot``; a failure is logged and the schedule goes on."""
+        if self.stopping.is_set():
+            return
+        with self.run_lock:
+            try:
+                self._run(slot, late)
+            except DigestError as e:
+                log.error("edition for %s failed: %s", _local(slot, self.settings.tz), e)
+            except Exception:  # a bug must not end the schedule: logged in full, next run goes on
+                log.exception("edition for %s failed with a bug", _local(slot, self.settings.tz))
+
+    def _run(self, slot: datetime, late: bool) -> None:
+        with Store(self.settings.store.path) as store:
+            previous = Ledger(store).last_scheduled_for()
+            if repeats_wall_time(slot, previous, self.settings.tz):
+                log.info("skipping %s: a repeated local time (DST change)", slot.isoformat())
+                return
+            options = RunOptions(slot=slot, late=late)
+            report = run_once(self.settings, now=self.clock(), store=store, options=options)
+        edition = report.edition
+        if edition is not None and edition.number is not None:
+            log.info(
+                "edition No. %d%s: %d new articles, %d files written",
+                edition.number,
+                " (late)" if edition.late else "",
+                report.new_articles,
+                len(report.outputs),
+            )
+        else:
+            log.info("nothing new for %s: no edition published", _local(slot, self.settings.tz))
+        for line in report.emailed:
+            log.info("emailed %s", line)
+        if report.email_error:
+            log.error("email still queued: %s", report.email_error)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self.stopping.is_set():
+            return
+        self.stopping.set()
+        log.info("%s: stopping after the current run", signal.Signals(signum).name)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def _on_event(self, event: JobExecutionEvent) -> None:
+        what = "missed" if event.code == EVENT_JOB_MISSED else f"failed: {event.exception!r}"
+        log.error("job %s %s (scheduled %s)", event.job_id, what, event.scheduled_run_time)
+
+    def _next_run(self) -> str:
+        upcoming = fire_times(self.trigger, self.clock(), 1)
+        return _local(upcoming[0], self.settings.tz) if upcoming else "never"
+
+
+def _local(when: datetime, tz: tzinfo) -> str:
+    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def serve(settings: Settings, *, verbose: int = 0) -> int:
+    """``digest daemon``: take the store's lock, then run the schedule until stopped."""
+    setup_logging(settings.schedule.log_file, verbose)
+    daemon = Daemon(settings)
+    with StoreLock(settings.store.path):
+        return daemon.serve()

@@ -1,0 +1,293 @@
+"""One HTTP client for every live source: polite, bounded and safe.
+
+* A User-Agent naming the project; connect and read timeouts, plus a total time per response.
+* Bodies are streamed and abandoned past ``max_bytes`` (counted after decompression).
+* Redirects are followed here, up to ``max_redirects``; every hop must be http(s). A chain of
+  permanent redirects (301/308) is reported as ``Fetched.moved_to`` so the store keeps the new
+  URL.
+* Every connection goes through ``GuardedBackend``: it resolves the host and refuses private,
+  loopback, link-local and reserved addresses (unless allowed), then connects to the address it
+  checked, so a second DNS answer cannot slip past the check.
+* Conditional GET from stored validators; a 304 is ``Fetched(status=304)`` with no body.
+* 410 → ``GoneError``; 429/503 → ``RetryLaterError`` (with Retry-After); any other status of
+  400 and above → ``FetchError``.
+* Every httpx/httpcore exception becomes a ``FetchError`` in one place: ``wrap_errors``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpcore
+import httpx
+
+from digest import __version__
+from digest.config_sources import FetchSettings
+from digest.errors import FetchError, GoneError, RetryLaterError, SourceError
+from digest.models import Fetched, Validators
+
+SCHEMES = ("http", "https")
+PERMANENT = (301, 308)
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9,"
+    " application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5"
+)
+_CHUNK = 65536
+
+
+def default_user_agent() -> str:
+    return f"digest/{__version__} (self-hosted news briefing; python-httpx/{httpx.__version__})"
+
+
+# ── address guard ────────────────────────────────────────────────────────────────────────
+
+
+class RefusedAddress(Exception):
+    """The host resolved only to addresses we refuse to connect to."""
+
+
+def address_allowed(address: str) -> bool:
+    """True for a public unicast address; False for private, loopback, link-local, reserved."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """Resolves the host itself, refuses non-public addresses, connects to a checked one."""
+
+    def __init__(self, *, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        if self.allow_private:
+            return super().connect_tcp(host, port, timeout, local_address, socket_options)
+        addresses = _resolve(host, port)
+        allowed = [a for a in addresses if address_allowed(a)]
+        if not allowed:
+            shown = ", ".join(addresses)
+            raise RefusedAddress(f"{host} resolves to a non-public address ({shown})")
+        for n, address in enumerate(allowed, 1):
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout):
+                if n == len(allowed):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as e:
+        raise httpcore.ConnectError(f"cannot resolve {host}: {e}") from e
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+class GuardedTransport(httpx.HTTPTransport):
+    """httpx's transport over a connection pool that uses ``GuardedBackend``."""
+
+    def __init__(self, *, allow_private: bool, max_connections: int) -> None:
+        super().__init__(trust_env=False)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            network_backend=GuardedBackend(allow_private=allow_private),
+        )
+
+
+def make_client(settings: FetchSettings) -> httpx.Client:
+    """The one client of a run (thread-safe; close it, or use it as a context manager)."""
+    timeout = httpx.Timeout(
+        settings.read_timeout_seconds,
+        connect=settings.connect_timeout_seconds,
+        pool=settings.total_timeout_seconds,
+    )
+    headers = {"User-Agent": settings.user_agent or default_user_agent(), "Accept": ACCEPT}
+    transport = GuardedTransport(
+        allow_private=settings.allow_private_addresses,
+        max_connections=max(settings.concurrency, settings.per_host_concurrency),
+    )
+    return httpx.Client(
+        transport=transport,
+        timeout=timeout,
+        headers=headers,
+        follow_redirects=False,
+        trust_env=False,  # no proxies from the environment: the address guard sees the target
+    )
+
+
+# ── errors ───────────────────────────────────────────────────────────────────────────────
+
+
+@contextmanager
+def wrap_errors(subject: str) -> Iterator[None]:
+    """The one place where httpx/httpcore exceptions become ``FetchError`` naming ``subject``."""
+    try:
+        yield
+    except SourceError:
+        raise
+    except RefusedAddress as e:
+        raise FetchError(subject, f"refused: {e}") from None
+    except httpx.TimeoutException as e:
+        raise FetchError(subject, "timed out") from e
+    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as e:
+        raise FetchError(subject, "fetch failed") from e
+    except Exception as e:  # library edge: odd input costs one source, not the run
+        raise FetchError(subject, "unexpected error while fetching") from e
+
+
+# ── fetching ─────────────────────────────────────────────────────────────────────────────
+
+
+def fetch(
+    client: httpx.Client,
+    url: str,
+    validators: Validators | None,
+    *,
+    settings: FetchSettings,
+    subject: str,
+) -> Fetched:
+    """GET ``url`` (conditionally when ``validators`` are given); raises ``FetchError``."""
+    with wrap_errors(subject):
+        return _follow(client, url, _conditional(validators), settings, subject)
+
+
+def _conditional(validators: Validators | None) -> dict[str, str]:
+    headers = {}
+    if validators and validators.etag:
+        headers["If-None-Match"] = validators.etag
+    if validators and validators.last_modified:
+        headers["If-Modified-Since"] = validators.last_modified
+    return headers
+
+
+def _follow(
+    client: httpx.Client, url: str, headers: dict[str, str], settings: FetchSettings, subject: str
+) -> Fetched:
+    moved_to: str | None = None
+    permanent = True
+    deadline = time.monotonic() + settings.total_timeout_seconds
+    for _ in range(settings.max_redirects + 1):
+        _check_scheme(url, subject)
+        with client.stream("GET", url, headers=headers) as response:
+            if response.has_redirect_location:
+                url = urljoin(url, response.headers["location"])
+                permanent = permanent and response.status_code in PERMANENT
+                moved_to = url if permanent else moved_to
+                continue
+            _check_status(response, subject)
+            body = (
+                b"" if response.status_code == 304 else _read(response, settings, deadline, subject)
+            )
+            return _fetched(response, url, body, moved_to)
+    raise FetchError(subject, f"too many redirects (more than {settings.max_redirects})")
+
+
+def _check_scheme(url: str, subject: str) -> None:
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in SCHEMES:
+        raise FetchError(
+            subject, f"refused {scheme or 'scheme-less'} URL {url!r} (http/https only)"
+        )
+
+
+def _check_status(response: httpx.Response, subject: str) -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    reason = f"HTTP {status} {response.reason_phrase}".strip()
+    if status == 410:
+        raise GoneError(subject, f"gone ({reason}), source disabled")
+    if status in (429, 503):
+        wait = retry_after_seconds(
+            response.headers.get("retry-after"), response.headers.get("date")
+        )
+        told = f", retry after {wait:g} s" if wait is not None else ""
+        raise RetryLaterError(subject, f"{reason}{told}", retry_after_seconds=wait)
+    raise FetchError(subject, reason)
+
+
+def retry_after_seconds(value: str | None, date: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds, or an HTTP date measured
+    against the response's Date header); None when absent or unreadable."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when, sent = parsedate_to_datetime(value), parsedate_to_datetime(date or "")
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - sent).total_seconds())
+
+
+def _read(
+    response: httpx.Response, settings: FetchSettings, deadline: float, subject: str
+) -> bytes:
+    if response.status_code == 304:
+        return b""
+    limit = settings.max_bytes
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise FetchError(subject, f"response too large ({declared} bytes, limit {limit})")
+    chunks, size = [], 0
+    for chunk in response.iter_bytes(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise FetchError(subject, f"response too large (over the {limit} byte limit)")
+        if time.monotonic() > deadline:
+            raise FetchError(subject, f"took longer than {settings.total_timeout_seconds:g} s")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _fetched(response: httpx.Response, url: str, body: bytes, moved_to: str | None) -> Fetched:
+    headers = tuple((k.lower(), v) for k, v in response.headers.multi_items())
+    validators = Validators(
+        etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified")
+    )
+    return Fetched(
+        url=url,
+        status=response.status_code,
+        headers=headers,
+        body=body,
+        validators=validators,
+        moved_to=moved_to,
+    )
+
+
+# ── concurrency ──────────────────────────────────────────────────────────────────────────
+
+
+class HostLimiter:
+    """At most ``per_host`` requests in flight to one host (shared by every worker thread)."""
+
+    def __init__(self, per_host: int) -> None:
+        self.per_host = per_host
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
+
+    @contextmanager
+    def slot(self, url: str) -> Iterator[None]:
+        host = (urlsplit(url).hostname or "").lower()
+        with self._lock:
+            semaphore = self._slots.setdefault(host, threading.BoundedSemaphore(self.per_host))
+        with semaphore:
+            yield
