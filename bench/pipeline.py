@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 CORPORA = REPO / "var" / "bench"
 STAGES = ("ingest", "normalize", "dedupe", "cluster", "summarize", "compose", "render",
           "publish", "store", "other")  # fmt: skip
+NAIVE_THRESHOLD = 0.825  # cosine distance; tuned on ECB+ train+dev (its PROVENANCE)
 NAIVE_MAX_DOCS = 20_000  # beyond this the dense distance matrix does not fit in 24 GB
 
 
@@ -155,7 +156,10 @@ def _days(folder: Path) -> list[Any]:
 
 
 def run_naive(folder: Path) -> dict[str, Any]:
-    """TF-IDF (title twice + body) and average-link agglomerative over all pairs."""
+    """TF-IDF (title twice + body) and average-link agglomerative over all pairs, cut at
+    the distance tuned on ECB+ train+dev (0.825). The time is for that one cut; the best
+    cut in hindsight (the threshold with the highest NMI against the generated truth) is
+    reported too, so the baseline's quality is not understated."""
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import squareform
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -168,13 +172,23 @@ def run_naive(folder: Path) -> dict[str, Any]:
     distances[distances < 0] = 0.0
     condensed = squareform(distances, checks=False)
     del distances
-    labels = fcluster(linkage(condensed, method="average"), t=0.825, criterion="distance")
+    tree = linkage(condensed, method="average")
+    labels = fcluster(tree, t=NAIVE_THRESHOLD, criterion="distance")
     total = time.perf_counter() - started
     truth = {str(i): d["event"] for i, d in enumerate(docs)}
+
+    def score(cut: Any) -> float:
+        return nmi(truth, {str(i): int(label) for i, label in enumerate(cut)})
+
+    best = max(
+        (score(fcluster(tree, t=t / 20, criterion="distance")), t / 20) for t in range(2, 20)
+    )
     return {
         "total_s": total,
         "threads": int(labels.max()),
-        "nmi": nmi(truth, {str(i): int(label) for i, label in enumerate(labels)}),
+        "nmi": score(labels),
+        "best_nmi": best[0],
+        "best_threshold": best[1],
         "peak_rss_mb": _peak_rss_mb(),
     }
 
@@ -211,7 +225,8 @@ def _print_size(n: int, ours: dict[str, Any], naive: dict[str, Any] | None) -> N
         print(
             f"{'':>7} naive  total {naive['total_s']:7.2f} s  peak RSS"
             f" {naive['peak_rss_mb']:7.0f} MB  threads {naive['threads']}"
-            f" (NMI {naive['nmi']:.3f}; clustering only)"
+            f" (NMI {naive['nmi']:.3f} at {NAIVE_THRESHOLD}; best cut in hindsight"
+            f" {naive['best_nmi']:.3f} at {naive['best_threshold']:.2f}; clustering only)"
         )
 
 
