@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 Vector = dict[str, float]
 NAME_MARK = "@"  # term-count keys of names and numbers, the separate "who/where" vector
 YEAR_MARK = "#"  # term-count keys of years named in the title or lead (the "when")
+_MARKS = frozenset((NAME_MARK, YEAR_MARK))
 
 # a capitalised word not opening a sentence, or a number (\b first: the lookbehinds run
 # only at word starts, which halves the time)
@@ -104,9 +105,11 @@ class Doc:
 def doc_vectors(
     counts: Mapping[str, float], idf: Mapping[str, float], default_idf: float, params: ClusterParams
 ) -> Doc:
-    words, names, years = {}, {}, {}
-    for term, count in counts.items():
-        {NAME_MARK: names, YEAR_MARK: years}.get(term[0], words)[term] = count
+    words = {t: c for t, c in counts.items() if t[0] not in _MARKS}
+    if len(words) == len(counts):
+        return Doc(_vectorise(words, idf, default_idf, params.article_terms), {}, {})
+    names = {t: c for t, c in counts.items() if t[0] == NAME_MARK}
+    years = {t: c for t, c in counts.items() if t[0] == YEAR_MARK}
     return Doc(
         _vectorise(words, idf, default_idf, params.article_terms),
         _vectorise(names, idf, default_idf, params.name_terms),
