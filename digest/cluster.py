@@ -4,15 +4,19 @@ Single pass, incremental, in publication order (as a stream clusterer must be):
 
 1. vectorise   each article as sublinear TF-IDF over stemmed content words, with the title
                and lead weighted up and capitalised names/numbers (the "who/where/how many"
-               that separate two events of the same kind) weighted up again
+               that separate two events of the same kind) weighted up again; the names
+               also as a vector of their own, and the years of title and lead apart
+               (``digest.vectors``)
 2. retrieve    candidate threads through an inverted index on their salient terms (no
                all-pairs matrix), restricted to threads active within the time window
 3. score       cosine against each candidate's centroid, raised for larger threads (a
                centroid of many members is a surer estimate of the event, while a short
-               text's cosine to it shrinks as it grows), decayed by the time gap
+               text's cosine to it shrinks as it grows), decayed by the time gap, and
+               lowered when both sides name years and their main years differ
 4. assign      join the best thread above the threshold, else start a new thread
 5. merge       small threads started in this batch join a larger candidate thread when
-               their centroids agree (a second look within candidate sets, not all pairs)
+               their centroids agree and, when both name people or places, so do their
+               names (a second look within candidate sets, not all pairs)
 6. plan        new threads and extensions of stored threads, for the store to apply
 """
 
@@ -23,21 +27,35 @@ import heapq
 import itertools
 import math
 import operator
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from digest.models import Article, ClusterPlan, EventThread, ThreadExtension
-from digest.text import STOPWORDS, content_terms, stem
+from digest.vectors import (
+    NAME_MARK,
+    YEAR_MARK,
+    Doc,
+    Vector,
+    article_terms,
+    doc_vectors,
+    document_frequencies,
+    dot,
+    idf_of,
+    term_counts,
+)
 
-Vector = dict[str, float]
+__all__ = [
+    "ClusterParams",
+    "Vocabulary",
+    "article_terms",
+    "document_frequencies",
+    "plan_clusters",
+    "term_counts",
+]
+
 _BY_WEIGHT_THEN_ID = operator.itemgetter(1, 0)
-
-# a capitalised word not opening a sentence, or a number (\b first: the lookbehinds run
-# only at word starts, which halves the time)
-_NAME = re.compile(r"\b(?:(?<![.!?]\s)(?<!^)[A-Z][a-zA-Z'’-]+|\d[\d.,]*\b)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,6 +76,9 @@ class ClusterParams:
     merge_max_size: int = 4  # "small": at most this many articles
     max_candidates: int = 16  # candidates scored in full, by shared probe-term weight
     index_terms: int = 30  # heaviest centroid terms a thread is found by
+    name_terms: int = 30  # names/numbers kept per article and thread "who/where" vector
+    merge_name_threshold: float = 0.2  # a merge also needs this names' cosine (both have names)
+    year_penalty: float = 0.8  # score factor when both name years but not the same main ones
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,66 +87,6 @@ class Vocabulary:
 
     df: Mapping[str, int] = field(default_factory=dict)
     n_docs: int = 0
-
-
-def article_terms(article: Article, params: ClusterParams) -> Counter[str]:
-    """Weighted term counts of one article (before IDF)."""
-    counts: Counter[str] = Counter()
-    body = article.text.split()
-    lead, rest = (
-        " ".join(body[: params.lead_words]),
-        " ".join(body[params.lead_words : params.body_words]),
-    )
-    for text, weight in (
-        (article.title, params.title_weight),
-        (lead, params.lead_weight),
-        (rest, 1.0),
-    ):
-        for term, n in Counter(content_terms(text)).items():
-            counts[term] += n * weight
-        names = Counter(_NAME.findall(text))
-        for name, n in names.items():
-            word = name.lower().replace("’", "'")
-            if word not in STOPWORDS and len(word) > 1:
-                counts[stem(word)] += n * params.name_weight * weight
-    return counts
-
-
-def term_counts(articles: Iterable[Article], params: ClusterParams) -> dict[str, Counter[str]]:
-    """``article_terms`` of each article, by id (computed once, for clustering and df)."""
-    return {a.id: article_terms(a, params) for a in articles}
-
-
-def document_frequencies(
-    articles: Iterable[Article],
-    params: ClusterParams,
-    *,
-    terms: Mapping[str, Counter[str]] | None = None,
-) -> Counter[str]:
-    """How many of ``articles`` contain each term (for the store's running vocabulary)."""
-    df: Counter[str] = Counter()
-    for article in articles:
-        counts = terms[article.id] if terms is not None else article_terms(article, params)
-        df.update(counts.keys())
-    return df
-
-
-def _idf(df: Mapping[str, int], n_docs: int) -> Mapping[str, float]:
-    return {t: math.log((1 + n_docs) / (1 + c)) + 1.0 for t, c in df.items()}
-
-
-def _vectorise(
-    counts: Counter[str], idf: Mapping[str, float], default_idf: float, keep: int
-) -> Vector:
-    weights = {t: (1.0 + math.log(c)) * idf.get(t, default_idf) for t, c in counts.items() if c > 0}
-    top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
-    norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
-    return {t: w / norm for t, w in top}
-
-
-def _dot(a: Vector, b: Vector) -> float:
-    common = a.keys() & b.keys()  # the intersection and the products run in C
-    return sum(map(operator.mul, map(a.__getitem__, common), map(b.__getitem__, common)))
 
 
 def _top(vector: Vector, keep: int) -> tuple[Vector, float]:
@@ -145,18 +106,36 @@ class _Cluster:
     added: list[str] = field(default_factory=list)
     norm: float = 0.0
     posted: set[str] = field(default_factory=set)  # terms the index lists it under
+    names: Vector = field(default_factory=dict)  # sum of member name vectors, cut likewise
+    names_norm: float = 0.0
+    years: Vector = field(default_factory=dict)  # year -> members naming it up front
 
-    def refresh(self, keep: int) -> None:
-        self.centroid, self.norm = _top(self.centroid, keep)
+    def refresh(self, params: ClusterParams) -> None:
+        self.centroid, self.norm = _top(self.centroid, params.thread_terms)
+        self.names, self.names_norm = _top(self.names, params.name_terms)
 
-    def absorb(self, vector: Vector, when: datetime, keep: int) -> None:
-        for term, weight in vector.items():
-            self.centroid[term] = self.centroid.get(term, 0.0) + weight
-        self.refresh(keep)
+    def absorb(self, doc: Doc, when: datetime, params: ClusterParams) -> None:
+        for own, new in (
+            (self.centroid, doc.vec),
+            (self.names, doc.names),
+            (self.years, doc.years),
+        ):
+            for term, weight in new.items():
+                own[term] = own.get(term, 0.0) + weight
+        self.refresh(params)
         self.last_updated = max(self.last_updated, when)
 
-    def unit(self) -> Vector:
-        return {t: w / (self.norm or 1.0) for t, w in self.centroid.items()}
+    def doc(self, *, unit: bool = False) -> Doc:
+        """The cluster as one document (centroids scaled to length 1 if ``unit``)."""
+        if not unit:
+            return Doc(self.centroid, self.names, self.years)
+        return Doc(
+            _scaled(self.centroid, self.norm), _scaled(self.names, self.names_norm), self.years
+        )
+
+
+def _scaled(vector: Vector, norm: float) -> Vector:
+    return {t: w / (norm or 1.0) for t, w in vector.items()}
 
 
 _COMMON = 200  # active clusters per term beyond which a probe term is too common to use
@@ -214,38 +193,65 @@ def _thread_id(first_article_id: str) -> str:
     return "t" + hashlib.sha256(first_article_id.encode()).hexdigest()[:12]
 
 
-def _from_thread(thread: EventThread, keep: int) -> _Cluster:
+def _from_thread(thread: EventThread, params: ClusterParams) -> _Cluster:
     cluster = _Cluster(
         id=thread.id,
         title=thread.title,
         members=list(thread.article_ids),
         first_seen=thread.first_seen,
         last_updated=thread.last_updated,
-        centroid=dict(thread.signature),
+        centroid={t: w for t, w in thread.signature if t[0] not in _MARKS},
+        names={t: w for t, w in thread.signature if t[0] == NAME_MARK},
+        years={t: w for t, w in thread.signature if t[0] == YEAR_MARK},
         stored=True,
     )
-    cluster.refresh(keep)
+    cluster.refresh(params)
     return cluster
 
 
-def _similarity(vec: Vector, when: datetime, cluster: _Cluster, params: ClusterParams) -> float:
+_MARKS = frozenset((NAME_MARK, YEAR_MARK))
+
+
+def _main(years: Vector) -> set[str]:
+    """The years named by at least half as many members as the most named one."""
+    top = max(years.values())
+    return {y for y, n in years.items() if n * 2 >= top}
+
+
+def _similarity(
+    doc: Doc, when: datetime, cluster: _Cluster, params: ClusterParams
+) -> tuple[float, float | None]:
+    """The score of ``cluster`` for an article (or small cluster), and the cosine of their
+    names (None when either side has none: no evidence either way)."""
     gap_days = abs((when - cluster.last_updated).total_seconds()) / 86400
     if gap_days > params.window_days:
-        return 0.0
-    cosine = _dot(vec, cluster.centroid) / (cluster.norm or 1.0)
+        return 0.0, None
+    cosine = dot(doc.vec, cluster.centroid) / (cluster.norm or 1.0)
+    names = doc.names
+    agree = dot(names, cluster.names) / cluster.names_norm if names and cluster.names else None
+    if doc.years and cluster.years and not _main(doc.years) & _main(cluster.years):
+        cosine *= params.year_penalty
     boost = 1.0 + params.size_boost * math.log(len(cluster.members))
-    return cosine * boost * 0.5 ** (gap_days / params.decay_days)
+    return cosine * boost * 0.5 ** (gap_days / params.decay_days), agree
 
 
 def _best(
-    vec: Vector, when: datetime, index: _Index, params: ClusterParams, skip: _Cluster | None = None
+    doc: Doc,
+    when: datetime,
+    index: _Index,
+    params: ClusterParams,
+    skip: _Cluster | None = None,
 ) -> tuple[float, _Cluster | None]:
-    """The most similar candidate (``skip``: a small cluster looking for a larger one)."""
+    """The most similar candidate (``skip``: a small cluster looking for a larger one, which
+    must also agree on names)."""
     best: tuple[float, str] = (0.0, "")
-    for cluster in index.candidates(vec, params.probe_terms, params.max_candidates):
+    for cluster in index.candidates(doc.vec, params.probe_terms, params.max_candidates):
         if skip is not None and (cluster is skip or len(cluster.members) < len(skip.members)):
             continue
-        best = max(best, (_similarity(vec, when, cluster, params), cluster.id))
+        score, agree = _similarity(doc, when, cluster, params)
+        if skip is not None and agree is not None and agree < params.merge_name_threshold:
+            continue
+        best = max(best, (score, cluster.id))
     return best[0], index.active.get(best[1])
 
 
@@ -265,21 +271,21 @@ def plan_clusters(
     for c in counts.values():
         df.update(c.keys())
     n_docs = vocabulary.n_docs + len(new)
-    idf = _idf(df, n_docs)
+    idf = idf_of(df, n_docs)
     default_idf = math.log(1 + n_docs) + 1.0
     index = _Index(params.index_terms)
     for thread in open_threads:
         if (now - thread.last_updated) <= timedelta(days=params.window_days) or not new:
-            index.add(_from_thread(thread, params.thread_terms))
+            index.add(_from_thread(thread, params))
     pending: dict[str, _Cluster] = {}  # new clusters not yet offered to the merge
     for n, article in enumerate(sorted(new, key=lambda a: (a.published, a.id)), 1):
-        vec = _vectorise(counts[article.id], idf, default_idf, params.article_terms)
-        score, cluster = _best(vec, article.published, index, params)
+        doc = doc_vectors(counts[article.id], idf, default_idf, params)
+        score, cluster = _best(doc, article.published, index, params)
         if cluster is None or score < params.similarity_threshold:
             cluster = _new_cluster(article)
             pending[cluster.id] = cluster
             index.add(cluster)
-        cluster.absorb(vec, article.published, params.thread_terms)
+        cluster.absorb(doc, article.published, params)
         cluster.members.append(article.id)
         cluster.added.append(article.id)
         index.post(cluster)
@@ -319,11 +325,11 @@ def _merge_small(fresh: Sequence[_Cluster], index: _Index, params: ClusterParams
     """Small threads of this batch join a larger candidate thread whose centroid agrees."""
     small = [c for c in fresh if len(c.members) <= params.merge_max_size]
     for cluster in sorted(small, key=lambda c: len(c.members)):
-        score, target = _best(cluster.unit(), cluster.last_updated, index, params, cluster)
+        score, target = _best(cluster.doc(unit=True), cluster.last_updated, index, params, cluster)
         if target is None or score < params.merge_threshold:
             continue
         index.remove(cluster)
-        target.absorb(cluster.centroid, cluster.last_updated, params.thread_terms)
+        target.absorb(cluster.doc(), cluster.last_updated, params)
         target.members.extend(cluster.members)
         target.added.extend(cluster.members)
         target.first_seen = min(target.first_seen, cluster.first_seen)
@@ -331,7 +337,8 @@ def _merge_small(fresh: Sequence[_Cluster], index: _Index, params: ClusterParams
 
 
 def _signature(cluster: _Cluster) -> tuple[tuple[str, float], ...]:
-    return tuple((t, round(w, 6)) for t, w in cluster.centroid.items())
+    items = itertools.chain(cluster.centroid.items(), cluster.names.items(), cluster.years.items())
+    return tuple((t, round(w, 6)) for t, w in items)
 
 
 def _to_plan(clusters: Iterable[_Cluster]) -> ClusterPlan:

@@ -82,6 +82,13 @@ class ClusterSettings:
     merge_threshold: float = _help(
         "centroid similarity (0..1) at which a small new thread joins a larger one", 0.22
     )
+    merge_name_threshold: float = _help(
+        "cosine (0..1) of names and numbers a merge also needs when both threads have names",
+        0.2,
+    )
+    year_penalty: float = _help(
+        "score factor (0..1) when both sides name years in title/lead but not the same", 0.8
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -265,6 +265,8 @@ def cluster_params(settings: Settings) -> ClusterParams:
         window_days=c.window_days,
         decay_days=c.decay_days,
         merge_threshold=c.merge_threshold,
+        merge_name_threshold=c.merge_name_threshold,
+        year_penalty=c.year_penalty,
     )
 
 

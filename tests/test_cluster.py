@@ -100,3 +100,70 @@ def test_ids_are_stable_and_the_plan_deterministic(make_article: Make, now) -> N
     again = plan_clusters(list(reversed(articles)), (), now=now)
     assert first == again
     assert all(t.id.startswith("t") and len(t.id) == 13 for t in first.new_threads)
+
+
+ARREST = (
+    "police arrested {who}, the {role} of the city's football team, on suspicion of drunk "
+    "driving early on Sunday after a traffic stop on the coastal freeway. the team said it was "
+    "aware of the arrest of {who} and was gathering information. {who} was released on bail."
+)
+ARREST_MORE = (
+    "{who} of the city's football team faces a drunk driving charge after the arrest on "
+    "the coastal freeway. police said {who} failed a field sobriety test; the team declined to "
+    "comment on whether {who} will play."
+)
+
+
+def _arrests(
+    make: Make, who: str, role: str, hours: float, outlet: str = "Test Wire"
+) -> list[Article]:
+    return [
+        make(
+            f"{who} arrested on suspicion of drunk driving",
+            ARREST.format(who=who, role=role),
+            hours=hours,
+            outlet=outlet,
+        ),
+        make(
+            f"{who} charged after drunk driving arrest",
+            ARREST_MORE.format(who=who),
+            hours=hours - 1,
+            outlet=outlet,
+        ),
+    ]
+
+
+def test_two_events_of_one_kind_with_different_people_stay_apart(make_article: Make, now) -> None:
+    articles = _arrests(make_article, "Tomas Varga", "receiver", 9) + _arrests(
+        make_article, "Emil Brandt", "tackle", 6
+    )
+    plan = plan_clusters(articles, (), now=now, params=ClusterParams(similarity_threshold=2.0))
+    groups = {frozenset(t.article_ids) for t in plan.new_threads}
+    assert groups == {frozenset(a.id for a in articles[:2]), frozenset(a.id for a in articles[2:])}
+    lax = ClusterParams(similarity_threshold=2.0, merge_name_threshold=0.0, merge_max_size=9)
+    assert len(plan_clusters(articles, (), now=now, params=lax).new_threads) < 4
+
+
+def test_a_continuing_story_with_the_same_people_merges(make_article: Make, now) -> None:
+    articles = _arrests(make_article, "Tomas Varga", "receiver", 9) + _arrests(
+        make_article, "Tomas Varga", "receiver", 6, "Daily Ledger"
+    )
+    plan = plan_clusters(articles, (), now=now, params=ClusterParams(similarity_threshold=2.0))
+    assert [len(t.article_ids) for t in plan.new_threads] == [4]
+
+
+def test_different_years_in_the_lead_lower_the_score(make_article: Make, now) -> None:
+    first = make_article(
+        "Quake shakes Varnia", f"In March 2008 a strong earthquake {CALL_B}", hours=2
+    )
+    second = make_article("Quake shakes Varnia", f"In March 2013 a strong earthquake {CALL_B}")
+    blocked = ClusterParams(year_penalty=0.0, merge_threshold=1.0)
+    assert len(plan_clusters([first, second], (), now=now, params=blocked).new_threads) == 2
+    assert len(plan_clusters([first, second], (), now=now).new_threads) == 1
+
+
+def test_names_and_years_survive_in_the_stored_signature(make_article: Make, now) -> None:
+    first = make_article("Varga arrested", ARREST.format(who="Tomas Varga", role="receiver"))
+    (thread,) = plan_clusters([first], (), now=now).new_threads
+    marks = {term[0] for term, _ in thread.signature}
+    assert {"@"} <= marks
