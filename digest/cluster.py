@@ -218,21 +218,24 @@ def _main(years: Vector) -> set[str]:
     return {y for y, n in years.items() if n * 2 >= top}
 
 
-def _similarity(
-    doc: Doc, when: datetime, cluster: _Cluster, params: ClusterParams
-) -> tuple[float, float | None]:
-    """The score of ``cluster`` for an article (or small cluster), and the cosine of their
-    names (None when either side has none: no evidence either way)."""
+def _similarity(doc: Doc, when: datetime, cluster: _Cluster, params: ClusterParams) -> float:
+    """The score of ``cluster`` for an article (or a small cluster)."""
     gap_days = abs((when - cluster.last_updated).total_seconds()) / 86400
     if gap_days > params.window_days:
-        return 0.0, None
+        return 0.0
     cosine = dot(doc.vec, cluster.centroid) / (cluster.norm or 1.0)
-    names = doc.names
-    agree = dot(names, cluster.names) / cluster.names_norm if names and cluster.names else None
     if doc.years and cluster.years and not _main(doc.years) & _main(cluster.years):
         cosine *= params.year_penalty
     boost = 1.0 + params.size_boost * math.log(len(cluster.members))
-    return cosine * boost * 0.5 ** (gap_days / params.decay_days), agree
+    return cosine * boost * 0.5 ** (gap_days / params.decay_days)
+
+
+def _names_disagree(doc: Doc, cluster: _Cluster, params: ClusterParams) -> bool:
+    """Both name people, places or numbers, and their names' cosine is under the merge bar
+    (either side without names is no evidence either way)."""
+    if not doc.names or not cluster.names:
+        return False
+    return dot(doc.names, cluster.names) / cluster.names_norm < params.merge_name_threshold
 
 
 def _best(
@@ -248,10 +251,9 @@ def _best(
     for cluster in index.candidates(doc.vec, params.probe_terms, params.max_candidates):
         if skip is not None and (cluster is skip or len(cluster.members) < len(skip.members)):
             continue
-        score, agree = _similarity(doc, when, cluster, params)
-        if skip is not None and agree is not None and agree < params.merge_name_threshold:
-            continue
-        best = max(best, (score, cluster.id))
+        scored = (_similarity(doc, when, cluster, params), cluster.id)
+        if scored > best and (skip is None or not _names_disagree(doc, cluster, params)):
+            best = scored
     return best[0], index.active.get(best[1])
 
 
