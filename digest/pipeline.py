@@ -277,13 +277,9 @@ def _store_and_cluster(
     params = cluster_params(settings)
     plan = ClusterPlan(new_threads=(), extensions=())
     with store.transaction():
-        store.save_articles(
-            new, day=day, run_id=run_id, fingerprints={f.article_id: f for f in fingerprints(new)}
-        )
-        store.save_duplicates(deduped.duplicates, day=day, run_id=run_id)
-        if new:
+        terms = term_counts(new, params)
+        if new:  # planned first, so every article row is written once, with its thread
             since = min(a.published for a in new) - timedelta(days=params.window_days)
-            terms = term_counts(new, params)
             plan = plan_clusters(
                 new,
                 store.open_threads(since=since),
@@ -292,7 +288,17 @@ def _store_and_cluster(
                 vocabulary=store.vocabulary(),
                 terms=terms,
             )
-            store.apply_plan(plan)
+        store.save_articles(
+            new,
+            day=day,
+            run_id=run_id,
+            fingerprints={f.article_id: f for f in fingerprints(new)},
+            threads={a: t.id for t in plan.new_threads for a in t.article_ids}
+            | {a: e.thread_id for e in plan.extensions for a in e.article_ids},
+        )
+        store.save_duplicates(deduped.duplicates, day=day, run_id=run_id)
+        store.apply_plan(plan)
+        if new:
             store.add_vocabulary(document_frequencies(new, params, terms=terms), len(new))
     log.info(
         "stored %d new articles, %d duplicates; %d new threads, %d extended",

@@ -12,7 +12,14 @@ from digest.editions import EditionRequest, plan_edition, publish_as
 from digest.ledger import Ledger
 from digest.models import Edition
 from digest.pipeline import RunOptions, run_once
-from digest.store import MIGRATIONS, SCHEMA_VERSION, Store, _migrate_1_to_2, _migrate_2_to_3
+from digest.store import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    Store,
+    _migrate_1_to_2,
+    _migrate_2_to_3,
+    _migrate_3_to_4,
+)
 from tests.conftest import NOW
 from tests.test_pipeline import BRIDGE, STRIKE_1, STRIKE_2, _jsonl
 
@@ -214,10 +221,11 @@ def test_a_store_from_before_editions_is_upgraded(
     _run(settings, (monday,), day=DAY1)
     step = MIGRATIONS.index(_migrate_1_to_2)  # the editions migration: undo it, redo it
     later = MIGRATIONS[step + 1 :]
-    assert later == (_migrate_2_to_3,), "later migrations: drop their tables here too"
+    assert later == (_migrate_2_to_3, _migrate_3_to_4), "later migrations: undo them here too"
     db = sqlite3.connect(settings.store.path)
     db.executescript(
         "DROP TABLE editions; DROP TABLE outbox; DROP TABLE sources;"  # sources: 2 -> 3 (#3)
+        " DROP INDEX articles_duplicate_of;"  # 3 -> 4 (#5)
         f" PRAGMA user_version = {step};"
     )
     db.close()

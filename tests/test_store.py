@@ -111,3 +111,29 @@ def test_plan_extension_and_day_membership(tmp_path: Path, make_article: Make) -
         assert day2.thread.last_updated == b.published
         assert [c.outlet for c in store.copies_of([b.id])[b.id]] == ["Other"]
         assert store.open_threads(since=b.published)[0].signature == (("dock", 1.0),)
+
+
+def test_articles_saved_with_their_thread_and_copies_follow(
+    tmp_path: Path, make_article: Make
+) -> None:
+    """The pipeline's order: plan first, rows written once with their thread; the copy of a
+    batch article takes its original's thread; applying the plan then writes the thread."""
+    a = make_article("Harbour strike begins", "Dockers walked out at dawn.", hours=3)
+    copy = make_article("Dockers out", "Dockers walked out at dawn, a wire said.", outlet="W")
+    plan = ClusterPlan(new_threads=(_thread(a),), extensions=())
+    with Store(tmp_path / "s.sqlite3") as store:
+        with store.transaction():
+            store.save_articles([a], day=DAY1, run_id=1, fingerprints={}, threads={a.id: "t1"})
+            store.save_duplicates(
+                [Duplicate(article=copy, of_id=a.id, reason="near")], day=DAY1, run_id=1
+            )
+            store.apply_plan(plan)
+        rows = store.db.execute("SELECT id, thread_id FROM articles ORDER BY id").fetchall()
+        assert sorted(rows) == sorted([(a.id, "t1"), (copy.id, "t1")])
+        plan_text = " ".join(
+            str(r[-1])
+            for r in store.db.execute(
+                "EXPLAIN QUERY PLAN SELECT id FROM articles WHERE duplicate_of = ?", ("x",)
+            )
+        )
+        assert "articles_duplicate_of" in plan_text  # copies are found without a scan
