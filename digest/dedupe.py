@@ -237,6 +237,12 @@ def exact_keys(article: Article) -> tuple[str, ...]:
 # ── dedupe ────────────────────────────────────────────────────────────────────────────────
 
 
+# A band value shared by more articles than this is boilerplate or house style, not a copy:
+# its bucket is passed over (a real copy shares many other bands). Without the cap the
+# candidates per article grow with the corpus, and dedupe with its square.
+_CROWDED = 48
+
+
 class _Lsh:
     """Band buckets over a preallocated signature matrix (private, mutable, one call)."""
 
@@ -270,7 +276,7 @@ class _Lsh:
             held = bucket.get(key)
             if isinstance(held, int):
                 found.add(held)
-            elif held:
+            elif held and len(held) <= _CROWDED:
                 found.update(held)
         if not found:
             return None

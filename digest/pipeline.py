@@ -276,10 +276,11 @@ def _store_and_cluster(
     new = deduped.new
     params = cluster_params(settings)
     plan = ClusterPlan(new_threads=(), extensions=())
+    df: Counter[str] = Counter()
     with store.transaction():
-        terms = term_counts(new, params)
         if new:  # planned first, so every article row is written once, with its thread
             since = min(a.published for a in new) - timedelta(days=params.window_days)
+            terms = term_counts(new, params)
             plan = plan_clusters(
                 new,
                 store.open_threads(since=since),
@@ -288,6 +289,8 @@ def _store_and_cluster(
                 vocabulary=store.vocabulary(),
                 terms=terms,
             )
+            df = document_frequencies(new, params, terms=terms)
+            del terms  # the biggest structure of a big run: gone before the fingerprints
         store.save_articles(
             new,
             day=day,
@@ -299,7 +302,7 @@ def _store_and_cluster(
         store.save_duplicates(deduped.duplicates, day=day, run_id=run_id)
         store.apply_plan(plan)
         if new:
-            store.add_vocabulary(document_frequencies(new, params, terms=terms), len(new))
+            store.add_vocabulary(df, len(new))
     log.info(
         "stored %d new articles, %d duplicates; %d new threads, %d extended",
         len(new),

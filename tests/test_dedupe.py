@@ -348,3 +348,51 @@ def test_seed_articles_copied_by_another_outlet() -> None:
     result = dedupe(copies + originals, EMPTY)
     assert {a.id for a in result.new} == {a.id for a in originals}
     assert {(d.article.outlet, d.reason) for d in result.duplicates} == {("Valley Courier", "near")}
+
+
+def test_a_house_footer_shared_by_many_stories_neither_joins_them_nor_hides_a_copy() -> None:
+    """Sixty different stories end with the same long footer, so some LSH band values are
+    shared by all of them (crowded buckets, passed over); the rewritten wire story is still
+    found through its other bands, and the stories stay apart."""
+    footer = (
+        " Meridian Wire keeps its reporting free to read for everyone in the region, and"
+        " relies on readers who support independent journalism with a monthly gift."
+    )
+    stories = [
+        article(
+            " ".join(f"item{i}word{j}" for j in range(50)) + "." + footer,
+            title=f"Council {i} votes",
+            url=f"https://meridian.example/local/{i}",
+            hours=5 + i / 100,
+        )
+        for i in range(60)
+    ]
+    wire = article(WIRE, hours=3)
+    rewrite = article(
+        REWRITE,
+        outlet="Valley Courier",
+        title="Veloria and Karsten agree hotline after fishing clashes",
+        url="https://courier.example/world/veloria-karsten",
+    )
+    result = dedupe([*stories, wire, rewrite], EMPTY)
+    assert [d.article.id for d in result.duplicates] == [rewrite.id]
+    assert len(result.new) == 61
+
+
+def test_crowded_band_buckets_are_passed_over() -> None:
+    """A band value shared by more than ``_CROWDED`` articles finds no candidates; a
+    signature that also shares other bands with one article still finds that one."""
+    import numpy as np
+
+    from digest.dedupe import _CROWDED, _Lsh
+
+    params = DedupeParams()
+    lsh = _Lsh(params, capacity=_CROWDED + 2)
+    for i in range(_CROWDED + 1):  # all share band 0's value, nothing else
+        keys = [7] + [1000 * i + b for b in range(1, params.bands)]
+        lsh.add(f"a{i}", np.full(params.num_perm, i, dtype=np.uint64), keys)
+    probe = [7] + [-b for b in range(1, params.bands)]
+    assert lsh.best(np.zeros(params.num_perm, dtype=np.uint64), probe) is None
+    probe[5] = 1000 * 3 + 5  # shares band 5 with a3 as well
+    found = lsh.best(np.full(params.num_perm, 3, dtype=np.uint64), probe)
+    assert found == ("a3", 1.0)
