@@ -7,8 +7,9 @@
 Runs in seconds, so ``tests/test_quality_gate.py`` runs it on every ``make test``:
 ECB+ dev (production clusterer, B³ F1 and precision) and train+dev (B³ F1: 772 articles,
 steadier than dev's 197), the first 3,000 MStream News titles
-in stream order (NMI, 4 runs), the seeds through ``run_once`` (6 event threads), and
-faithfulness (100 %) of every summary produced on the seeds and on ECB+ dev.
+in stream order (NMI, 4 runs), the seeds through ``run_once`` (6 event threads),
+faithfulness (100 %) of every summary produced on the seeds and on ECB+ dev, and ROUGE-1/2
+of the production summarizer on the background-summaries dev split (163 timesteps).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from pathlib import Path
 
 from eval.clustering import evaluate, production_params
 from eval.data import REPO, ecbplus, mstream, shared_dir
 from eval.faithfulness import labelled, seeds, thread_count_of_seeds
+from eval.summaries import load_cases, ours, rouge
 
 BASELINE = REPO / "eval" / "baseline.json"
 TOLERANCE = 1e-9  # the figures are deterministic; floors are compared exactly
@@ -32,6 +35,12 @@ def _measures(shared: Path) -> dict[str, Callable[[], float]]:
     params = production_params()
     dev = ecbplus(root, frozenset({"dev"}))
     tune = ecbplus(root, frozenset({"train", "dev"}))
+
+    @cache
+    def summaries_dev() -> tuple[float, ...]:
+        cases = load_cases(root, "dev")
+        return rouge(cases, [[s.text for s in ours(c).sentences] for c in cases])
+
     return {
         "ecbplus_train_dev_b3_f1": lambda: evaluate(tune, params).b3.f1,
         "ecbplus_dev_b3_f1": lambda: evaluate(dev, params).b3.f1,
@@ -42,6 +51,8 @@ def _measures(shared: Path) -> dict[str, Callable[[], float]]:
         "seeds_six_threads": lambda: float(thread_count_of_seeds(shared) == 6),
         "faithfulness_seeds": lambda: seeds(shared).share,
         "faithfulness_ecbplus_dev": lambda: labelled(dev).share,
+        "summaries_dev_rouge1": lambda: summaries_dev()[0],
+        "summaries_dev_rouge2": lambda: summaries_dev()[1],
     }
 
 

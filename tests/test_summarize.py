@@ -183,6 +183,15 @@ def test_continuing_thread_puts_what_is_new_first() -> None:
     assert summary.quotes[0].speaker == "Duarte"  # the new article's quote leads
 
 
+def test_story_spanning_days_leads_with_its_latest_development() -> None:
+    # not a continuing thread: recency alone must lift the newest report's lead over the
+    # older lead that three outlets share
+    later = article("n2", "Coastal Wire", NEXT_DAY, hours=48, title="Crews start barrier work")
+    summary = run(*ALL, later)
+    assert summary.sentences[0].text == PILES
+    assert any(s.text == squash(LEAD) or s.text == LEAD for s in summary.sentences)
+
+
 def test_new_ids_are_ignored_for_a_new_thread() -> None:
     plain = run(*ALL)
     flagged = run(*ALL, new_article_ids=frozenset({"m1"}))
