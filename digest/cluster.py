@@ -16,7 +16,9 @@ Single pass, incremental, in publication order (as a stream clusterer must be):
 4. assign      join the best thread above the threshold, else start a new thread
 5. merge       small threads started in this batch join a larger candidate thread when
                their centroids agree and, when both name people or places, so do their
-               names (a second look within candidate sets, not all pairs)
+               names (a second look within candidate sets, not all pairs); every
+               ``sweep_articles`` articles and at the end of the batch, so a long run
+               behaves like a series of short ones
 6. plan        new threads and extensions of stored threads, for the store to apply
 """
 
@@ -78,6 +80,7 @@ class ClusterParams:
     name_terms: int = 30  # names/numbers kept per article and thread "who/where" vector
     merge_name_threshold: float = 0.2  # a merge also needs this names' cosine (both have names)
     year_penalty: float = 0.8  # score factor when both name years but not the same main ones
+    sweep_articles: int = 500  # articles between second looks (and window sweeps) in a run
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,6 +113,7 @@ class _Cluster:
     names: Vector = field(default_factory=dict)  # sum of member name vectors, cut likewise
     names_norm: float = 0.0
     years: Vector = field(default_factory=dict)  # year -> members naming it up front
+    offered_at: int = 0  # its size when last offered to the merge (new clusters)
 
     def refresh(self, params: ClusterParams) -> None:
         self.centroid, self.norm = _top(self.centroid, params.thread_terms)
@@ -292,13 +296,25 @@ def plan_clusters(
         cluster.members.append(article.id)
         cluster.added.append(article.id)
         index.post(cluster)
-        if n % _RETIRE_EVERY == 0:
+        if n % params.sweep_articles == 0:
+            _second_look(pending, index, params)
             _retire(article.published - timedelta(days=params.window_days), index, pending, params)
     _merge_small(list(pending.values()), index, params)
     return _to_plan(index.clusters.values())
 
 
-_RETIRE_EVERY = 500  # articles between sweeps of clusters that left the time window
+def _second_look(pending: dict[str, _Cluster], index: _Index, params: ClusterParams) -> None:
+    """Offer the small new threads that grew since their last offer to the merge; those
+    merged away or grown past ``merge_max_size`` leave ``pending``. Each offer follows
+    growth, so the offers in a run are bounded by its articles."""
+    grown = [c for c in pending.values() if c.offered_at != len(c.members)]
+    for cluster in grown:
+        cluster.offered_at = len(cluster.members)
+    _merge_small(grown, index, params)
+    for cid in [cid for cid, c in pending.items() if cid not in index.clusters]:
+        del pending[cid]
+    for cid in [cid for cid, c in pending.items() if len(c.members) > params.merge_max_size]:
+        del pending[cid]
 
 
 def _retire(

@@ -6,8 +6,8 @@
 
 Runs in seconds, so ``tests/test_quality_gate.py`` runs it on every ``make test``:
 ECB+ dev (production clusterer, B³ F1 and precision) and train+dev (B³ F1: 772 articles,
-steadier than dev's 197), the first 3,000 MStream News titles
-in stream order (NMI, 4 runs), the seeds through ``run_once`` (6 event threads),
+steadier than dev's 197), the first 3,000 MStream News titles in stream order (NMI, in 4
+runs and in one) and in News-T order (4 runs), the seeds through ``run_once`` (6 event threads),
 faithfulness (100 %) of every summary produced on the seeds and on ECB+ dev, and ROUGE-1/2
 of the production summarizer on the background-summaries dev split (163 timesteps).
 """
@@ -47,6 +47,12 @@ def _measures(shared: Path) -> dict[str, Callable[[], float]]:
         "ecbplus_dev_b3_precision": lambda: evaluate(dev, params).b3.precision,
         "mstream_news_3000_nmi": lambda: (
             evaluate(mstream(root, "order_news", limit=3000), params, batches=4).nmi
+        ),
+        "mstream_news_3000_one_run_nmi": lambda: (
+            evaluate(mstream(root, "order_news", limit=3000), params).nmi
+        ),
+        "mstream_news_t_3000_nmi": lambda: (
+            evaluate(mstream(root, "order_news_t", limit=3000), params, batches=4).nmi
         ),
         "seeds_six_threads": lambda: float(thread_count_of_seeds(shared) == 6),
         "faithfulness_seeds": lambda: seeds(shared).share,

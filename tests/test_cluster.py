@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -167,3 +168,44 @@ def test_names_and_years_survive_in_the_stored_signature(make_article: Make, now
     (thread,) = plan_clusters([first], (), now=now).new_threads
     marks = {term[0] for term, _ in thread.signature}
     assert {"@"} <= marks
+
+
+COURT = (
+    "Tomas Varga, the receiver of the city's football team, appeared before judge Ilse Moreau "
+    "on Monday and pleaded not guilty to drunk driving after his arrest on the coastal freeway. "
+    "His lawyer Karl Weiss asked for a jury trial; the drunk driving hearing resumes in May."
+)
+
+
+def test_a_long_run_gives_small_threads_their_second_look_as_it_goes(
+    make_article: Make, now
+) -> None:
+    # five reports of an arrest, then a court hearing that opens a thread of its own and is
+    # copied by five more outlets: looked at again only at the end of the run, both threads
+    # have grown past merge_max_size and stay apart; looked at as the run goes (as separate
+    # runs would), the hearing joins the arrest while it is small and its copies follow it
+    arrest = [
+        make_article(
+            "Varga arrested on suspicion of drunk driving",
+            ARREST.format(who="Tomas Varga", role="receiver") + f" Reported by the {o} desk.",
+            outlet=o,
+            hours=20 - i / 10,
+        )
+        for i, o in enumerate("ABCDE")
+    ]
+    court = [
+        make_article(
+            f"Varga pleads not guilty ({o})",
+            f"{COURT} Reported by the {o} desk.",
+            outlet=o,
+            hours=9 - i / 10,
+        )
+        for i, o in enumerate("FGHIJK")
+    ]
+    articles = arrest + court
+    params = ClusterParams(merge_name_threshold=0.0)
+    at_end = plan_clusters(articles, (), now=now, params=params)
+    assert sorted(len(t.article_ids) for t in at_end.new_threads) == [5, 6]
+    as_it_goes = dataclasses.replace(params, sweep_articles=len(arrest) + 1)
+    (thread,) = plan_clusters(articles, (), now=now, params=as_it_goes).new_threads
+    assert set(thread.article_ids) == {a.id for a in articles}
