@@ -27,10 +27,15 @@ NAME_MARK = "@"  # term-count keys of names and numbers, the separate "who/where
 YEAR_MARK = "#"  # term-count keys of years named in the title or lead (the "when")
 _MARKS = frozenset((NAME_MARK, YEAR_MARK))
 
-# a capitalised word not opening a sentence, or a number (\b first: the lookbehinds run
-# only at word starts, which halves the time)
+# a capitalised word not opening a sentence (a period after an initial or a title such as
+# "G. Varga", "Mr. Putin", "U.S. President" does not end one), or a number. \b and the
+# capital first: the lookbehinds run only at capitalised word starts, which halves the time
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
-_NAME = re.compile(r"\b(?:(?<![.!?]\s)(?<!^)[A-Z][a-zA-Z'’-]+|\d[\d.,]*\b)")
+_NAME = re.compile(
+    r"\b(?:(?=[A-Z])(?:(?<![.!?]\s)(?<!^)|(?<=\b[A-Z]\.\s)|(?<=\b(?:Mr|Ms|Dr|St|Lt)\.\s)"
+    r"|(?<=\b(?:Mrs|Gen|Sen|Rep|Gov|Col|Sgt|Rev)\.\s)|(?<=\b(?:Prof|Capt)\.\s))"
+    r"[A-Z][a-zA-Z'’-]+|\d[\d.,]*\b)"
+)
 
 
 def article_terms(article: Article, params: ClusterParams) -> Counter[str]:

@@ -1,6 +1,7 @@
 """Event clustering quality on ECB+ and MStream News, through the production clusterer.
 
-    python -m eval.clustering            # ECB+ train+dev and test, MStream News and News-T
+    python -m eval.clustering            # ECB+ train+dev and test, MStream News and News-T,
+                                         # the benchmark's generated corpus (1 and 24 runs)
     python -m eval.clustering --sweep    # threshold sweep on the tuning sets (never ECB+ test)
 
 The clusterer is ``digest.cluster.plan_clusters`` with ``pipeline.cluster_params(Settings())``,
@@ -22,7 +23,7 @@ from digest.cluster import ClusterParams, Vocabulary, document_frequencies, plan
 from digest.config import Settings
 from digest.models import Article, ClusterPlan, EventThread
 from digest.pipeline import cluster_params
-from eval.data import Labelled, ecbplus, eval_data, mstream
+from eval.data import Labelled, ecbplus, eval_data, mstream, synthetic
 from eval.metrics import ClusteringScores, score_clustering
 
 ECB_TUNE = frozenset({"train", "dev"})
@@ -100,6 +101,8 @@ def report_sets() -> list[tuple[str, Labelled, int]]:
         ("MStream News, 16 batches", mstream(root, "order_news"), 16),
         ("MStream News, 1 run", mstream(root, "order_news"), 1),
         ("MStream News-T, 16 batches", mstream(root, "order_news_t"), 16),
+        ("generated 10k, 1 run", synthetic(10_000), 1),
+        ("generated 10k, 24 runs", synthetic(10_000), 24),
     ]
 
 

@@ -88,3 +88,19 @@ def mstream(root: Path, order: str = "order_news", limit: int | None = None) -> 
     return Labelled(
         name=f"mstream:{order}", articles=articles, gold={r["id"]: r["event_id"] for r in rows}
     )
+
+
+def synthetic(n: int, seed: int = 5) -> Labelled:
+    """``n`` articles of the benchmark's generated corpus (``bench.corpus``: our own word
+    lists, real event structure, publication times over days) with their generated events."""
+    from bench.corpus import articles as generated
+
+    rows = generated(n, seed)
+    when = [datetime.fromisoformat(r["published"]) for r in rows]
+    articles = tuple(
+        make_article(f"g{i}", r["title"], r["text"], when[i], r["outlet"])
+        for i, r in enumerate(rows)
+    )
+    gold = {a.id: r["event"] for a, r in zip(articles, rows, strict=True)}
+    stream = tuple(sorted(articles, key=lambda a: (a.published, a.id)))
+    return Labelled(name=f"synthetic:{n}", articles=stream, gold=gold)

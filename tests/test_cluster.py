@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
 
-from digest.cluster import ClusterParams, plan_clusters
+from digest.cluster import ClusterParams, article_terms, plan_clusters
 from digest.models import Article, EventThread
 
 Make = Callable[..., Article]
@@ -209,3 +209,14 @@ def test_a_long_run_gives_small_threads_their_second_look_as_it_goes(
     as_it_goes = dataclasses.replace(params, sweep_articles=len(arrest) + 1)
     (thread,) = plan_clusters(articles, (), now=now, params=as_it_goes).new_threads
     assert set(thread.article_ids) == {a.id for a in articles}
+
+
+def test_names_after_initials_and_titles_are_names(make_article: Make) -> None:
+    text = (
+        "Union leader G. Zolhekson met Mr. Putin and U.S. President Biden in St. Petersburg. "
+        "Gov. Newsom spoke. The talks ended."
+    )
+    terms = article_terms(make_article("", text), ClusterParams())
+    names = {t[1:] for t in terms if t.startswith("@")}
+    assert {"zolhekson", "putin", "president", "biden", "petersburg", "newsom"} <= names
+    assert not names & {"union", "the", "gov", "mr"}  # sentence openers and titles
