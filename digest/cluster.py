@@ -12,7 +12,8 @@ Single pass, incremental, in publication order (as a stream clusterer must be):
 3. score       cosine against each candidate's centroid, raised for larger threads (a
                centroid of many members is a surer estimate of the event, while a short
                text's cosine to it shrinks as it grows), decayed by the time gap, and
-               lowered when both sides name years and their main years differ
+               lowered when both sides name years and their main years differ; a thread
+               that shares no names with an article that has some is not a candidate
 4. assign      join the best thread above the threshold, else start a new thread
 5. merge       small threads started in this batch join a larger candidate thread when
                their centroids agree and, when both name people or places, so do their
@@ -79,6 +80,9 @@ class ClusterParams:
     index_terms: int = 30  # heaviest centroid terms a thread is found by
     name_terms: int = 30  # names/numbers kept per article and thread "who/where" vector
     merge_name_threshold: float = 0.2  # a merge also needs this names' cosine (both have names)
+    # joining needs at least this names' cosine (both have names): a big thread no longer
+    # takes in an article of its kind that shares none of its people, places or numbers
+    join_name_threshold: float = 0.05
     year_penalty: float = 0.8  # score factor when both name years but not the same main ones
     sweep_articles: int = 500  # articles between second looks (and window sweeps) in a run
 
@@ -235,12 +239,12 @@ def _similarity(doc: Doc, when: datetime, cluster: _Cluster, params: ClusterPara
     return cosine * boost * 0.5 ** (gap_days / params.decay_days)
 
 
-def _names_disagree(doc: Doc, cluster: _Cluster, params: ClusterParams) -> bool:
-    """Both name people, places or numbers, and their names' cosine is under the merge bar
+def _names_disagree(doc: Doc, cluster: _Cluster, bar: float) -> bool:
+    """Both name people, places or numbers, and their names' cosine is under ``bar``
     (either side without names is no evidence either way)."""
     if not doc.names or not cluster.names:
         return False
-    return dot(doc.names, cluster.names) / cluster.names_norm < params.merge_name_threshold
+    return dot(doc.names, cluster.names) / cluster.names_norm < bar
 
 
 def _best(
@@ -250,14 +254,15 @@ def _best(
     params: ClusterParams,
     skip: _Cluster | None = None,
 ) -> tuple[float, _Cluster | None]:
-    """The most similar candidate (``skip``: a small cluster looking for a larger one, which
-    must also agree on names)."""
+    """The most similar candidate whose names do not disagree (``skip``: a small cluster
+    looking for a larger one, held to the merge's higher bar on names)."""
+    bar = params.join_name_threshold if skip is None else params.merge_name_threshold
     best: tuple[float, str] = (0.0, "")
     for cluster in index.candidates(doc.vec, params.probe_terms, params.max_candidates):
         if skip is not None and (cluster is skip or len(cluster.members) < len(skip.members)):
             continue
         scored = (_similarity(doc, when, cluster, params), cluster.id)
-        if scored > best and (skip is None or not _names_disagree(doc, cluster, params)):
+        if scored > best and not _names_disagree(doc, cluster, bar):
             best = scored
     return best[0], index.active.get(best[1])
 

@@ -220,3 +220,27 @@ def test_names_after_initials_and_titles_are_names(make_article: Make) -> None:
     names = {t[1:] for t in terms if t.startswith("@")}
     assert {"zolhekson", "putin", "president", "biden", "petersburg", "newsom"} <= names
     assert not names & {"union", "the", "gov", "mr"}  # sentence openers and titles
+
+
+def test_a_big_thread_does_not_take_in_an_event_of_its_kind_sharing_no_names(
+    make_article: Make, now
+) -> None:
+    varga = [
+        make_article(
+            f"Varga arrested on suspicion of drunk driving ({o})",
+            ARREST.format(who="Tomas Varga", role="receiver") + f" Reported by the {o} desk.",
+            outlet=o,
+            hours=20 - i / 10,
+        )
+        for i, o in enumerate("ABCDEFGH")
+    ]
+    brandt = make_article(
+        "Brandt arrested on suspicion of drunk driving",
+        ARREST.format(who="Emil Brandt", role="tackle"),
+        outlet="I",
+        hours=10,
+    )
+    plan = plan_clusters([*varga, brandt], (), now=now)
+    assert sorted(len(t.article_ids) for t in plan.new_threads) == [1, 8]
+    unguarded = ClusterParams(join_name_threshold=0.0, merge_name_threshold=0.0)
+    assert len(plan_clusters([*varga, brandt], (), now=now, params=unguarded).new_threads) == 1
