@@ -1,6 +1,6 @@
 # Two commands on a fresh machine (Python 3.11+ only):
 #   make run    install into .venv and run the digest on the bundled samples/ -> output/
-#   make test   install into .venv (with test extras) and run ruff + the whole test suite
+#   make test   install into .venv (with test extras) and run ruff, mypy and the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -34,6 +34,7 @@ $(CHROMIUM):
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # Quality figures on ../shared/eval-data and throughput benchmarks (see README).
@@ -51,6 +52,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var/ output/*/ output/*.html output/*.xml output/*.svg test-artifacts/

@@ -39,6 +39,7 @@ from digest.vectors import (
     NAME_MARK,
     YEAR_MARK,
     Doc,
+    Terms,
     Vector,
     article_terms,
     doc_vectors,
@@ -236,7 +237,8 @@ def _similarity(doc: Doc, when: datetime, cluster: _Cluster, params: ClusterPara
     if doc.years and cluster.years and not _main(doc.years) & _main(cluster.years):
         cosine *= params.year_penalty
     boost = 1.0 + params.size_boost * math.log(len(cluster.members))
-    return cosine * boost * 0.5 ** (gap_days / params.decay_days)
+    decay: float = 0.5 ** (gap_days / params.decay_days)
+    return cosine * boost * decay
 
 
 def _names_disagree(doc: Doc, cluster: _Cluster, bar: float) -> bool:
@@ -274,7 +276,7 @@ def plan_clusters(
     now: datetime,
     params: ClusterParams = ClusterParams(),
     vocabulary: Vocabulary = Vocabulary(),
-    terms: Mapping[str, Counter[str]] | None = None,
+    terms: Mapping[str, Terms] | None = None,
 ) -> ClusterPlan:
     """Assign each new article to an open thread or a new one; return the plan.
     ``terms``: ``term_counts(new, params)`` when the caller has them already."""

@@ -103,7 +103,7 @@ def _powers(size: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _word_bytes(data: np.ndarray) -> np.ndarray:
     """True where a byte belongs to a word: a-z, 0-9, or non-ASCII that is not punctuation."""
-    word = _WORD_BYTES[data]
+    word: np.ndarray = _WORD_BYTES[data]
     for lead, second, width in _PUNCT_UTF8:
         last = len(data) - width + 1
         if last > 0:
@@ -256,7 +256,8 @@ class _Lsh:
 
     def band_keys(self, signatures: np.ndarray) -> list[list[int]]:
         banded = signatures.reshape(len(signatures), *self.shape)
-        return (banded * self.weights).sum(axis=2, dtype=_U64).tolist()
+        keys: list[list[int]] = (banded * self.weights).sum(axis=2, dtype=_U64).tolist()
+        return keys
 
     def add(self, article_id: str, signature: np.ndarray, keys: list[int]) -> None:
         index = len(self.ids)

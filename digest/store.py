@@ -366,7 +366,8 @@ class Store:
 
     def save_duplicates(self, duplicates: Sequence[Duplicate], *, day: date, run_id: int) -> int:
         """Store near-duplicates (to credit their outlet) and every duplicate's keys."""
-        rows, keys = [], []
+        rows: list[tuple[object, ...]] = []
+        keys: list[tuple[str, str]] = []
         placed: dict[str, tuple[str | None, str]] = {}  # copies earlier in this batch
         for dup in duplicates:
             if dup.reason == "near":
@@ -611,7 +612,7 @@ _ARTICLE_COLUMNS = (
 def _article(row: Sequence[object]) -> Article:
     return Article(
         id=str(row[0]),
-        canonical_url=row[1] and str(row[1]),
+        canonical_url=str(row[1]) if row[1] else None,
         outlet=str(row[2]),
         title=str(row[3]),
         text=str(row[4]),

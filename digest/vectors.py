@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from digest.cluster import ClusterParams
 
 Vector = dict[str, float]
+Terms = dict[str, float]  # weighted term counts of one article (names and years marked)
 NAME_MARK = "@"  # term-count keys of names and numbers, the separate "who/where" vector
 YEAR_MARK = "#"  # term-count keys of years named in the title or lead (the "when")
 _MARKS = frozenset((NAME_MARK, YEAR_MARK))
@@ -38,9 +39,9 @@ _NAME = re.compile(
 )
 
 
-def article_terms(article: Article, params: ClusterParams) -> Counter[str]:
+def article_terms(article: Article, params: ClusterParams) -> Terms:
     """Weighted term counts of one article (before IDF)."""
-    counts: Counter[str] = Counter()
+    counts: defaultdict[str, float] = defaultdict(float)
     body = article.text.split()
     lead, rest = (
         " ".join(body[: params.lead_words]),
@@ -61,11 +62,12 @@ def article_terms(article: Article, params: ClusterParams) -> Counter[str]:
                 counts[key] += n * params.name_weight * weight
                 counts[NAME_MARK + key] += n * weight
         if weight > 1.0:  # title and lead: the years the article is about
-            counts.update(YEAR_MARK + y for y in _YEAR.findall(text))
-    return counts
+            for year in _YEAR.findall(text):
+                counts[YEAR_MARK + year] += 1.0
+    return dict(counts)
 
 
-def term_counts(articles: Iterable[Article], params: ClusterParams) -> dict[str, Counter[str]]:
+def term_counts(articles: Iterable[Article], params: ClusterParams) -> dict[str, Terms]:
     """``article_terms`` of each article, by id (computed once, for clustering and df)."""
     return {a.id: article_terms(a, params) for a in articles}
 
@@ -74,7 +76,7 @@ def document_frequencies(
     articles: Iterable[Article],
     params: ClusterParams,
     *,
-    terms: Mapping[str, Counter[str]] | None = None,
+    terms: Mapping[str, Terms] | None = None,
 ) -> Counter[str]:
     """How many of ``articles`` contain each term (for the store's running vocabulary)."""
     df: Counter[str] = Counter()
@@ -124,4 +126,5 @@ def doc_vectors(
 
 def dot(a: Vector, b: Vector) -> float:
     common = a.keys() & b.keys()  # the intersection and the products run in C
-    return sum(map(operator.mul, map(a.__getitem__, common), map(b.__getitem__, common)))
+    total: float = sum(map(operator.mul, map(a.__getitem__, common), map(b.__getitem__, common)))
+    return total
