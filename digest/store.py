@@ -1,4 +1,7 @@
-"""The SQLite store: numbered migrations, articles, seen keys, threads, vocabulary, runs.
+"""The SQLite store: articles, seen keys, threads, vocabulary, runs, source states.
+
+The schema and its numbered migrations are in ``digest.schema``; row conversions in
+``digest.rows``.
 
 Every write happens inside ``transaction()``; a crash before commit leaves the store as it
 was, so a re-run redoes the work. ``apply_plan`` is the only writer of threads.
@@ -10,12 +13,11 @@ import json
 import operator
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from digest.cluster import Vocabulary
 from digest.dedupe import Fingerprint, SeenIndex, exact_keys
@@ -28,132 +30,17 @@ from digest.models import (
     RunReport,
     SourceState,
 )
-
-
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat()
-
-
-def _dt(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
-
-
-def _run_script(db: sqlite3.Connection, script: str) -> None:
-    """Run statements one by one (``executescript`` would commit our transaction)."""
-    for statement in script.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-def _migrate_0_to_1(db: sqlite3.Connection) -> None:
-    _run_script(
-        db,
-        """
-        CREATE TABLE articles (
-            id TEXT PRIMARY KEY, canonical_url TEXT, outlet TEXT NOT NULL, title TEXT NOT NULL,
-            text TEXT NOT NULL, published TEXT NOT NULL, fetched_at TEXT NOT NULL,
-            source TEXT NOT NULL, origin TEXT NOT NULL, authors TEXT NOT NULL DEFAULT '[]',
-            lang TEXT NOT NULL DEFAULT 'en', content_hash TEXT NOT NULL,
-            day TEXT NOT NULL,              -- briefing day of the run that first stored it
-            run_id INTEGER,
-            thread_id TEXT,
-            duplicate_of TEXT,              -- set for near-duplicates kept to credit their outlet
-            minhash TEXT                    -- JSON list of ints, for near-duplicate checks
-        );
-        CREATE INDEX articles_day ON articles(day);
-        CREATE INDEX articles_thread ON articles(thread_id);
-        CREATE INDEX articles_published ON articles(published);
-        CREATE TABLE seen_keys (key TEXT PRIMARY KEY, article_id TEXT NOT NULL);
-        CREATE TABLE threads (
-            id TEXT PRIMARY KEY, title TEXT NOT NULL, first_seen TEXT NOT NULL,
-            last_updated TEXT NOT NULL, signature TEXT NOT NULL
-        );
-        CREATE INDEX threads_last_updated ON threads(last_updated);
-        CREATE TABLE vocabulary (term TEXT PRIMARY KEY, df INTEGER NOT NULL);
-        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE runs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT, started TEXT NOT NULL, finished TEXT,
-            day TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'running',
-            new_articles INTEGER NOT NULL DEFAULT 0, duplicates INTEGER NOT NULL DEFAULT 0,
-            threads_new INTEGER NOT NULL DEFAULT 0, threads_extended INTEGER NOT NULL DEFAULT 0,
-            report TEXT
-        );
-        """,
-    )
-
-
-def _migrate_1_to_2(db: sqlite3.Connection) -> None:
-    """The editions ledger and the email outbox (#4); see digest/ledger.py."""
-    _run_script(
-        db,
-        """
-        CREATE TABLE editions (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            number INTEGER UNIQUE,          -- NULL while the edition is empty
-            slug TEXT NOT NULL DEFAULT '',  -- permalink folder under output/
-            day TEXT NOT NULL,              -- date in the configured time zone
-            first_run INTEGER NOT NULL,     -- the window: runs first_run..last_run
-            last_run INTEGER NOT NULL,
-            window_start TEXT NOT NULL,     -- UTC, shown on the edition
-            window_end TEXT NOT NULL,
-            scheduled_for TEXT UNIQUE,      -- UTC schedule slot (NULL for manual runs)
-            produced_at TEXT NOT NULL,
-            late INTEGER NOT NULL DEFAULT 0,
-            status TEXT NOT NULL            -- published | empty
-        );
-        CREATE INDEX editions_day ON editions(day);
-        CREATE TABLE outbox (
-            edition INTEGER NOT NULL,       -- editions.number
-            recipient TEXT NOT NULL,
-            message_id TEXT NOT NULL,       -- stable per (edition, recipient)
-            message BLOB NOT NULL,          -- the RFC 5322 bytes to send
-            state TEXT NOT NULL DEFAULT 'queued',  -- queued | sending | sent
-            attempts INTEGER NOT NULL DEFAULT 0,
-            last_error TEXT,
-            updated_at TEXT NOT NULL,
-            PRIMARY KEY (edition, recipient)
-        )
-        """,
-    )
-
-
-def _migrate_2_to_3(db: sqlite3.Connection) -> None:
-    """Live sources: per-source fetch state and health (see ``digest.health``)."""
-    _run_script(
-        db,
-        """
-        CREATE TABLE sources (
-            name TEXT PRIMARY KEY, kind TEXT NOT NULL,
-            configured_url TEXT NOT NULL,   -- the config's URL when this row was written
-            url TEXT NOT NULL,              -- the URL fetched (after permanent redirects)
-            etag TEXT, last_modified TEXT,
-            first_seen TEXT NOT NULL, last_attempt TEXT, last_success TEXT, last_error TEXT,
-            failures INTEGER NOT NULL DEFAULT 0,    -- runs in a row that failed
-            backoff_until TEXT, disabled INTEGER NOT NULL DEFAULT 0,
-            items_new INTEGER NOT NULL DEFAULT 0, items_seen INTEGER NOT NULL DEFAULT 0,
-            last_new_at TEXT
-        );
-        """,
-    )
-
-
-def _migrate_3_to_4(db: sqlite3.Connection) -> None:
-    """Copies by original: crediting and threading a batch's copies without a table scan."""
-    _run_script(
-        db,
-        "CREATE INDEX articles_duplicate_of ON articles(duplicate_of)"
-        " WHERE duplicate_of IS NOT NULL;",  # partial: never chosen for "IS NULL" queries
-    )
-
-
-# Migration N takes the schema from version N to N + 1. Append only; never edit a past step.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
-    _migrate_0_to_1,
-    _migrate_1_to_2,
-    _migrate_2_to_3,
-    _migrate_3_to_4,
+from digest.rows import (
+    ARTICLE_COLUMNS,
+    SOURCE_COLUMNS,
+    article_from_row,
+    article_row,
+    from_iso,
+    iso,
+    source_row,
+    source_state,
 )
-SCHEMA_VERSION = len(MIGRATIONS)
+from digest.schema import MIGRATIONS, SCHEMA_VERSION
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -226,7 +113,7 @@ class Store:
         rows = self.db.execute(
             "SELECT id, minhash FROM articles WHERE published >= ? AND minhash IS NOT NULL"
             " AND duplicate_of IS NULL",
-            (_iso(since),),
+            (iso(since),),
         )
         prints = tuple(Fingerprint(article_id=i, minhash=tuple(json.loads(m))) for i, m in rows)
         return SeenIndex(keys=keys, fingerprints=prints)
@@ -237,7 +124,7 @@ class Store:
         return Vocabulary(df=df, n_docs=int(row[0]) if row else 0)
 
     def open_threads(self, *, since: datetime) -> tuple[EventThread, ...]:
-        found = self.threads_where("SELECT id FROM threads WHERE last_updated >= ?", (_iso(since),))
+        found = self.threads_where("SELECT id FROM threads WHERE last_updated >= ?", (iso(since),))
         return tuple(found[tid] for tid in sorted(found))
 
     def thread(self, thread_id: str) -> EventThread:
@@ -262,8 +149,8 @@ class Store:
                 id=tid,
                 title=title,
                 article_ids=tuple(members.get(tid, ())),
-                first_seen=_dt(first),
-                last_updated=_dt(last),
+                first_seen=from_iso(first),
+                last_updated=from_iso(last),
                 signature=tuple((t, w) for t, w in json.loads(signature)),
             )
             for tid, title, first, last, signature in rows
@@ -275,9 +162,9 @@ class Store:
         for start in range(0, len(id_list), 500):
             chunk = id_list[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            query = f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id IN ({marks})"  # noqa: S608
+            query = f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id IN ({marks})"  # noqa: S608
             for row in self.db.execute(query, chunk):
-                found[row[0]] = _article(row)
+                found[row[0]] = article_from_row(row)
         return found
 
     def copies_of(self, ids: Iterable[str]) -> dict[str, tuple[Article, ...]]:
@@ -285,11 +172,11 @@ class Store:
         copies: dict[str, list[Article]] = {}
         with self._id_table(ids) as table:
             rows = self.db.execute(
-                f"SELECT {_ARTICLE_COLUMNS}, duplicate_of FROM articles"  # noqa: S608
+                f"SELECT {ARTICLE_COLUMNS}, duplicate_of FROM articles"  # noqa: S608
                 f" WHERE duplicate_of IN (SELECT id FROM {table}) ORDER BY published, id"
             )
             for row in rows:
-                copies.setdefault(row[-1], []).append(_article(row))
+                copies.setdefault(row[-1], []).append(article_from_row(row))
         return {k: tuple(v) for k, v in copies.items()}
 
     def thread_sizes(self, thread_ids: Iterable[str]) -> dict[str, tuple[int, int]]:
@@ -361,7 +248,7 @@ class Store:
             fp = fingerprints.get(a.id)
             thread_id = threads.get(a.id) if threads else None
             minhash = json.dumps(fp.minhash) if fp else None
-            rows.append(_row(a, day, run_id, None, minhash, thread_id))
+            rows.append(article_row(a, day, run_id, None, minhash, thread_id))
         self._insert_rows(rows, [(k, a.id) for a in articles for k in exact_keys(a)])
 
     def save_duplicates(self, duplicates: Sequence[Duplicate], *, day: date, run_id: int) -> int:
@@ -373,7 +260,7 @@ class Store:
             if dup.reason == "near":
                 thread_id, original = placed.get(dup.of_id) or self._placement(dup.of_id)
                 placed.setdefault(dup.article.id, (thread_id, original))
-                rows.append(_row(dup.article, day, run_id, original, None, thread_id))
+                rows.append(article_row(dup.article, day, run_id, original, None, thread_id))
                 keys.extend((k, dup.article.id) for k in exact_keys(dup.article))
             keys.extend((k, dup.of_id) for k in exact_keys(dup.article))
         return self._insert_rows(rows, keys)
@@ -407,13 +294,13 @@ class Store:
             "INSERT INTO threads (id, title, first_seen, last_updated, signature)"
             " VALUES (?,?,?,?,?)",
             [
-                (t.id, t.title, _iso(t.first_seen), _iso(t.last_updated), json.dumps(t.signature))
+                (t.id, t.title, iso(t.first_seen), iso(t.last_updated), json.dumps(t.signature))
                 for t in plan.new_threads
             ],
         )
         self.db.executemany(
             "UPDATE threads SET last_updated = MAX(last_updated, ?), signature = ? WHERE id = ?",
-            [(_iso(e.last_updated), json.dumps(e.signature), e.thread_id) for e in plan.extensions],
+            [(iso(e.last_updated), json.dumps(e.signature), e.thread_id) for e in plan.extensions],
         )
         self._assign(
             [(t.id, a) for t in plan.new_threads for a in t.article_ids]
@@ -453,7 +340,7 @@ class Store:
     def begin_run(self, *, started: datetime, day: date) -> int:
         with self.transaction():
             cur = self.db.execute(
-                "INSERT INTO runs (started, day) VALUES (?, ?)", (_iso(started), day.isoformat())
+                "INSERT INTO runs (started, day) VALUES (?, ?)", (iso(started), day.isoformat())
             )
         return int(cur.lastrowid or 0)
 
@@ -467,7 +354,7 @@ class Store:
                 "UPDATE runs SET finished = ?, status = ?, new_articles = ?, duplicates = ?,"
                 " threads_new = ?, threads_extended = ?, report = ? WHERE id = ?",
                 (
-                    _iso(report.finished),
+                    iso(report.finished),
                     status,
                     report.new_articles,
                     report.duplicates,
@@ -481,15 +368,15 @@ class Store:
     # ── live source state (digest.health decides; these only read and write it) ──────────
 
     def source_states(self) -> dict[str, SourceState]:
-        rows = self.db.execute(f"SELECT {_SOURCE_COLUMNS} FROM sources ORDER BY name")  # noqa: S608
-        return {str(row[0]): _source_state(row) for row in rows}
+        rows = self.db.execute(f"SELECT {SOURCE_COLUMNS} FROM sources ORDER BY name")  # noqa: S608
+        return {str(row[0]): source_state(row) for row in rows}
 
     def save_source_states(self, states: Iterable[SourceState]) -> None:
-        marks = ",".join("?" * len(_SOURCE_COLUMNS.split(",")))
+        marks = ",".join("?" * len(SOURCE_COLUMNS.split(",")))
         with self.transaction():
             self.db.executemany(
-                f"INSERT OR REPLACE INTO sources ({_SOURCE_COLUMNS}) VALUES ({marks})",  # noqa: S608
-                [_source_row(s) for s in states],
+                f"INSERT OR REPLACE INTO sources ({SOURCE_COLUMNS}) VALUES ({marks})",  # noqa: S608
+                [source_row(s) for s in states],
             )
 
     def reset_source(self, name: str) -> bool:
@@ -515,112 +402,3 @@ class Store:
     def counts(self) -> dict[str, int]:
         tables = ("articles", "threads", "seen_keys", "runs")
         return {t: int(self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in tables}  # noqa: S608 - fixed names
-
-
-def _row(
-    a: Article,
-    day: date,
-    run_id: int,
-    duplicate_of: str | None,
-    minhash: str | None,
-    thread_id: str | None,
-) -> tuple[object, ...]:
-    return (
-        a.id,
-        a.canonical_url,
-        a.outlet,
-        a.title,
-        a.text,
-        _iso(a.published),
-        _iso(a.fetched_at),
-        a.source,
-        a.origin,
-        json.dumps(list(a.authors)),
-        a.lang,
-        a.content_hash,
-        day.isoformat(),
-        run_id,
-        thread_id,
-        duplicate_of,
-        minhash,
-    )
-
-
-_SOURCE_COLUMNS = (
-    "name, kind, configured_url, url, etag, last_modified, first_seen, last_attempt,"
-    " last_success, last_error, failures, backoff_until, disabled, items_new, items_seen,"
-    " last_new_at"
-)
-
-
-def _opt_iso(dt: datetime | None) -> str | None:
-    return _iso(dt) if dt else None
-
-
-def _opt_dt(text: object) -> datetime | None:
-    return _dt(str(text)) if text else None
-
-
-def _source_row(s: SourceState) -> tuple[object, ...]:
-    return (
-        s.name,
-        s.kind,
-        s.configured_url,
-        s.url,
-        s.etag,
-        s.last_modified,
-        _iso(s.first_seen),
-        _opt_iso(s.last_attempt),
-        _opt_iso(s.last_success),
-        s.last_error,
-        s.failures,
-        _opt_iso(s.backoff_until),
-        int(s.disabled),
-        s.items_new,
-        s.items_seen,
-        _opt_iso(s.last_new_at),
-    )
-
-
-def _source_state(row: Sequence[Any]) -> SourceState:
-    return SourceState(
-        name=row[0],
-        kind=row[1],
-        configured_url=row[2],
-        url=row[3],
-        etag=row[4],
-        last_modified=row[5],
-        first_seen=_dt(row[6]),
-        last_attempt=_opt_dt(row[7]),
-        last_success=_opt_dt(row[8]),
-        last_error=row[9],
-        failures=int(row[10]),
-        backoff_until=_opt_dt(row[11]),
-        disabled=bool(row[12]),
-        items_new=int(row[13]),
-        items_seen=int(row[14]),
-        last_new_at=_opt_dt(row[15]),
-    )
-
-
-_ARTICLE_COLUMNS = (
-    "id, canonical_url, outlet, title, text, published, fetched_at, source, origin, authors,"
-    " lang, content_hash"
-)
-
-
-def _article(row: Sequence[object]) -> Article:
-    return Article(
-        id=str(row[0]),
-        canonical_url=str(row[1]) if row[1] else None,
-        outlet=str(row[2]),
-        title=str(row[3]),
-        text=str(row[4]),
-        published=_dt(str(row[5])),
-        fetched_at=_dt(str(row[6])),
-        source=str(row[7]),
-        origin=str(row[8]),
-        authors=tuple(json.loads(str(row[9]))),
-        lang=str(row[10]),
-        content_hash=str(row[11]),
-    )

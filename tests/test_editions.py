@@ -12,14 +12,14 @@ from digest.editions import EditionRequest, plan_edition, publish_as
 from digest.ledger import Ledger
 from digest.models import Edition
 from digest.pipeline import RunOptions, run_once
-from digest.store import (
+from digest.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
-    Store,
     _migrate_1_to_2,
     _migrate_2_to_3,
     _migrate_3_to_4,
 )
+from digest.store import Store
 from tests.conftest import NOW
 from tests.test_pipeline import BRIDGE, STRIKE_1, STRIKE_2, _jsonl
 

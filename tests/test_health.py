@@ -33,7 +33,8 @@ from digest.models import (
     SourceStatus,
     Validators,
 )
-from digest.store import MIGRATIONS, Store
+from digest.schema import MIGRATIONS
+from digest.store import Store
 from tests.conftest import NOW
 
 PARAMS = HealthParams(backoff_base_seconds=600, backoff_max_seconds=3600, quiet_after_days=7)

@@ -11,7 +11,8 @@ import pytest
 
 from digest.errors import StoreError
 from digest.models import Article, ClusterPlan, Duplicate, EventThread, ThreadExtension
-from digest.store import SCHEMA_VERSION, Store
+from digest.schema import SCHEMA_VERSION
+from digest.store import Store
 
 Make = Callable[..., Article]
 DAY1, DAY2 = date(2026, 3, 1), date(2026, 3, 2)
