@@ -16,6 +16,7 @@ matrix fits in memory. Corpora are generated once under ``var/bench/``.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import resource
 import subprocess
@@ -241,6 +242,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(json.dumps(run_ours(args.ours) if args.ours else run_naive(args.naive)))
         return
     totals: dict[int, float] = {}
+    naive_totals: dict[int, float] = {}
     for n in args.sizes:
         folder = write_dumps(n, CORPORA)
         ours = _child("ours", folder)
@@ -248,8 +250,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         naive = _child("naive", folder) if use_naive else None
         _print_size(n, ours, naive)
         totals[n] = ours.get("total_s", float("nan"))
-    if 10_000 in totals and 100_000 in totals:
-        print(f"100k/10k time ratio: {totals[100_000] / totals[10_000]:.1f}")
+        if naive is not None and "total_s" in naive:
+            naive_totals[n] = naive["total_s"]
+    _print_ratios(totals, naive_totals)
+
+
+def _print_ratios(ours: dict[int, float], naive: dict[int, float]) -> None:
+    """Time ratios between successive sizes: ~10 when linear, ~100 when quadratic."""
+    sizes = sorted(ours)
+    for small, big in itertools.pairwise(sizes):
+        line = f"{big // 1000}k/{small // 1000}k time ratio: ours {ours[big] / ours[small]:.1f}"
+        if small in naive and big in naive:
+            line += f", naive all-pairs {naive[big] / naive[small]:.1f}"
+        print(line)
 
 
 if __name__ == "__main__":
