@@ -318,9 +318,11 @@ def _second_look(pending: dict[str, _Cluster], index: _Index, params: ClusterPar
     for cluster in grown:
         cluster.offered_at = len(cluster.members)
     _merge_small(grown, index, params)
-    for cid in [cid for cid, c in pending.items() if cid not in index.clusters]:
-        del pending[cid]
-    for cid in [cid for cid, c in pending.items() if len(c.members) > params.merge_max_size]:
+    for cid in [
+        cid
+        for cid, c in pending.items()
+        if cid not in index.clusters or len(c.members) > params.merge_max_size
+    ]:
         del pending[cid]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -41,7 +41,7 @@ _NAME = re.compile(
 
 def article_terms(article: Article, params: ClusterParams) -> Terms:
     """Weighted term counts of one article (before IDF)."""
-    counts: defaultdict[str, float] = defaultdict(float)
+    counts: Terms = {}
     body = article.text.split()
     lead, rest = (
         " ".join(body[: params.lead_words]),
@@ -53,18 +53,18 @@ def article_terms(article: Article, params: ClusterParams) -> Terms:
         (rest, 1.0),
     ):
         for term, n in Counter(content_terms(text)).items():
-            counts[term] += n * weight
+            counts[term] = counts.get(term, 0.0) + n * weight
         names = Counter(_NAME.findall(text))
         for name, n in names.items():
             word = name.lower().replace("’", "'")
             if word not in STOPWORDS and len(word) > 1:
                 key = stem(word)
-                counts[key] += n * params.name_weight * weight
-                counts[NAME_MARK + key] += n * weight
+                counts[key] = counts.get(key, 0.0) + n * params.name_weight * weight
+                counts[NAME_MARK + key] = counts.get(NAME_MARK + key, 0.0) + n * weight
         if weight > 1.0:  # title and lead: the years the article is about
             for year in _YEAR.findall(text):
-                counts[YEAR_MARK + year] += 1.0
-    return dict(counts)
+                counts[YEAR_MARK + year] = counts.get(YEAR_MARK + year, 0.0) + 1.0
+    return counts
 
 
 def term_counts(articles: Iterable[Article], params: ClusterParams) -> dict[str, Terms]:

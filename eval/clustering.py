@@ -95,14 +95,15 @@ def report_sets() -> list[tuple[str, Labelled, int]]:
     root = eval_data()
     if root is None:
         raise SystemExit("shared/eval-data not found beside the repository")
+    news, generated = mstream(root, "order_news"), synthetic(10_000)
     return [
         ("ECB+ train+dev (tuning)", ecbplus(root, ECB_TUNE), 1),
         ("ECB+ test", ecbplus(root, ECB_TEST), 1),
-        ("MStream News, 16 batches", mstream(root, "order_news"), 16),
-        ("MStream News, 1 run", mstream(root, "order_news"), 1),
+        ("MStream News, 16 batches", news, 16),
+        ("MStream News, 1 run", news, 1),
         ("MStream News-T, 16 batches", mstream(root, "order_news_t"), 16),
-        ("generated 10k, 1 run", synthetic(10_000), 1),
-        ("generated 10k, 24 runs", synthetic(10_000), 24),
+        ("generated 10k, 1 run", generated, 1),
+        ("generated 10k, 24 runs", generated, 24),
     ]
 
 

@@ -96,9 +96,10 @@ def synthetic(n: int, seed: int = 5) -> Labelled:
     from bench.corpus import articles as generated
 
     rows = generated(n, seed)
-    when = [datetime.fromisoformat(r["published"]) for r in rows]
     articles = tuple(
-        make_article(f"g{i}", r["title"], r["text"], when[i], r["outlet"])
+        make_article(
+            f"g{i}", r["title"], r["text"], datetime.fromisoformat(r["published"]), r["outlet"]
+        )
         for i, r in enumerate(rows)
     )
     gold = {a.id: r["event"] for a, r in zip(articles, rows, strict=True)}

@@ -37,6 +37,7 @@ def _measures(shared: Path) -> dict[str, Callable[[], float]]:
     params = production_params()
     dev = ecbplus(root, frozenset({"dev"}))
     tune = ecbplus(root, frozenset({"train", "dev"}))
+    news = mstream(root, "order_news", limit=3000)
 
     @cache
     def summaries_dev() -> tuple[float, ...]:
@@ -47,12 +48,8 @@ def _measures(shared: Path) -> dict[str, Callable[[], float]]:
         "ecbplus_train_dev_b3_f1": lambda: evaluate(tune, params).b3.f1,
         "ecbplus_dev_b3_f1": lambda: evaluate(dev, params).b3.f1,
         "ecbplus_dev_b3_precision": lambda: evaluate(dev, params).b3.precision,
-        "mstream_news_3000_nmi": lambda: (
-            evaluate(mstream(root, "order_news", limit=3000), params, batches=4).nmi
-        ),
-        "mstream_news_3000_one_run_nmi": lambda: (
-            evaluate(mstream(root, "order_news", limit=3000), params).nmi
-        ),
+        "mstream_news_3000_nmi": lambda: evaluate(news, params, batches=4).nmi,
+        "mstream_news_3000_one_run_nmi": lambda: evaluate(news, params).nmi,
         "mstream_news_t_3000_nmi": lambda: (
             evaluate(mstream(root, "order_news_t", limit=3000), params, batches=4).nmi
         ),
