@@ -244,3 +244,41 @@ def test_a_big_thread_does_not_take_in_an_event_of_its_kind_sharing_no_names(
     assert sorted(len(t.article_ids) for t in plan.new_threads) == [1, 8]
     unguarded = ClusterParams(join_name_threshold=0.0, merge_name_threshold=0.0)
     assert len(plan_clusters([*varga, brandt], (), now=now, params=unguarded).new_threads) == 1
+
+
+def test_a_small_thread_grown_by_merges_is_a_thread_of_its_own(make_article: Make, now) -> None:
+    # Brandt's arrest: one thread of seven copies. Varga's arrest of the same kind: two
+    # copies open a thread, three follow-up reports open threads of their own (too unlike
+    # to join, alike enough to merge). The second look gathers the follow-ups into the
+    # Varga thread; grown past merge_max_size, it is a thread in its own right and is not
+    # offered on to Brandt's (with names giving no evidence, as in lower-case text)
+    brandt = [
+        make_article(
+            "Brandt arrested on suspicion of drunk driving",
+            ARREST.format(who="Emil Brandt", role="tackle") + f" Reported by the {o} desk.",
+            outlet=o,
+            hours=30 - i / 10,
+        )
+        for i, o in enumerate("ABCDEFG")
+    ]
+    varga = [
+        make_article(
+            "Varga arrested on suspicion of drunk driving",
+            ARREST.format(who="Tomas Varga", role="receiver"),
+            outlet=o,
+            hours=20 - i / 10,
+        )
+        for i, o in enumerate("HI")
+    ] + [
+        make_article(
+            f"Varga charged ({o})",
+            ARREST_MORE.format(who="Tomas Varga") + f" {o} desk.",
+            outlet=o,
+            hours=10 - i / 10,
+        )
+        for i, o in enumerate("JKL")
+    ]
+    params = ClusterParams(similarity_threshold=0.8, merge_threshold=0.25, merge_name_threshold=0.0)
+    plan = plan_clusters(brandt + varga, (), now=now, params=params)
+    groups = {frozenset(t.article_ids) for t in plan.new_threads}
+    assert groups == {frozenset(a.id for a in brandt), frozenset(a.id for a in varga)}
