@@ -37,9 +37,10 @@ import jinja2
 from digest.config import Settings
 from digest.config_editions import EmailSettings
 from digest.errors import DeliveryError
+from digest.formatting import humandate
 from digest.ledger import Ledger
 from digest.models import Briefing, Delivery
-from digest.render import humandate, inline_css, render_template
+from digest.render import inline_css, render_template
 
 _PER_MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)
 

@@ -239,12 +239,8 @@ class Briefing:
     window_end: datetime | None = field(
         default=None, metadata={"help": "... up to this time (when it was produced), UTC"}
     )
-    late: bool = field(
-        default=False, metadata={"help": "produced late: a missed scheduled edition caught up"}
-    )
-    slug: str = field(
-        default="", metadata={"help": "permalink folder name; empty: the day (YYYY-MM-DD)"}
-    )
+    late: bool = field(default=False, metadata={"help": "a missed scheduled edition, caught up"})
+    slug: str = field(default="", metadata={"help": "permalink folder; empty: the day's date"})
     scheduled_for: datetime | None = field(
         default=None, metadata={"help": "the schedule slot it answers, UTC (None: manual run)"}
     )

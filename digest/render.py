@@ -9,27 +9,25 @@ Filters: ``safe_url`` (http/https only, else None: the template shows plain text
 ``md_escape`` (Markdown specials in outside text), ``md_url``, ``localtime(dt, fmt)`` and
 ``isotime`` (UTC -> ``briefing.timezone``), ``humandate(d, style)``, ``when`` (a clock
 time, with the date when it is not the briefing's day) and ``stamp`` (date and time). Dates
-are spelled in English by hand, so the output does not depend on the process locale.
+are spelled in English by hand (the helpers behind the filters are in :mod:`digest.formatting`).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import css_inline
 import jinja2
 
 from digest.errors import RenderError
+from digest.formatting import humandate, in_zone, iso_utc, md_escape, md_url, safe_url, zone
 from digest.models import (
     Briefing,
     Quote,
@@ -43,16 +41,6 @@ from digest.models import (
 DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 MAX_FEED_ENTRIES = 30
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-_MONTHS = (
-    *("January", "February", "March", "April", "May", "June"),
-    *("July", "August", "September", "October", "November", "December"),
-)
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f]")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]()#<>|])")
-_MD_ORDERED = re.compile(r"^(\d+)\.")
-_MD_URL = str.maketrans({" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,50 +65,7 @@ class ArchiveEntry:
         return self.slug or self.day.isoformat()
 
 
-# ── filters ───────────────────────────────────────────────────────────────────────────────
-
-
-def safe_url(url: object) -> str | None:
-    """``url`` if it is an absolute http(s) URL without spaces or control characters."""
-    if not isinstance(url, str):
-        return None
-    url = url.strip()
-    if not url or _URL_FORBIDDEN.search(url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
-        return None
-    return url
-
-
-def md_escape(text: object) -> str:
-    """Escape Markdown syntax in outside text; line breaks become spaces (it is inline text)."""
-    lines = (line.strip() for line in str(text).splitlines())
-    return " ".join(_md_escape_line(line) for line in lines if line)
-
-
-def _md_escape_line(line: str) -> str:
-    line = _MD_SPECIAL.sub(r"\\\1", line)
-    if line.startswith(("-", "+")):
-        return "\\" + line
-    return _MD_ORDERED.sub(r"\1\\.", line)
-
-
-def md_url(url: str) -> str:
-    """A URL made safe inside Markdown's ``(...)`` link target."""
-    return url.translate(_MD_URL)
-
-
-@lru_cache(maxsize=32)
-def zone(name: str) -> ZoneInfo:
-    """The IANA zone ``name``; RenderError naming it when unknown."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as e:
-        raise RenderError(name, "unknown time zone") from e
+# ── filters ─────────────────────────────────────────────────────────────────────────────────
 
 
 def _context_zone(ctx: jinja2.runtime.Context) -> ZoneInfo:
@@ -128,29 +73,19 @@ def _context_zone(ctx: jinja2.runtime.Context) -> ZoneInfo:
     return zone(briefing.timezone) if isinstance(briefing, Briefing) else zone("UTC")
 
 
-def _local(value: datetime, tz: ZoneInfo) -> datetime:
-    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    return aware.astimezone(tz)
-
-
-def iso_utc(value: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z`` (naive values are taken as UTC)."""
-    return _local(value, zone("UTC")).isoformat().replace("+00:00", "Z")
-
-
 @jinja2.pass_context
 def _localtime_filter(ctx: jinja2.runtime.Context, value: datetime, fmt: str = "%H:%M") -> str:
-    return _local(value, _context_zone(ctx)).strftime(fmt)
+    return in_zone(value, _context_zone(ctx)).strftime(fmt)
 
 
 @jinja2.pass_context
 def _isotime_filter(ctx: jinja2.runtime.Context, value: datetime) -> str:
-    return _local(value, _context_zone(ctx)).isoformat().replace("+00:00", "Z")
+    return in_zone(value, _context_zone(ctx)).isoformat().replace("+00:00", "Z")
 
 
 @jinja2.pass_context
 def _when_filter(ctx: jinja2.runtime.Context, value: datetime) -> str:
-    local = _local(value, _context_zone(ctx))
+    local = in_zone(value, _context_zone(ctx))
     briefing = ctx.get("briefing")
     if isinstance(briefing, Briefing) and local.date() == briefing.day:
         return local.strftime("%H:%M")
@@ -160,17 +95,8 @@ def _when_filter(ctx: jinja2.runtime.Context, value: datetime) -> str:
 @jinja2.pass_context
 def _stamp_filter(ctx: jinja2.runtime.Context, value: datetime) -> str:
     """Always with the date: ``2 Mar, 23:00`` (local time)."""
-    local = _local(value, _context_zone(ctx))
+    local = in_zone(value, _context_zone(ctx))
     return f"{humandate(local, 'short')}, {local:%H:%M}"
-
-
-def humandate(value: date, style: str = "long") -> str:
-    """``long`` Wednesday 5 June 2024, ``medium`` 5 June 2024, ``short`` 5 Jun."""
-    month = _MONTHS[value.month - 1]
-    if style == "short":
-        return f"{value.day} {month[:3]}"
-    medium = f"{value.day} {month} {value.year}"
-    return medium if style == "medium" else f"{_WEEKDAYS[value.weekday()]} {medium}"
 
 
 # ── environment and rendering ─────────────────────────────────────────────────────────────

@@ -22,14 +22,7 @@ from pathlib import Path
 from digest.cluster import Vocabulary
 from digest.dedupe import Fingerprint, SeenIndex, exact_keys
 from digest.errors import StoreError
-from digest.models import (
-    Article,
-    ClusterPlan,
-    Duplicate,
-    EventThread,
-    RunReport,
-    SourceState,
-)
+from digest.models import Article, ClusterPlan, Duplicate, EventThread, RunReport, SourceState
 from digest.rows import (
     ARTICLE_COLUMNS,
     SOURCE_COLUMNS,

@@ -56,8 +56,7 @@ _PER_THREAD = 300
 _SAME_SENTENCE = 0.8  # word Jaccard at or above which two sentences are "the same"
 _MMR_LAMBDA = 0.7
 _LEAD_WEIGHT = 0.3
-_RECENT_WEIGHT = 1.0  # the newest articles' sentences score up to this much more (tuned on the
-# background-summaries train+dev split: R1/R2/Lsum 38.9/14.5/21.0 at 0.5 -> 39.8/15.5/21.6)
+_RECENT_WEIGHT = 1.0  # newest articles' sentences score up to 2x (tuned: see the CHANGELOG)
 _RECENT_DAYS = 3.0
 _FLOOR = 0.4  # past min_sentences, a sentence must score this share of the best one
 _DEFAULT_PARAMS = SummaryParams()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import RenderError
+from digest.formatting import md_escape, safe_url
 from digest.models import (
     Briefing,
     Quote,
@@ -24,10 +25,8 @@ from digest.render import (
     ArchiveEntry,
     briefing_to_dict,
     make_environment,
-    md_escape,
     render,
     render_index,
-    safe_url,
 )
 
 SCRIPT = "<script>alert(1)</script>"
