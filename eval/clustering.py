@@ -27,7 +27,7 @@ from digest.cluster import ClusterParams, Vocabulary, document_frequencies, plan
 from digest.config import Settings
 from digest.models import Article, ClusterPlan, EventThread
 from digest.pipeline import cluster_params
-from eval.data import EPOCH, Labelled, ecbplus, eval_data, mstream, synthetic
+from eval.data import EPOCH, Labelled, ecbplus, eval_data, mstream, synthetic, uci_sample
 from eval.metrics import ClusteringScores, score_clustering
 
 ECB_TUNE = frozenset({"train", "dev"})
@@ -123,6 +123,7 @@ def report_sets() -> list[tuple[str, Labelled, int]]:
         ("MStream News, 16 batches", news, 16),
         ("MStream News, 1 run", news, 1),
         ("MStream News-T, 16 batches", mstream(root, "order_news_t"), 16),
+        ("UCI sample (headlines)", uci_sample(root), 1),
         ("generated 10k, 1 run", generated, 1),
         ("generated 10k, 24 runs", generated, 24),
     ]

@@ -90,6 +90,25 @@ def mstream(root: Path, order: str = "order_news", limit: int | None = None) -> 
     )
 
 
+def uci_sample(root: Path) -> Labelled:
+    """The UCI News Aggregator sample: 999 real headlines (no bodies) of 18 stories, with
+    their outlets, in id order ten seconds apart (half the rows have no timestamp). A
+    sanity check on real capitalised headlines, not a benchmark (see its PROVENANCE)."""
+    rows = sorted(
+        read_jsonl(root / "uci-news-aggregator-sample" / "articles.jsonl"),
+        key=lambda r: int(r["id"]),
+    )
+    articles = tuple(
+        make_article(
+            f"uci{r['id']}", r["title"], "", EPOCH + timedelta(seconds=10 * i), r["source"]
+        )
+        for i, r in enumerate(rows)
+    )
+    return Labelled(
+        name="uci-sample", articles=articles, gold={f"uci{r['id']}": r["event_id"] for r in rows}
+    )
+
+
 def synthetic(n: int, seed: int = 5) -> Labelled:
     """``n`` articles of the benchmark's generated corpus (``bench.corpus``: our own word
     lists, real event structure, publication times over days) with their generated events."""
