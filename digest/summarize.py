@@ -24,7 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from operator import attrgetter
 from types import MappingProxyType
 
@@ -39,7 +39,7 @@ from digest.models import (
 )
 from digest.quotes import pick_quotes
 from digest.sentences import find_quote_spans, split_sentences
-from digest.text import content_terms, words
+from digest.text import content_terms, letters, strip_outlet, words
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,6 +54,8 @@ class SummaryParams:
 _PER_ARTICLE = 30
 _PER_THREAD = 300
 _SAME_SENTENCE = 0.8  # word Jaccard at or above which two sentences are "the same"
+_SAME_NEWS = 0.4  # two openings sharing this share of their terms tell the same news ...
+_NEWS_CYCLE = 12 * 3600  # ... when their reports are less than this many seconds apart
 _MMR_LAMBDA = 0.7
 _LEAD_WEIGHT = 0.3
 _RECENT_WEIGHT = 1.0  # newest articles' sentences score up to 2x (tuned: see the CHANGELOG)
@@ -74,6 +76,7 @@ class _Candidate:
     vector: Vector
     score: float
     fresh: bool  # said only by a new article (continuing threads)
+    published: datetime  # its article's
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,6 +153,7 @@ def _candidates(docs: _Docs, fresh_ids: frozenset[str]) -> tuple[list[_Candidate
             vector=vector,
             score=_score(text, pos, vector, centroid, titles[doc]) * recency[doc],
             fresh=docs.articles[doc].id in fresh_ids and not _near_any(text, old),
+            published=docs.articles[doc].published,
         )
         for (doc, pos, text), vector in zip(raw, vectors, strict=True)
     ]
@@ -268,9 +272,7 @@ def _mmr(
     """Greedy maximal marginal relevance, appending to ``chosen`` in place."""
     top = max((c.score for c in pool), default=0.0) or 1.0
     left = [c for c in pool if c not in chosen]
-    similarity = {
-        id(c): max((_cosine(c.vector, s.vector) for s in chosen), default=0.0) for c in left
-    }
+    similarity = {id(c): max((_alike(c, s) for s in chosen), default=0.0) for c in left}
     while left and len(chosen) < limit:
         best, best_value = None, -math.inf
         for c in left:
@@ -283,7 +285,19 @@ def _mmr(
         chosen.append(best)
         left.remove(best)
         for c in left:
-            similarity[id(c)] = max(similarity[id(c)], _cosine(c.vector, best.vector))
+            similarity[id(c)] = max(similarity[id(c)], _alike(c, best))
+
+
+def _alike(a: _Candidate, b: _Candidate) -> float:
+    """How much two candidates say the same: their cosine, or 1.0 for the openings of two
+    reports of one news cycle that share most of their words (the thread's own IDF makes
+    the names they share cheap, so their cosine alone stays under the bar)."""
+    if a.position == b.position == 0 and a.doc != b.doc:
+        apart = abs((a.published - b.published).total_seconds())
+        shared = len(a.vector.keys() & b.vector.keys())
+        if apart < _NEWS_CYCLE and shared >= _SAME_NEWS * min(len(a.vector), len(b.vector)) > 0:
+            return 1.0
+    return _cosine(a.vector, b.vector)
 
 
 def _fits(
@@ -347,8 +361,6 @@ def _near_any(text: str, others: Sequence[frozenset[str]]) -> bool:
 
 # ── headline, quotes, sources ─────────────────────────────────────────────────────────────
 
-_SUFFIX = re.compile(r"\s[|—–-]\s+(?P<tail>(?:(?!\s[|—–-]\s).)+)$")
-
 
 def _headline(docs: _Docs, candidates: Sequence[_Candidate], centroid: Vector) -> str:
     """The title of the most central article (the earliest on ties), without " - Outlet"."""
@@ -361,25 +373,8 @@ def _headline(docs: _Docs, candidates: Sequence[_Candidate], centroid: Vector) -
         _cosine(_normalise(_add(by_doc.get(i, []))), centroid) for i in range(len(docs.articles))
     ]
     best = max(range(len(scores)), key=lambda i: (round(scores[i], 9), -i))
-    outlets = {_letters(a.outlet) for a in docs.everything}
-    return _strip_outlet(docs.articles[best].title, outlets)
-
-
-def _strip_outlet(title: str, outlets: set[str]) -> str:
-    title = " ".join(title.split())
-    match = _SUFFIX.search(title)
-    if not match or not title[: match.start()].strip():
-        return title
-    tail = _letters(match.group("tail"))
-    if tail in outlets or any(o and o in tail for o in outlets):
-        return title[: match.start()]
-    words_before, tail_words = len(title[: match.start()].split()), match.group("tail").split()
-    site_like = "|" in match.group() or all(w[0].isupper() for w in tail_words)
-    return title[: match.start()] if site_like and words_before >= 3 >= len(tail_words) else title
-
-
-def _letters(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
+    outlets = {letters(a.outlet) for a in docs.everything}
+    return strip_outlet(docs.articles[best].title, outlets)
 
 
 def _quotes(

@@ -1,4 +1,5 @@
-"""Small, pure text helpers shared by dedupe, cluster and summarize."""
+"""Small, pure text helpers shared by dedupe, cluster and summarize (words, stop words,
+stemming, outlet suffixes of titles)."""
 
 from __future__ import annotations
 
@@ -61,3 +62,25 @@ def stem(word: str) -> str:
 def content_terms(text: str) -> list[str]:
     """Stemmed content words of ``text`` (stop words and 1-letter tokens dropped)."""
     return [stem(w) for w in words(text) if len(w) > 1 and w not in STOPWORDS]
+
+
+_OUTLET_SUFFIX = re.compile(r"\s[|—–-]\s+(?P<tail>(?:(?!\s[|—–-]\s).)+)$")
+
+
+def strip_outlet(title: str, outlets: set[str]) -> str:
+    """``title`` without a trailing " - Outlet" or " | Site" (``outlets``: their ``letters``)."""
+    title = " ".join(title.split())
+    match = _OUTLET_SUFFIX.search(title)
+    if not match or not title[: match.start()].strip():
+        return title
+    tail = letters(match.group("tail"))
+    if tail in outlets or any(o and o in tail for o in outlets):
+        return title[: match.start()]
+    words_before, tail_words = len(title[: match.start()].split()), match.group("tail").split()
+    site_like = "|" in match.group() or all(w[0].isupper() for w in tail_words)
+    return title[: match.start()] if site_like and words_before >= 3 >= len(tail_words) else title
+
+
+def letters(text: str) -> str:
+    """Only the letters and digits of ``text``, lower-cased (to compare outlet names)."""
+    return "".join(ch for ch in text.lower() if ch.isalnum())

@@ -285,3 +285,39 @@ def test_huge_thread_is_capped_and_still_summarised() -> None:
     summary = run(*many)
     assert 1 <= len(summary.sentences) <= 5
     assert len(summary.sources) == 300
+
+
+OPENING_A = (
+    "Governor Lena Marsh on Friday opened the new Kestrel Valley tunnel under the Orm hills, "
+    "two years late and 30 million over budget."
+)
+OPENING_B = (
+    "Governor Lena Marsh opened the Kestrel Valley tunnel on Friday morning, ending six years "
+    "of digging and a decade of quarrels over its route beneath the Orm hills."
+)
+TUNNEL_A = f"""{OPENING_A}
+
+The 4-kilometre tunnel cuts the trip between Kestrel and Dunmore from an hour to 15 minutes. \
+Marsh said the Kestrel Valley tunnel would bring the two towns closer than ever.
+
+Trucks over 30 tonnes may use the Kestrel Valley tunnel from June, the transport office said."""
+TUNNEL_B = f"""{OPENING_B}
+
+Residents of Dunmore lined the road to watch Marsh cut the ribbon at the Kestrel Valley \
+tunnel entrance. The old mountain road over the Orm hills will close to traffic in winter.
+
+Engineers had to stop work on the Kestrel Valley tunnel twice after flooding in 2029."""
+
+
+def test_two_outlets_opening_the_same_news_in_other_words_lead_once() -> None:
+    # the thread's own IDF makes the names both openings share cheap, so their cosine stays
+    # under the redundancy bar; two openings of one news cycle sharing most words say it once
+    a = article("a", "Valley Post", TUNNEL_A, title="Tunnel opens")
+    b = article("b", "Hill Times", TUNNEL_B, hours=3, title="Marsh opens tunnel")
+    summary = run(a, b)
+    texts = [s.text for s in summary.sentences]
+    assert sum(t in (OPENING_A, OPENING_B) for t in texts) == 1, texts
+    # a day apart, each opening is the news of its own day
+    later = dataclasses.replace(b, published=T0 + timedelta(hours=30))
+    texts = [s.text for s in run(a, later).sentences]
+    assert sum(t in (OPENING_A, OPENING_B) for t in texts) == 2, texts
