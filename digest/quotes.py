@@ -9,16 +9,20 @@ tried in this order:
 2. before it: ``X said: "…"`` / ``X told reporters on Friday that '…'`` / ``X described it
    as '…'`` (the subject right before the nearest speech verb; titles such as "Kremlin
    spokesman" are dropped, keeping the name);
-3. ``according to X`` anywhere in the sentence.
+3. ``according to X`` anywhere in the sentence;
+4. ``…, said X.`` ending the sentence, whatever comes between the quote and it.
 
 "he"/"she" resolve to the most recent named speaker earlier in the same article (including
-sentences like "X has said." that carry no quote). A speaker is never invented: when no rule
-names one, it is ``None``.
+sentences like "X has said." that carry no quote). A bare quote (a sentence with no words
+outside its quotes) right after a quote in the same paragraph has that quote's speaker, as
+in ``"…," X said. "…"``. A speaker is never invented: when no rule names one, it is
+``None``, and such a quote is never picked for a briefing.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -55,6 +59,16 @@ _AFTER_VERB_FIRST = re.compile(r"^[\s,;:—–-]*(?:" + "|".join(_VERB_WORDS) + 
 _AFTER_SUBJECT = re.compile(r"^[\s,;:—–-]*(?P<subj>[^.!?;:'\"‘’“”_]{1,80}?)\s+" + _VERB.pattern)
 _SUBJECT_RUN = re.compile(r"(?:^|(?<=, ))(?P<run>(?:[A-Z][A-Za-z'’.-]*\s+)+)(?=[a-z]+\b)")
 _ACCORDING = re.compile(r"\b[Aa]ccording to\s+(?P<rest>.+)")
+_PREPOSITIONS = _vocabulary("from in on at to after before during by with of for as")
+_AFFILIATION = re.compile(r"\s(?:of|for|at|from|with)\s")
+_INVERTING = _vocabulary(  # verbs whose subject may follow them: "…, said X." ("told X": no)
+    """said says added adds stated wrote writes warned warns insisted insists argued argues
+    explained explains declared replied responded recalled acknowledged admitted concluded
+    stressed emphasised emphasized remarked observed"""
+)
+_INVERTED = re.compile(
+    r",\s+(?:" + "|".join(sorted(_INVERTING)) + r")\s+(?P<rest>[^,;:]+)[,.]?\s*$"
+)
 
 _NAME_TOKEN = re.compile(r"^(?:[A-Z][A-Za-z'’-]*\.?|[A-Z]\.)+$")
 _PARTICLES = _vocabulary("de del della van von der den bin al da di la le du")
@@ -69,14 +83,15 @@ _TITLES = _vocabulary(
     justice general gen col lt sgt capt adm chief spokesman spokeswoman spokesperson ambassador
     envoy director commissioner pope king queen prince princess mr mrs ms dr prof sir dame lord
     lady rev ceo chairman chairwoman chair speaker leader deputy vice foreign defence defense
-    interior finance attorney state aide adviser advisor official the"""
+    interior finance attorney lawyer state aide adviser advisor official manager officer the"""
 )
 _LOWER_TITLES = _vocabulary(
     """spokesman spokeswoman spokesperson aide adviser advisor minister secretary president
     chancellor senator governor mayor official chief head leader director envoy ambassador
     commander the a an of for senior deputy foreign press prime former top state fire police
     city county regional national military health port engineer officer inspector analyst
-    economist professor lawyer attorney judge coach manager executive founder researcher"""
+    economist professor lawyer attorney judge coach manager executive founder researcher
+    expert strategist correspondent editor historian"""
 )
 _NOT_NAMES = _vocabulary(
     """it this that these those there they we i you however but and officials police analysts
@@ -85,6 +100,15 @@ _NOT_NAMES = _vocabulary(
     separately speaking asked on in at then also still yet now today yesterday last when while
     after before monday tuesday wednesday thursday friday saturday sunday"""
 )
+_NOT_LEADING = _NOT_NAMES | _DETERMINERS
+_NO_DESCRIPTOR = _PREPOSITIONS | _AUX | _PRONOUNS | _DETERMINERS | _vocabulary("that it they")
+_OF = frozenset({"of", "for"})
+_BODIES = _vocabulary(  # "Foreign Ministry", "Interior Department" stay whole
+    """ministry department office council commission agency court government embassy
+    committee service authority"""
+)
+_NOT_AFFILIATED = _TITLES | _BODIES  # "Office of X", "Secretary of State X": not "X of Y"
+_ATTRIBUTIVE = re.compile(r"^[A-Z][a-z]+-(?:based|born|bred|listed|educated)$")  # "Lisbon-based"
 _PRONOUN = "\x00pronoun"
 
 
@@ -93,6 +117,7 @@ class _Speakers:
     """The most recent named speaker in the article, for "he said"."""
 
     last: str | None = None
+    known: frozenset[str] = frozenset()  # capitalised words the article uses more than once
 
     def resolve(self, found: str | None) -> str | None:
         if found == _PRONOUN:
@@ -104,7 +129,8 @@ class _Speakers:
 
 def extract_quotes(article: Article) -> tuple[Quote, ...]:
     """Every direct quote of at least ``MIN_QUOTE_WORDS`` words, with its speaker or None."""
-    speakers = _Speakers()
+    counts = Counter(_CAPITALISED.findall(article.text))
+    speakers = _Speakers(known=frozenset(w for w, n in counts.items() if n > 1))
     quotes: list[Quote] = []
     for paragraph in article.paragraphs:
         for text, speaker in _paragraph_quotes(paragraph, speakers):
@@ -122,22 +148,23 @@ def pick_quotes(
     prefer: frozenset[str] = frozenset(),
     limit: int = 3,
 ) -> tuple[Quote, ...]:
-    """Up to ``limit`` quotes from ``articles``: named speakers first, then those not already
-    in ``shown`` (the summary), then those from ``prefer`` (article ids), then the most
-    central; one per wording across outlets, a second quote by the same speaker only to fill."""
+    """Up to ``limit`` quotes from ``articles`` that name their speaker and are not already
+    in ``shown`` (the summary): those from ``prefer`` (article ids) first, then the most
+    central; one per wording across outlets, a second quote by the same speaker only to
+    fill."""
     ranked = []
     shown_words = " ".join(words(shown))
     for doc, article in enumerate(articles):
         for index, quote in enumerate(extract_quotes(article)):
-            in_shown = " ".join(words(quote.text)) in shown_words
-            score = -round(centrality(quote.text), 9)
+            if quote.speaker is None or " ".join(words(quote.text)) in shown_words:
+                continue
             other = article.id not in prefer
-            ranked.append(((quote.speaker is None, in_shown, other, score, doc, index), quote))
+            ranked.append(((other, -round(centrality(quote.text), 9), doc, index), quote))
     ranked.sort(key=lambda pair: pair[0])
     kept: list[Quote] = []
-    for named_only, new_speaker in ((True, True), (True, False), (False, False)):
+    for new_speaker in (True, False):
         for _, quote in ranked:
-            if len(kept) == limit or (named_only and quote.speaker is None):
+            if len(kept) == limit:
                 continue
             repeat = new_speaker and any(k.speaker == quote.speaker for k in kept)
             if not repeat and not any(_same(quote, k) for k in kept):
@@ -155,18 +182,36 @@ def _paragraph_quotes(paragraph: str, speakers: _Speakers) -> list[tuple[str, st
     spans = find_quote_spans(paragraph)
     masked = _mask(paragraph, spans)
     out: list[tuple[str, str | None]] = []
+    last: str | None = None  # the speaker of the paragraph's previous quote
     for start, end in sentence_spans(masked):
         inside = [(a, b) for a, b in spans if start <= a < end]
         sentence = masked[start:end]
         if not inside:
-            speakers.resolve(_speaker_before(sentence))
+            speakers.resolve(_speaker_before(sentence, speakers.known) or _inverted(sentence))
+            last = None
             continue
+        bare = not _FRAME_WORD.search(_without(sentence, inside, start))
         for a, b in inside:
-            speaker = speakers.resolve(_speaker_for(sentence, a - start, b - start))
+            found = _speaker_for(sentence, a - start, b - start, speakers.known)
+            speaker = speakers.resolve(found)
+            speaker = speaker or (last if bare else None)  # '"…," X said. "…"': X goes on
+            last = speaker
             text = " ".join(paragraph[a + 1 : b - 1].split()).rstrip(" ,")
             if len(text.split()) >= MIN_QUOTE_WORDS:
                 out.append((text, speaker))
     return out
+
+
+_FRAME_WORD = re.compile(r"[^\W_]")
+
+
+def _without(sentence: str, spans: list[tuple[int, int]], offset: int) -> str:
+    """``sentence`` with its quotes cut out: the words that frame them, if any."""
+    kept, at = [], 0
+    for a, b in spans:
+        kept.append(sentence[at : a - offset])
+        at = b - offset
+    return "".join(kept) + sentence[at:]
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
@@ -180,11 +225,12 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def _speaker_for(sentence: str, start: int, end: int) -> str | None:
+def _speaker_for(sentence: str, start: int, end: int, known: frozenset[str]) -> str | None:
     return (
         _speaker_after(sentence[end:])
-        or _speaker_before(sentence[:start])
+        or _speaker_before(sentence[:start], known)
         or _according_to(sentence)
+        or _inverted(sentence)
     )
 
 
@@ -196,8 +242,8 @@ def _speaker_after(after: str) -> str | None:
     return None
 
 
-def _speaker_before(before: str) -> str | None:
-    """The named subject of the last speech verb that has one."""
+def _speaker_before(before: str, known: frozenset[str] = frozenset()) -> str | None:
+    """The named subject of the last speech verb that has one (``known``: see _set_off)."""
     for verb in reversed(list(_VERB.finditer(before))):
         tokens = before[: verb.start()].split()
         while tokens and tokens[-1].lower() in _AUX:
@@ -205,11 +251,27 @@ def _speaker_before(before: str) -> str | None:
         if not tokens or tokens[-1].lower() in _DETERMINERS or tokens[-1].endswith(","):
             if verb.group() in _PARTICIPLES:
                 return _clause_subject(before[: verb.start()])  # "X met Y, saying: '...'"
+            if tokens and tokens[-1].endswith(",") and (found := _set_off(before, known)):
+                return found  # "X, in a statement, said"
             continue  # a noun use: "the claims"
         found = _trailing_name(tokens)
         if found or verb.group() not in _PARTICIPLES:
             return found
     return None
+
+
+_INITIAL = re.compile(r"^[A-Z]\.$")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z'’-]+")
+_SET_OFF = re.compile(r"^\s*(?P<run>(?:[A-Z][A-Za-z'’.-]*\s+)*[A-Z][A-Za-z'’.-]*),\s")
+
+
+def _set_off(sentence: str, known: frozenset[str]) -> str | None:
+    """The name opening ``sentence`` before a comma ("Jackson, in a statement, said"); one
+    word only if the article uses it more than once (not "Showrunner, 51, adds")."""
+    if not (match := _SET_OFF.match(sentence)):
+        return None
+    run = match.group("run").split()
+    return _clean_name(run) if len(run) > 1 or run[0] in known else None
 
 
 def _clause_subject(text: str) -> str | None:
@@ -218,6 +280,16 @@ def _clause_subject(text: str) -> str | None:
         if found := _clean_name(match.group("run").split()):
             return found
     return None
+
+
+def _inverted(sentence: str) -> str | None:
+    """The speaker of a sentence that ends ", said X" (whatever it quotes before that)."""
+    if not (match := _INVERTED.search(sentence)):
+        return None
+    if match.group("rest").split()[0] in _PREPOSITIONS:
+        return None  # "…, she said from Sofia."
+    who = _AFFILIATION.split(match.group("rest"), maxsplit=1)[0]  # "X of Y Partners"
+    return _trailing_name(who.split())  # "trade expert Rana Lind" -> "Rana Lind"
 
 
 def _according_to(sentence: str) -> str | None:
@@ -240,17 +312,28 @@ def _trailing_name(tokens: list[str]) -> str | None:
 
 def _leading_name(text: str) -> str | None:
     """The name that starts ``text`` ("Kremlin spokesman Dmitry Peskov on Friday")."""
-    tokens = text.split()
+    tokens = _after_descriptors(text.split())
     if tokens and tokens[0].lower().strip(",.") in _PRONOUNS:
         return _PRONOUN
     taken: list[str] = []
-    for token in tokens:
+    for at, token in enumerate(tokens):
         word = token.rstrip(",.;:")
         if not (_NAME_TOKEN.match(word) or word in _LOWER_TITLES or word in _PARTICLES):
+            if taken and word.isalpha() and word.islower() and word not in _NO_DESCRIPTOR:
+                # the name was a modifier: "Aceh district resident Bensu Elianita"
+                return _leading_name(" ".join(tokens[at:])) or _name_of(taken)
             break
-        taken.append(word)
-        if token != word and not (token.endswith(",") and word in _LOWER_TITLES):
+        if word in _OF and any(_plain(t) not in _NOT_AFFILIATED for t in taken if t[0].isupper()):
+            break  # "Dan Martin of Asian Partners": the name is before "of"
+        initial = _INITIAL.match(token) is not None  # "Patrick J. Buchanan"
+        taken.append(token if initial else word)
+        if token != word and not initial and not (token.endswith(",") and word in _LOWER_TITLES):
             break
+    return _name_of(taken)
+
+
+def _name_of(taken: list[str]) -> str | None:
+    """The last run of name tokens in ``taken`` (titles before it dropped)."""
     run: list[str] = []
     for word in reversed(taken):
         if not (_NAME_TOKEN.match(word) or (run and word in _PARTICLES)):
@@ -261,12 +344,27 @@ def _leading_name(text: str) -> str | None:
     return _clean_name(run)
 
 
+def _after_descriptors(tokens: list[str]) -> list[str]:
+    """Without up to three lower-case words that describe the name after them ("duty
+    meteorologist Jorunn Bask" -> "Jorunn Bask"); unchanged when no name follows."""
+    for skip, token in enumerate(tokens[:4]):
+        if _NAME_TOKEN.match(token.rstrip(",.;:")):
+            return tokens[skip:]
+        if not token.isalpha() or not token.islower() or token in _NO_DESCRIPTOR:
+            break
+    return tokens
+
+
 def _clean_name(run: list[str]) -> str | None:
-    while run and (run[0] in _PARTICLES or _plain(run[0]) in _NOT_NAMES):
+    while run and (
+        run[0] in _PARTICLES
+        or run[0].lower().rstrip(",") in _NOT_LEADING
+        or _ATTRIBUTIVE.match(run[0])
+    ):
         run = run[1:]
     titled = [i for i, token in enumerate(run) if _plain(token) in _TITLES]
-    if titled:
-        run = run[titled[-1] + 1 :]
+    if titled and not (len(run) == titled[-1] + 2 and _plain(run[-1]) in _BODIES):
+        run = run[titled[-1] + 1 :]  # "Foreign Minister Ana Lind" -> "Ana Lind"
     if not run:
         return None
     name = " ".join(run)

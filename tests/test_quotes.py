@@ -139,6 +139,78 @@ CASES = [
         id="plural-group-is-none",
     ),
     pytest.param(
+        "'We will not reopen the quay until the pumps are fixed,' harbour master Ines Lund "
+        "said. 'Nobody wants a second flood in one winter.'",
+        [
+            ("We will not reopen the quay until the pumps are fixed", "Ines Lund"),
+            ("Nobody wants a second flood in one winter.", "Ines Lund"),
+        ],
+        id="bare-quote-continues-the-previous-speaker",
+    ),
+    pytest.param(
+        "'We will not reopen the quay until the pumps are fixed,' said Lund. The banner "
+        "read 'no more floods in our city ever again' in red.",
+        [
+            ("We will not reopen the quay until the pumps are fixed", "Lund"),
+            ("no more floods in our city ever again", None),
+        ],
+        id="a-framed-quote-does-not-continue",
+    ),
+    pytest.param(
+        "'We will not reopen the quay until the pumps are fixed,' said Lund.\n\n"
+        "'Nobody wants a second flood in one winter.'",
+        [
+            ("We will not reopen the quay until the pumps are fixed", "Lund"),
+            ("Nobody wants a second flood in one winter.", None),
+        ],
+        id="a-bare-quote-in-a-new-paragraph-does-not-continue",
+    ),
+    pytest.param(
+        "'The port will need a second crane within a year,' said Lisbon-based Ana Costa of "
+        "European shipping consultancy Maritime Partners.",
+        [("The port will need a second crane within a year", "Ana Costa")],
+        id="X-of-organisation-and-a-based-adjective",
+    ),
+    pytest.param(
+        "The Foreign Ministry said the plan was 'a major challenge for the whole economy.'",
+        [("a major challenge for the whole economy.", "Foreign Ministry")],
+        id="a-ministry-keeps-its-name",
+    ),
+    pytest.param(
+        "Delays will be 'long and costly' for exporters, said trade expert Rana Lind. "
+        "'The question now is how the ports respond,' she said. 'Shippers have made their "
+        "plans for the winter already.'",
+        [
+            ("The question now is how the ports respond", "Rana Lind"),
+            ("Shippers have made their plans for the winter already.", "Rana Lind"),
+        ],
+        id="said-X-ending-the-sentence-then-she-then-a-bare-quote",
+    ),
+    pytest.param(
+        "'Nobody should drive over the pass tonight,' said duty forecaster Ola Brekke.",
+        [("Nobody should drive over the pass tonight", "Ola Brekke")],
+        id="lower-case-descriptors-before-the-name",
+    ),
+    pytest.param(
+        "'The roof fell in on two of the houses,' said northern Varna valley farmer Ilse "
+        "J. Moreau to reporters.",
+        [("The roof fell in on two of the houses", "Ilse J. Moreau")],
+        id="a-place-as-modifier-and-an-initial",
+    ),
+    pytest.param(
+        "Officer Dale Quist said Varga was stopped on the coast road. Varga, in a statement "
+        "from the club, said he had done nothing wrong. 'I look forward to clearing my name "
+        "in court,' he said.",
+        [("I look forward to clearing my name in court", "Varga")],
+        id="name-set-off-by-commas-before-said",
+    ),
+    pytest.param(
+        "Showrunner, 51, says the cast is settled. 'We start filming the new series in "
+        "May,' he said.",
+        [("We start filming the new series in May", None)],
+        id="a-one-word-opening-is-a-name-only-if-used-again",
+    ),
+    pytest.param(
         "Trump's aides said the mayor's plan won't work and the city's budget can't cover it.",
         [],
         id="apostrophes-are-not-quotes",
@@ -180,13 +252,13 @@ def test_pick_quotes_named_first_deduplicated_one_per_speaker_first() -> None:
     assert len({q.text for q in picked}) == 3
 
 
-def test_pick_quotes_prefers_quotes_not_already_shown() -> None:
+def test_pick_quotes_skips_quotes_already_in_the_summary() -> None:
     text = (
         "'The barrier will keep families safe for fifty years,' Ruiz said. "
         "'We start testing the gates in early May,' said Tom Becker."
     )
     shown = "Ruiz said the barrier will keep families safe for fifty years."
-    picked = pick_quotes([article(text)], centrality=len, shown=shown, limit=1)
+    picked = pick_quotes([article(text)], centrality=len, shown=shown, limit=3)
     assert picked == (
         Quote(
             text="We start testing the gates in early May",
@@ -195,3 +267,12 @@ def test_pick_quotes_prefers_quotes_not_already_shown() -> None:
             article_id="a1",
         ),
     )
+
+
+def test_pick_quotes_never_picks_a_quote_without_its_speaker() -> None:
+    text = (
+        'The banner read "no more floods in our city ever again" in red. '
+        "'We start testing the gates in early May,' said Tom Becker."
+    )
+    picked = pick_quotes([article(text)], centrality=lambda _text: 1.0, limit=3)
+    assert [q.speaker for q in picked] == ["Tom Becker"]
