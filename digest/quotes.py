@@ -83,7 +83,8 @@ _TITLES = _vocabulary(
     justice general gen col lt sgt capt adm chief spokesman spokeswoman spokesperson ambassador
     envoy director commissioner pope king queen prince princess mr mrs ms dr prof sir dame lord
     lady rev ceo chairman chairwoman chair speaker leader deputy vice foreign defence defense
-    interior finance attorney lawyer state aide adviser advisor official manager officer the"""
+    interior finance attorney lawyer state aide adviser advisor official manager officer
+    professor coach head the"""
 )
 _LOWER_TITLES = _vocabulary(
     """spokesman spokeswoman spokesperson aide adviser advisor minister secretary president
@@ -132,12 +133,25 @@ def extract_quotes(article: Article) -> tuple[Quote, ...]:
     counts = Counter(_CAPITALISED.findall(article.text))
     speakers = _Speakers(known=frozenset(w for w, n in counts.items() if n > 1))
     quotes: list[Quote] = []
+    full = _full_names(article.text)
     for paragraph in article.paragraphs:
         for text, speaker in _paragraph_quotes(paragraph, speakers):
+            name = full.get(speaker, speaker) if speaker else None
             quotes.append(
-                Quote(text=text, speaker=speaker, outlet=article.outlet, article_id=article.id)
+                Quote(text=text, speaker=name, outlet=article.outlet, article_id=article.id)
             )
     return tuple(quotes)
+
+
+def _full_names(text: str) -> dict[str, str]:
+    """Surname -> the full name the article first gives it ("Okonkwo" -> "Mara Okonkwo");
+    a surname two different people share is left alone."""
+    found: dict[str, set[str]] = {}
+    for match in _FULL_NAME.finditer(text):
+        name = _clean_name(match.group().split())
+        if name and " " in name:
+            found.setdefault(name.rsplit(" ", 1)[1], set()).add(name)
+    return {last: min(names) for last, names in found.items() if len(names) == 1}
 
 
 def pick_quotes(
@@ -260,6 +274,7 @@ def _speaker_before(before: str, known: frozenset[str] = frozenset()) -> str | N
     return None
 
 
+_FULL_NAME = re.compile(r"\b[A-Z][a-z'’-]+(?:\s+(?:[A-Z]\.|[A-Z][a-z'’-]+))+")
 _INITIAL = re.compile(r"^[A-Z]\.$")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z'’-]+")
 _SET_OFF = re.compile(r"^\s*(?P<run>(?:[A-Z][A-Za-z'’.-]*\s+)*[A-Z][A-Za-z'’.-]*),\s")

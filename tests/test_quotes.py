@@ -211,6 +211,18 @@ CASES = [
         id="a-one-word-opening-is-a-name-only-if-used-again",
     ),
     pytest.param(
+        "Harbour master Ines Lund inspected the pumps on Monday. 'We will not reopen the "
+        "quay before the pumps are fixed,' Lund said.",
+        [("We will not reopen the quay before the pumps are fixed", "Ines Lund")],
+        id="a-surname-gets-the-full-name-the-article-gave",
+    ),
+    pytest.param(
+        "Ines Lund and Per Lund run the yard. 'We will not reopen the quay before the pumps "
+        "are fixed,' Lund said.",
+        [("We will not reopen the quay before the pumps are fixed", "Lund")],
+        id="a-surname-two-people-share-stays-as-it-is",
+    ),
+    pytest.param(
         "Trump's aides said the mayor's plan won't work and the city's budget can't cover it.",
         [],
         id="apostrophes-are-not-quotes",

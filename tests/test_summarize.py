@@ -180,7 +180,7 @@ def test_continuing_thread_puts_what_is_new_first() -> None:
     new_block = [s for s in summary.sentences if s.article_ids == ("n1",)]
     assert summary.sentences[: len(new_block)] == tuple(new_block)
     assert all(s.text != LEAD for s in new_block)
-    assert summary.quotes[0].speaker == "Duarte"  # the new article's quote leads
+    assert summary.quotes[0].speaker == "Ines Duarte"  # the new article's quote leads
 
 
 def test_story_spanning_days_leads_with_its_latest_development() -> None:
@@ -213,7 +213,7 @@ def test_quotes_named_speaker_first_and_deduplicated_across_outlets() -> None:
     quotes = run(*ALL).quotes
     texts = [q.text for q in quotes]
     assert texts.count("This barrier will keep families safe for the next fifty years") == 1
-    assert {q.speaker for q in quotes} >= {"Ruiz", "Tom Becker"}
+    assert {q.speaker for q in quotes} >= {"Elena Ruiz", "Tom Becker"}  # full names
     assert all(q.speaker for q in quotes)
     assert len(quotes) <= 3
 
