@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from digest.models import Article, Quote
 from digest.sentences import find_quote_spans, sentence_spans
@@ -84,7 +84,7 @@ _TITLES = _vocabulary(
     envoy director commissioner pope king queen prince princess mr mrs ms dr prof sir dame lord
     lady rev ceo chairman chairwoman chair speaker leader deputy vice foreign defence defense
     interior finance attorney lawyer state aide adviser advisor official manager officer
-    professor coach head the"""
+    professor coach head secretary-general the"""
 )
 _LOWER_TITLES = _vocabulary(
     """spokesman spokeswoman spokesperson aide adviser advisor minister secretary president
@@ -110,28 +110,59 @@ _BODIES = _vocabulary(  # "Foreign Ministry", "Interior Department" stay whole
 )
 _NOT_AFFILIATED = _TITLES | _BODIES  # "Office of X", "Secretary of State X": not "X of Y"
 _ATTRIBUTIVE = re.compile(r"^[A-Z][a-z]+-(?:based|born|bred|listed|educated)$")  # "Lisbon-based"
-_PRONOUN = "\x00pronoun"
+_PRONOUN = "\x00"  # + "he" / "she": a pronoun, resolved by _Speakers
+_UNNAMED = "\x01"  # a speaker known only by a title
+_ARTICLES = frozenset({"the", "a", "an"})
+_PERSON_NOUNS = _vocabulary(  # "the … said" with one of these is someone left unnamed
+    """spokesman spokeswoman spokesperson aide adviser advisor minister secretary president
+    official chief head leader director envoy ambassador commander officer inspector analyst
+    economist professor lawyer attorney judge coach manager executive founder researcher
+    expert master source witness neighbour neighbor relative resident man woman friend doctor
+    nurse teacher student worker driver passenger survivor victim mother father son daughter
+    brother sister wife husband owner engineer captain pilot farmer fisherman diplomat"""
+)
+_ORGANISATION = re.compile(
+    r"\b(?:Ministry|Department|Office|Council|Commission|Agency|Court|Government|Embassy|"
+    r"Committee|Service|Authority|Survey|Institute|University|Center|Centre|Association|"
+    r"Group|Party|Police|Corp|Inc|Company|Bank|News|Times|Post|Press|Reuters)\b"
+)
+_MR = re.compile(r"\b(?P<title>Mr|Mrs|Ms|Miss)\.?\s+(?P<name>[A-Z][a-z'’-]+)")
+_HONORIFIC_PRONOUN = {"Mr": "he", "Mrs": "she", "Ms": "she", "Miss": "she"}
 
 
 @dataclass(slots=True)
 class _Speakers:
-    """The most recent named speaker in the article, for "he said"."""
+    """The named speakers of the article so far, for "he said" / "she said"."""
 
-    last: str | None = None
+    recent: list[str] = field(default_factory=list)  # most recent last
     known: frozenset[str] = frozenset()  # capitalised words the article uses more than once
+    pronouns: dict[str, str] = field(default_factory=dict)  # surname -> "he"/"she" (Mr./Ms.)
 
     def resolve(self, found: str | None) -> str | None:
-        if found == _PRONOUN:
-            return self.last
-        if found:
-            self.last = found
-        return found
+        """``found``, remembered; for a pronoun, the most recent named person it can be
+        (not an organisation, not someone the article calls Mr. for "she" or Ms. for "he")."""
+        if found is None or not found.startswith(_PRONOUN):
+            if found:
+                self.recent.append(found)
+            return None if found == _UNNAMED else found
+        pronoun = found[len(_PRONOUN) :]
+        for name in reversed(self.recent):
+            if name == _UNNAMED:
+                return None  # "the official said … he said": still no name
+            if _ORGANISATION.search(name) or name.isupper():
+                continue
+            if self.pronouns.get(name.split()[-1], pronoun) == pronoun:
+                return name
+        return None
 
 
 def extract_quotes(article: Article) -> tuple[Quote, ...]:
     """Every direct quote of at least ``MIN_QUOTE_WORDS`` words, with its speaker or None."""
     counts = Counter(_CAPITALISED.findall(article.text))
-    speakers = _Speakers(known=frozenset(w for w, n in counts.items() if n > 1))
+    speakers = _Speakers(
+        known=frozenset(w for w, n in counts.items() if n > 1),
+        pronouns={m["name"]: _HONORIFIC_PRONOUN[m["title"]] for m in _MR.finditer(article.text)},
+    )
     quotes: list[Quote] = []
     full = _full_names(article.text)
     for paragraph in article.paragraphs:
@@ -252,7 +283,8 @@ def _speaker_after(after: str) -> str | None:
     if match := _AFTER_VERB_FIRST.match(after):
         return _leading_name(match.group("rest"))
     if match := _AFTER_SUBJECT.match(after):
-        return _trailing_name(match.group("subj").split())
+        subject = match.group("subj").split()
+        return _trailing_name(subject) or (_UNNAMED if _unnamed(subject) else None)
     return None
 
 
@@ -268,7 +300,7 @@ def _speaker_before(before: str, known: frozenset[str] = frozenset()) -> str | N
             if tokens and tokens[-1].endswith(",") and (found := _set_off(before, known)):
                 return found  # "X, in a statement, said"
             continue  # a noun use: "the claims"
-        found = _trailing_name(tokens)
+        found = _trailing_name(tokens) or (_UNNAMED if _unnamed(tokens) else None)
         if found or verb.group() not in _PARTICIPLES:
             return found
     return None
@@ -315,7 +347,7 @@ def _according_to(sentence: str) -> str | None:
 def _trailing_name(tokens: list[str]) -> str | None:
     """The name that ends ``tokens`` ("Kremlin aide Yuri Ushakov" -> "Yuri Ushakov")."""
     if tokens and tokens[-1].lower().strip(",") in _PRONOUNS:
-        return _PRONOUN
+        return _PRONOUN + tokens[-1].lower().strip(",")
     run: list[str] = []
     for i, token in enumerate(reversed(tokens)):
         word = token.rstrip(",") if i == 0 else token
@@ -325,11 +357,20 @@ def _trailing_name(tokens: list[str]) -> str | None:
     return _clean_name(run)
 
 
+def _unnamed(tokens: list[str]) -> bool:
+    """``tokens`` end in a person without a name: "the harbour master", "a police source"."""
+    return (
+        len(tokens) >= 2
+        and tokens[-1].strip(",").lower() in _PERSON_NOUNS
+        and any(t.lower() in _ARTICLES for t in tokens[-3:-1])
+    )
+
+
 def _leading_name(text: str) -> str | None:
     """The name that starts ``text`` ("Kremlin spokesman Dmitry Peskov on Friday")."""
     tokens = _after_descriptors(text.split())
     if tokens and tokens[0].lower().strip(",.") in _PRONOUNS:
-        return _PRONOUN
+        return _PRONOUN + tokens[0].lower().strip(",.")
     taken: list[str] = []
     for at, token in enumerate(tokens):
         word = token.rstrip(",.;:")
@@ -380,6 +421,8 @@ def _clean_name(run: list[str]) -> str | None:
     titled = [i for i, token in enumerate(run) if _plain(token) in _TITLES]
     if titled and not (len(run) == titled[-1] + 2 and _plain(run[-1]) in _BODIES):
         run = run[titled[-1] + 1 :]  # "Foreign Minister Ana Lind" -> "Ana Lind"
+        if not run:
+            return _UNNAMED  # "the Secretary-General said": someone, but no name
     if not run:
         return None
     name = " ".join(run)

@@ -223,6 +223,24 @@ CASES = [
         id="a-surname-two-people-share-stays-as-it-is",
     ),
     pytest.param(
+        "Mr. Brandt said the levee held. The Varna Flood Agency said the water was falling. "
+        "'We have never seen the river rise so fast in one night,' she said.",
+        [("We have never seen the river rise so fast in one night", None)],
+        id="she-is-not-an-organisation-nor-a-mr",
+    ),
+    pytest.param(
+        "Ms. Okafor said the levee held. Mr. Brandt said the water was falling. 'We have "
+        "never seen the river rise so fast in one night,' she said.",
+        [("We have never seen the river rise so fast in one night", "Okafor")],
+        id="she-skips-back-past-a-mr-to-a-ms",
+    ),
+    pytest.param(
+        "Mayor Ilse Moreau said the levee held. The harbour master said the water was "
+        "falling. 'We have never seen the river rise so fast in one night,' he said.",
+        [("We have never seen the river rise so fast in one night", None)],
+        id="he-after-an-unnamed-official-stays-unnamed",
+    ),
+    pytest.param(
         "Trump's aides said the mayor's plan won't work and the city's budget can't cover it.",
         [],
         id="apostrophes-are-not-quotes",
