@@ -12,11 +12,14 @@ tried in this order:
 3. ``according to X`` anywhere in the sentence;
 4. ``…, said X.`` ending the sentence, whatever comes between the quote and it.
 
-"he"/"she" resolve to the most recent named speaker earlier in the same article (including
-sentences like "X has said." that carry no quote). A bare quote (a sentence with no words
-outside its quotes) right after a quote in the same paragraph has that quote's speaker, as
-in ``"…," X said. "…"``. A speaker is never invented: when no rule names one, it is
-``None``, and such a quote is never picked for a briefing.
+"he"/"she" resolve to the most recent named person earlier in the same article (including
+sentences like "X has said." that carry no quote) that they can be: not an organisation,
+not a "Mr." for "she" nor a "Ms." for "he", and not past a speaker left unnamed ("the
+harbour master said"). A bare quote (a sentence with no words outside its quotes) right
+after a quote in the same paragraph has that quote's speaker, as in ``"…," X said. "…"``.
+A surname gets the full name the article gave it. A speaker is never invented: when no rule
+names one, it is ``None``, and such a quote is never picked for a briefing. How a run of
+words becomes a name is in :mod:`digest.names`.
 """
 
 from __future__ import annotations
@@ -27,20 +30,28 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from digest.models import Article, Quote
+from digest.names import (
+    AUX,
+    DETERMINERS,
+    PREPOSITIONS,
+    PRONOUN,
+    UNNAMED,
+    clean_name,
+    full_names,
+    is_organisation,
+    leading_name,
+    trailing_name,
+    unnamed_person,
+    vocabulary,
+)
 from digest.sentences import find_quote_spans, sentence_spans
 from digest.text import words
-
-
-def _vocabulary(text: str) -> frozenset[str]:
-    """A word set written as one string (keeps long vocabularies compact)."""
-    return frozenset(text.split())
-
 
 MIN_QUOTE_WORDS = 5
 
 
 _VERB_WORDS = sorted(
-    _vocabulary(
+    vocabulary(
         """said says say told tells added adds stated wrote writes warned warns insisted
     insists argued argues explained explains announced declared replied responded described
     describes urged urges tweeted recalled acknowledged admitted concluded emphasised
@@ -49,7 +60,7 @@ _VERB_WORDS = sorted(
     )
 )
 _PARTICIPLES = sorted(
-    _vocabulary(
+    vocabulary(
         """saying adding telling noting warning insisting calling describing stressing
     explaining arguing"""
     )
@@ -59,9 +70,8 @@ _AFTER_VERB_FIRST = re.compile(r"^[\s,;:—–-]*(?:" + "|".join(_VERB_WORDS) + 
 _AFTER_SUBJECT = re.compile(r"^[\s,;:—–-]*(?P<subj>[^.!?;:'\"‘’“”_]{1,80}?)\s+" + _VERB.pattern)
 _SUBJECT_RUN = re.compile(r"(?:^|(?<=, ))(?P<run>(?:[A-Z][A-Za-z'’.-]*\s+)+)(?=[a-z]+\b)")
 _ACCORDING = re.compile(r"\b[Aa]ccording to\s+(?P<rest>.+)")
-_PREPOSITIONS = _vocabulary("from in on at to after before during by with of for as")
 _AFFILIATION = re.compile(r"\s(?:of|for|at|from|with)\s")
-_INVERTING = _vocabulary(  # verbs whose subject may follow them: "…, said X." ("told X": no)
+_INVERTING = vocabulary(  # verbs whose subject may follow them: "…, said X." ("told X": no)
     """said says added adds stated wrote writes warned warns insisted insists argued argues
     explained explains declared replied responded recalled acknowledged admitted concluded
     stressed emphasised emphasized remarked observed"""
@@ -70,62 +80,6 @@ _INVERTED = re.compile(
     r",\s+(?:" + "|".join(sorted(_INVERTING)) + r")\s+(?P<rest>[^,;:]+)[,.]?\s*$"
 )
 
-_NAME_TOKEN = re.compile(r"^(?:[A-Z][A-Za-z'’-]*\.?|[A-Z]\.)+$")
-_PARTICLES = _vocabulary("de del della van von der den bin al da di la le du")
-_AUX = _vocabulary(
-    """has have had was were is also later then previously repeatedly reportedly earlier once
-    would will did not further separately recently publicly again today yesterday"""
-)
-_DETERMINERS = _vocabulary("the a an his her their its our these those this that phone")
-_PRONOUNS = frozenset({"he", "she"})
-_TITLES = _vocabulary(
-    """president prime minister secretary chancellor senator sen rep gov governor mayor judge
-    justice general gen col lt sgt capt adm chief spokesman spokeswoman spokesperson ambassador
-    envoy director commissioner pope king queen prince princess mr mrs ms dr prof sir dame lord
-    lady rev ceo chairman chairwoman chair speaker leader deputy vice foreign defence defense
-    interior finance attorney lawyer state aide adviser advisor official manager officer
-    professor coach head secretary-general the"""
-)
-_LOWER_TITLES = _vocabulary(
-    """spokesman spokeswoman spokesperson aide adviser advisor minister secretary president
-    chancellor senator governor mayor official chief head leader director envoy ambassador
-    commander the a an of for senior deputy foreign press prime former top state fire police
-    city county regional national military health port engineer officer inspector analyst
-    economist professor lawyer attorney judge coach manager executive founder researcher
-    expert strategist correspondent editor historian"""
-)
-_NOT_NAMES = _vocabulary(
-    """it this that these those there they we i you however but and officials police analysts
-    experts critics residents witnesses sources authorities investigators prosecutors
-    researchers scientists observers others many some both one earlier later meanwhile
-    separately speaking asked on in at then also still yet now today yesterday last when while
-    after before monday tuesday wednesday thursday friday saturday sunday"""
-)
-_NOT_LEADING = _NOT_NAMES | _DETERMINERS
-_NO_DESCRIPTOR = _PREPOSITIONS | _AUX | _PRONOUNS | _DETERMINERS | _vocabulary("that it they")
-_OF = frozenset({"of", "for"})
-_BODIES = _vocabulary(  # "Foreign Ministry", "Interior Department" stay whole
-    """ministry department office council commission agency court government embassy
-    committee service authority"""
-)
-_NOT_AFFILIATED = _TITLES | _BODIES  # "Office of X", "Secretary of State X": not "X of Y"
-_ATTRIBUTIVE = re.compile(r"^[A-Z][a-z]+-(?:based|born|bred|listed|educated)$")  # "Lisbon-based"
-_PRONOUN = "\x00"  # + "he" / "she": a pronoun, resolved by _Speakers
-_UNNAMED = "\x01"  # a speaker known only by a title
-_ARTICLES = frozenset({"the", "a", "an"})
-_PERSON_NOUNS = _vocabulary(  # "the … said" with one of these is someone left unnamed
-    """spokesman spokeswoman spokesperson aide adviser advisor minister secretary president
-    official chief head leader director envoy ambassador commander officer inspector analyst
-    economist professor lawyer attorney judge coach manager executive founder researcher
-    expert master source witness neighbour neighbor relative resident man woman friend doctor
-    nurse teacher student worker driver passenger survivor victim mother father son daughter
-    brother sister wife husband owner engineer captain pilot farmer fisherman diplomat"""
-)
-_ORGANISATION = re.compile(
-    r"\b(?:Ministry|Department|Office|Council|Commission|Agency|Court|Government|Embassy|"
-    r"Committee|Service|Authority|Survey|Institute|University|Center|Centre|Association|"
-    r"Group|Party|Police|Corp|Inc|Company|Bank|News|Times|Post|Press|Reuters)\b"
-)
 _MR = re.compile(r"\b(?P<title>Mr|Mrs|Ms|Miss)\.?\s+(?P<name>[A-Z][a-z'’-]+)")
 _HONORIFIC_PRONOUN = {"Mr": "he", "Mrs": "she", "Ms": "she", "Miss": "she"}
 
@@ -141,15 +95,15 @@ class _Speakers:
     def resolve(self, found: str | None) -> str | None:
         """``found``, remembered; for a pronoun, the most recent named person it can be
         (not an organisation, not someone the article calls Mr. for "she" or Ms. for "he")."""
-        if found is None or not found.startswith(_PRONOUN):
+        if found is None or not found.startswith(PRONOUN):
             if found:
                 self.recent.append(found)
-            return None if found == _UNNAMED else found
-        pronoun = found[len(_PRONOUN) :]
+            return None if found == UNNAMED else found
+        pronoun = found[len(PRONOUN) :]
         for name in reversed(self.recent):
-            if name == _UNNAMED:
+            if name == UNNAMED:
                 return None  # "the official said … he said": still no name
-            if _ORGANISATION.search(name) or name.isupper():
+            if is_organisation(name):
                 continue
             if self.pronouns.get(name.split()[-1], pronoun) == pronoun:
                 return name
@@ -164,7 +118,7 @@ def extract_quotes(article: Article) -> tuple[Quote, ...]:
         pronouns={m["name"]: _HONORIFIC_PRONOUN[m["title"]] for m in _MR.finditer(article.text)},
     )
     quotes: list[Quote] = []
-    full = _full_names(article.text)
+    full = full_names(article.text)
     for paragraph in article.paragraphs:
         for text, speaker in _paragraph_quotes(paragraph, speakers):
             name = full.get(speaker, speaker) if speaker else None
@@ -172,17 +126,6 @@ def extract_quotes(article: Article) -> tuple[Quote, ...]:
                 Quote(text=text, speaker=name, outlet=article.outlet, article_id=article.id)
             )
     return tuple(quotes)
-
-
-def _full_names(text: str) -> dict[str, str]:
-    """Surname -> the full name the article first gives it ("Okonkwo" -> "Mara Okonkwo");
-    a surname two different people share is left alone."""
-    found: dict[str, set[str]] = {}
-    for match in _FULL_NAME.finditer(text):
-        name = _clean_name(match.group().split())
-        if name and " " in name:
-            found.setdefault(name.rsplit(" ", 1)[1], set()).add(name)
-    return {last: min(names) for last, names in found.items() if len(names) == 1}
 
 
 def pick_quotes(
@@ -281,10 +224,10 @@ def _speaker_for(sentence: str, start: int, end: int, known: frozenset[str]) -> 
 
 def _speaker_after(after: str) -> str | None:
     if match := _AFTER_VERB_FIRST.match(after):
-        return _leading_name(match.group("rest"))
+        return leading_name(match.group("rest"))
     if match := _AFTER_SUBJECT.match(after):
         subject = match.group("subj").split()
-        return _trailing_name(subject) or (_UNNAMED if _unnamed(subject) else None)
+        return trailing_name(subject) or (UNNAMED if unnamed_person(subject) else None)
     return None
 
 
@@ -292,22 +235,20 @@ def _speaker_before(before: str, known: frozenset[str] = frozenset()) -> str | N
     """The named subject of the last speech verb that has one (``known``: see _set_off)."""
     for verb in reversed(list(_VERB.finditer(before))):
         tokens = before[: verb.start()].split()
-        while tokens and tokens[-1].lower() in _AUX:
+        while tokens and tokens[-1].lower() in AUX:
             tokens.pop()
-        if not tokens or tokens[-1].lower() in _DETERMINERS or tokens[-1].endswith(","):
+        if not tokens or tokens[-1].lower() in DETERMINERS or tokens[-1].endswith(","):
             if verb.group() in _PARTICIPLES:
                 return _clause_subject(before[: verb.start()])  # "X met Y, saying: '...'"
             if tokens and tokens[-1].endswith(",") and (found := _set_off(before, known)):
                 return found  # "X, in a statement, said"
             continue  # a noun use: "the claims"
-        found = _trailing_name(tokens) or (_UNNAMED if _unnamed(tokens) else None)
+        found = trailing_name(tokens) or (UNNAMED if unnamed_person(tokens) else None)
         if found or verb.group() not in _PARTICIPLES:
             return found
     return None
 
 
-_FULL_NAME = re.compile(r"\b[A-Z][a-z'’-]+(?:\s+(?:[A-Z]\.|[A-Z][a-z'’-]+))+")
-_INITIAL = re.compile(r"^[A-Z]\.$")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z'’-]+")
 _SET_OFF = re.compile(r"^\s*(?P<run>(?:[A-Z][A-Za-z'’.-]*\s+)*[A-Z][A-Za-z'’.-]*),\s")
 
@@ -318,13 +259,13 @@ def _set_off(sentence: str, known: frozenset[str]) -> str | None:
     if not (match := _SET_OFF.match(sentence)):
         return None
     run = match.group("run").split()
-    return _clean_name(run) if len(run) > 1 or run[0] in known else None
+    return clean_name(run) if len(run) > 1 or run[0] in known else None
 
 
 def _clause_subject(text: str) -> str | None:
     """The first name directly followed by a lowercase word (its verb), if any."""
     for match in _SUBJECT_RUN.finditer(text):
-        if found := _clean_name(match.group("run").split()):
+        if found := clean_name(match.group("run").split()):
             return found
     return None
 
@@ -333,101 +274,12 @@ def _inverted(sentence: str) -> str | None:
     """The speaker of a sentence that ends ", said X" (whatever it quotes before that)."""
     if not (match := _INVERTED.search(sentence)):
         return None
-    if match.group("rest").split()[0] in _PREPOSITIONS:
+    if match.group("rest").split()[0] in PREPOSITIONS:
         return None  # "…, she said from Sofia."
     who = _AFFILIATION.split(match.group("rest"), maxsplit=1)[0]  # "X of Y Partners"
-    return _trailing_name(who.split())  # "trade expert Rana Lind" -> "Rana Lind"
+    return trailing_name(who.split())  # "trade expert Rana Lind" -> "Rana Lind"
 
 
 def _according_to(sentence: str) -> str | None:
     match = _ACCORDING.search(sentence)
-    return _leading_name(match.group("rest")) if match else None
-
-
-def _trailing_name(tokens: list[str]) -> str | None:
-    """The name that ends ``tokens`` ("Kremlin aide Yuri Ushakov" -> "Yuri Ushakov")."""
-    if tokens and tokens[-1].lower().strip(",") in _PRONOUNS:
-        return _PRONOUN + tokens[-1].lower().strip(",")
-    run: list[str] = []
-    for i, token in enumerate(reversed(tokens)):
-        word = token.rstrip(",") if i == 0 else token
-        if not (_NAME_TOKEN.match(word) or (run and word in _PARTICLES)):
-            break
-        run.insert(0, word)
-    return _clean_name(run)
-
-
-def _unnamed(tokens: list[str]) -> bool:
-    """``tokens`` end in a person without a name: "the harbour master", "a police source"."""
-    return (
-        len(tokens) >= 2
-        and tokens[-1].strip(",").lower() in _PERSON_NOUNS
-        and any(t.lower() in _ARTICLES for t in tokens[-3:-1])
-    )
-
-
-def _leading_name(text: str) -> str | None:
-    """The name that starts ``text`` ("Kremlin spokesman Dmitry Peskov on Friday")."""
-    tokens = _after_descriptors(text.split())
-    if tokens and tokens[0].lower().strip(",.") in _PRONOUNS:
-        return _PRONOUN + tokens[0].lower().strip(",.")
-    taken: list[str] = []
-    for at, token in enumerate(tokens):
-        word = token.rstrip(",.;:")
-        if not (_NAME_TOKEN.match(word) or word in _LOWER_TITLES or word in _PARTICLES):
-            if taken and word.isalpha() and word.islower() and word not in _NO_DESCRIPTOR:
-                # the name was a modifier: "Aceh district resident Bensu Elianita"
-                return _leading_name(" ".join(tokens[at:])) or _name_of(taken)
-            break
-        if word in _OF and any(_plain(t) not in _NOT_AFFILIATED for t in taken if t[0].isupper()):
-            break  # "Dan Martin of Asian Partners": the name is before "of"
-        initial = _INITIAL.match(token) is not None  # "Patrick J. Buchanan"
-        taken.append(token if initial else word)
-        if token != word and not initial and not (token.endswith(",") and word in _LOWER_TITLES):
-            break
-    return _name_of(taken)
-
-
-def _name_of(taken: list[str]) -> str | None:
-    """The last run of name tokens in ``taken`` (titles before it dropped)."""
-    run: list[str] = []
-    for word in reversed(taken):
-        if not (_NAME_TOKEN.match(word) or (run and word in _PARTICLES)):
-            if run:
-                break
-            continue
-        run.insert(0, word)
-    return _clean_name(run)
-
-
-def _after_descriptors(tokens: list[str]) -> list[str]:
-    """Without up to three lower-case words that describe the name after them ("duty
-    meteorologist Jorunn Bask" -> "Jorunn Bask"); unchanged when no name follows."""
-    for skip, token in enumerate(tokens[:4]):
-        if _NAME_TOKEN.match(token.rstrip(",.;:")):
-            return tokens[skip:]
-        if not token.isalpha() or not token.islower() or token in _NO_DESCRIPTOR:
-            break
-    return tokens
-
-
-def _clean_name(run: list[str]) -> str | None:
-    while run and (
-        run[0] in _PARTICLES
-        or run[0].lower().rstrip(",") in _NOT_LEADING
-        or _ATTRIBUTIVE.match(run[0])
-    ):
-        run = run[1:]
-    titled = [i for i, token in enumerate(run) if _plain(token) in _TITLES]
-    if titled and not (len(run) == titled[-1] + 2 and _plain(run[-1]) in _BODIES):
-        run = run[titled[-1] + 1 :]  # "Foreign Minister Ana Lind" -> "Ana Lind"
-        if not run:
-            return _UNNAMED  # "the Secretary-General said": someone, but no name
-    if not run:
-        return None
-    name = " ".join(run)
-    return name[:-1] if name.endswith(".") and not re.search(r"\b[A-Z]\.$", name) else name
-
-
-def _plain(token: str) -> str:
-    return token.lower().rstrip(".")
+    return leading_name(match.group("rest")) if match else None
