@@ -351,10 +351,9 @@ def _new_cluster(article: Article) -> _Cluster:
 
 def _merge_small(fresh: Sequence[_Cluster], index: _Index, params: ClusterParams) -> None:
     """Small threads of this batch join a larger candidate thread whose centroid agrees."""
-    small = [c for c in fresh if len(c.members) <= params.merge_max_size]
-    for cluster in sorted(small, key=lambda c: len(c.members)):
+    for cluster in sorted(fresh, key=lambda c: len(c.members)):
         if len(cluster.members) > params.merge_max_size:
-            continue  # grown past "small" by the merges before it: a thread in its own right
+            continue  # not small, or grown past it by the merges before: a thread of its own
         score, target = _best(cluster.doc(unit=True), cluster.last_updated, index, params, cluster)
         if target is None or score < params.merge_threshold:
             continue

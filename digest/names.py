@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import re
 
-
-def vocabulary(text: str) -> frozenset[str]:
-    """A word set written as one string (keeps long vocabularies compact)."""
-    return frozenset(text.split())
-
+from digest.text import vocabulary
 
 PREPOSITIONS = vocabulary("from in on at to after before during by with of for as")
 _NAME_TOKEN = re.compile(r"^(?:[A-Z][A-Za-z'’-]*\.?|[A-Z]\.)+$")
@@ -102,7 +98,13 @@ def trailing_name(tokens: list[str]) -> str | None:
     return clean_name(run)
 
 
-def unnamed_person(tokens: list[str]) -> bool:
+def subject_name(tokens: list[str]) -> str | None:
+    """The speaker that ends a verb's subject: its name, ``UNNAMED`` for a person the
+    subject leaves unnamed ("the harbour master"), or None."""
+    return trailing_name(tokens) or (UNNAMED if _unnamed_person(tokens) else None)
+
+
+def _unnamed_person(tokens: list[str]) -> bool:
     """``tokens`` end in a person without a name: "the harbour master", "a police source"."""
     return (
         len(tokens) >= 2

@@ -40,12 +40,11 @@ from digest.names import (
     full_names,
     is_organisation,
     leading_name,
+    subject_name,
     trailing_name,
-    unnamed_person,
-    vocabulary,
 )
 from digest.sentences import find_quote_spans, sentence_spans
-from digest.text import words
+from digest.text import vocabulary, words
 
 MIN_QUOTE_WORDS = 5
 
@@ -226,8 +225,7 @@ def _speaker_after(after: str) -> str | None:
     if match := _AFTER_VERB_FIRST.match(after):
         return leading_name(match.group("rest"))
     if match := _AFTER_SUBJECT.match(after):
-        subject = match.group("subj").split()
-        return trailing_name(subject) or (UNNAMED if unnamed_person(subject) else None)
+        return subject_name(match.group("subj").split())
     return None
 
 
@@ -243,7 +241,7 @@ def _speaker_before(before: str, known: frozenset[str] = frozenset()) -> str | N
             if tokens and tokens[-1].endswith(",") and (found := _set_off(before, known)):
                 return found  # "X, in a statement, said"
             continue  # a noun use: "the claims"
-        found = trailing_name(tokens) or (UNNAMED if unnamed_person(tokens) else None)
+        found = subject_name(tokens)
         if found or verb.group() not in _PARTICIPLES:
             return found
     return None

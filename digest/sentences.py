@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import re
 
-
-def _vocabulary(text: str) -> frozenset[str]:
-    """A word set written as one string (keeps long vocabularies compact)."""
-    return frozenset(text.split())
-
+from digest.text import vocabulary
 
 _CLOSERS = "\"'’”)]"
 _OPENERS = "\"'‘“(["
@@ -42,15 +38,15 @@ _WEAK_TAIL = re.compile(r"\s[a-z]")
 _LONGEST_KEPT_QUOTE = 300  # a quote longer than this may hold sentence boundaries
 
 # Never end a sentence (titles, months, common short forms).
-_ABBREVIATIONS = _vocabulary(
+_ABBREVIATIONS = vocabulary(
     """mr mrs ms dr prof sen rep gov gen col lt sgt capt cmdr adm maj rev hon pres supt det
     insp st mt ft jan feb mar apr jun jul aug sep sept oct nov dec vs fig vol approx dept
     univ ave blvd rd"""
 )
 # May end a sentence: treated like acronyms (a boundary only before a sentence opener).
-_WEAK_ABBREVIATIONS = _vocabulary("inc ltd co corp etc jr sr plc llc bros")
+_WEAK_ABBREVIATIONS = vocabulary("inc ltd co corp etc jr sr plc llc bros")
 _NUMBER_ABBREVIATIONS = frozenset({"no", "nos", "art", "p", "pp"})
-_OPENER_WORDS = _vocabulary(
+_OPENER_WORDS = vocabulary(
     """the a an he she it they we i you but and this that these those in on at for his her
     its their our there when while after before as if however meanwhile then so still yet
     officials police some many most both one"""

@@ -1,5 +1,5 @@
-"""Small, pure text helpers shared by dedupe, cluster and summarize (words, stop words,
-stemming, outlet suffixes of titles)."""
+"""Small, pure text helpers shared by dedupe, cluster, summarize and quotes (words, stop
+words, word-list vocabularies, stemming, outlet suffixes of titles)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,12 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterator
+
+
+def vocabulary(text: str) -> frozenset[str]:
+    """A word set written as one string (keeps long vocabularies compact)."""
+    return frozenset(text.split())
+
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _SPACE = re.compile(
@@ -31,7 +37,7 @@ _STOPWORD_TEXT = """
     towards year years day days week weeks month months time times ago today yesterday tomorrow
     monday tuesday wednesday thursday friday saturday sunday mr mrs ms dr s t
 """
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+STOPWORDS = vocabulary(_STOPWORD_TEXT)
 
 
 def clean_space(text: str) -> str:

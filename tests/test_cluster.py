@@ -170,6 +170,25 @@ def test_names_and_years_survive_in_the_stored_signature(make_article: Make, now
     assert {"@"} <= marks
 
 
+_ARRESTED = "{who} arrested on suspicion of drunk driving"
+
+
+def _desk_reports(
+    make: Make, who: str, role: str, outlets: str, *, hours: float, title: str = _ARRESTED
+) -> list[Article]:
+    """One ARREST report of ``who`` per outlet desk, a few minutes apart from ``hours`` ago
+    (``title``: "{who}" is the surname, "{o}" the outlet)."""
+    return [
+        make(
+            title.format(who=who.split()[-1], o=o),
+            ARREST.format(who=who, role=role) + f" Reported by the {o} desk.",
+            outlet=o,
+            hours=hours - i / 10,
+        )
+        for i, o in enumerate(outlets)
+    ]
+
+
 COURT = (
     "Tomas Varga, the receiver of the city's football team, appeared before judge Ilse Moreau "
     "on Monday and pleaded not guilty to drunk driving after his arrest on the coastal freeway. "
@@ -184,15 +203,7 @@ def test_a_long_run_gives_small_threads_their_second_look_as_it_goes(
     # copied by five more outlets: looked at again only at the end of the run, both threads
     # have grown past merge_max_size and stay apart; looked at as the run goes (as separate
     # runs would), the hearing joins the arrest while it is small and its copies follow it
-    arrest = [
-        make_article(
-            "Varga arrested on suspicion of drunk driving",
-            ARREST.format(who="Tomas Varga", role="receiver") + f" Reported by the {o} desk.",
-            outlet=o,
-            hours=20 - i / 10,
-        )
-        for i, o in enumerate("ABCDE")
-    ]
+    arrest = _desk_reports(make_article, "Tomas Varga", "receiver", "ABCDE", hours=20)
     court = [
         make_article(
             f"Varga pleads not guilty ({o})",
@@ -225,15 +236,9 @@ def test_names_after_initials_and_titles_are_names(make_article: Make) -> None:
 def test_a_big_thread_does_not_take_in_an_event_of_its_kind_sharing_no_names(
     make_article: Make, now
 ) -> None:
-    varga = [
-        make_article(
-            f"Varga arrested on suspicion of drunk driving ({o})",
-            ARREST.format(who="Tomas Varga", role="receiver") + f" Reported by the {o} desk.",
-            outlet=o,
-            hours=20 - i / 10,
-        )
-        for i, o in enumerate("ABCDEFGH")
-    ]
+    varga = _desk_reports(
+        make_article, "Tomas Varga", "receiver", "ABCDEFGH", hours=20, title=f"{_ARRESTED} ({{o}})"
+    )
     brandt = make_article(
         "Brandt arrested on suspicion of drunk driving",
         ARREST.format(who="Emil Brandt", role="tackle"),
@@ -252,15 +257,7 @@ def test_a_small_thread_grown_by_merges_is_a_thread_of_its_own(make_article: Mak
     # to join, alike enough to merge). The second look gathers the follow-ups into the
     # Varga thread; grown past merge_max_size, it is a thread in its own right and is not
     # offered on to Brandt's (with names giving no evidence, as in lower-case text)
-    brandt = [
-        make_article(
-            "Brandt arrested on suspicion of drunk driving",
-            ARREST.format(who="Emil Brandt", role="tackle") + f" Reported by the {o} desk.",
-            outlet=o,
-            hours=30 - i / 10,
-        )
-        for i, o in enumerate("ABCDEFG")
-    ]
+    brandt = _desk_reports(make_article, "Emil Brandt", "tackle", "ABCDEFG", hours=30)
     varga = [
         make_article(
             "Varga arrested on suspicion of drunk driving",
