@@ -92,6 +92,7 @@ class Article:
     authors: tuple[str, ...] = ()
     lang: str = "en"
     content_hash: str = ""  # hash of the title + text only (volatile fields excluded)
+    dated: bool = True  # False: the source gave no date; ``published`` is the fetch time
 
     @property
     def paragraphs(self) -> tuple[str, ...]:

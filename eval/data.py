@@ -48,7 +48,13 @@ class Labelled:
 
 
 def make_article(
-    ident: str, title: str | None, text: str, published: datetime, outlet: str | None = None
+    ident: str,
+    title: str | None,
+    text: str,
+    published: datetime,
+    outlet: str | None = None,
+    *,
+    dated: bool = False,
 ) -> Article:
     return Article(
         id=ident,
@@ -61,6 +67,7 @@ def make_article(
         source="eval",
         origin=ident,
         content_hash=ident,
+        dated=dated,  # most labelled sets carry no publication times: the stream's are made up
     )
 
 
@@ -117,7 +124,12 @@ def synthetic(n: int, seed: int = 5) -> Labelled:
     rows = generated(n, seed)
     articles = tuple(
         make_article(
-            f"g{i}", r["title"], r["text"], datetime.fromisoformat(r["published"]), r["outlet"]
+            f"g{i}",
+            r["title"],
+            r["text"],
+            datetime.fromisoformat(r["published"]),
+            r["outlet"],
+            dated=True,
         )
         for i, r in enumerate(rows)
     )
