@@ -73,21 +73,25 @@ class DedupeSettings:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClusterSettings:
     similarity_threshold: float = _help(
-        "cosine (0..1) an article needs to join an event thread", 0.36
+        "mean cosine (0..1) between two groups' articles at which they are one event", 0.18
+    )
+    attach_threshold: float = _help(
+        "mean cosine (0..1) at which a lone article joins a thread as a reaction or angle", 0.10
     )
     window_days: float = _help("a thread quiet for longer than this is closed to new articles", 3.0)
     decay_days: float = _help(
-        "similarity halves over this time gap between article and thread", 2.0
+        "beyond a day between the events' days, the score halves over this many days", 1.0
     )
-    merge_threshold: float = _help(
-        "centroid similarity (0..1) at which a small new thread joins a larger one", 0.22
-    )
-    merge_name_threshold: float = _help(
-        "cosine (0..1) of names and numbers a merge also needs when both threads have names",
-        0.2,
+    names_threshold: float = _help(
+        "cosine (0..1) of the names two groups need when both name people or places", 0.10
     )
     year_penalty: float = _help(
         "score factor (0..1) when both sides name years in title/lead but not the same", 0.8
+    )
+    overrides_file: Path | None = _help(
+        "operator corrections to threads (merge, split, move, pin, mute), relative to the"
+        " config file's folder; empty: none",
+        None,
     )
 
 

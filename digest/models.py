@@ -133,12 +133,40 @@ class ThreadExtension:
     last_updated: datetime
 
 
+JoinVia = Literal["new", "core", "attach", "merge", "override"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JoinReason:
+    """Why an article is in its thread (``digest explain``, briefing.json)."""
+
+    article_id: str
+    thread_id: str
+    via: JoinVia  # started the thread, joined a core, attached to it, or was moved there
+    score: float | None = None  # the link's score (None: it started the thread)
+    terms: tuple[str, ...] = ()  # the terms that weighed most in the link
+    names: tuple[str, ...] = ()  # the names both sides share
+    event_day: date | None = None  # the day its lead says the event happened
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThreadMerge:
+    """Two stored threads found to be one event: ``merged_id`` redirects to ``into_id``."""
+
+    merged_id: str
+    into_id: str
+    score: float | None = None
+    terms: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClusterPlan:
     """What clustering decided; ``Store.apply_plan`` is the only thing that writes it."""
 
     new_threads: tuple[EventThread, ...]
     extensions: tuple[ThreadExtension, ...]
+    merges: tuple[ThreadMerge, ...] = ()
+    reasons: tuple[JoinReason, ...] = ()
 
 
 # ── summaries and briefings ──────────────────────────────────────────────────────────────

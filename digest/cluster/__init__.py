@@ -1,0 +1,250 @@
+"""Event clustering: new articles + open threads -> a ClusterPlan (pure).
+
+1. read        each article once: position-weighted terms (title, lead, the rest), its
+               names, the event's day its lead gives, whether it is a roundup or a headline
+               alone (``features``; names in ``entities``, days in ``when``)
+2. vectorise   sublinear TF-IDF over the store's running document frequencies (``nodes``)
+3. candidates  in publication order, each article's neighbours: the earlier articles of the
+               batch within the time window, and the open threads (quiet for less than the
+               window), that share the most weight on its heaviest terms, through an inverted
+               index (no all-pairs matrix); two stored threads one article links are
+               neighbours too, so a split made by an earlier run can be mended
+4. link        average-link cores, then attachment of lone articles (``link``)
+5. plan        new threads, extensions of stored threads, merges of stored threads (the
+               merged id redirects), and why each article is where it is
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from digest.cluster.features import Features, Weights, features
+from digest.cluster.link import LinkParams, Merge, Node, agglomerate
+from digest.cluster.nodes import article_node, idf_of, signature, thread_node
+from digest.models import (
+    Article,
+    ClusterPlan,
+    EventThread,
+    JoinReason,
+    ThreadExtension,
+    ThreadMerge,
+)
+
+__all__ = [
+    "ClusterParams",
+    "LinkParams",
+    "Vocabulary",
+    "Weights",
+    "document_frequencies",
+    "plan_clusters",
+    "read_articles",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterParams:
+    link: LinkParams = LinkParams()
+    weights: Weights = Weights()
+    window_days: float = 3.0  # a thread quiet for longer than this takes no new articles
+    article_terms: int = 120  # terms kept per article vector
+    probe_terms: int = 12  # an article's heaviest terms, used to find its candidates
+    index_terms: int = 30  # a node is found by its heaviest terms
+    max_candidates: int = 16  # neighbours per article
+    common: int = 200  # a term posted by more nodes than this is too common to probe
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Vocabulary:
+    """Document frequencies seen before this batch (from the store)."""
+
+    df: Mapping[str, int] = field(default_factory=dict)
+    n_docs: int = 0
+
+
+def read_articles(articles: Iterable[Article], params: ClusterParams) -> dict[str, Features]:
+    """Each article's features, by id (read once, for clustering and the vocabulary)."""
+    return {a.id: features(a, params.weights) for a in articles}
+
+
+def document_frequencies(read: Mapping[str, Features]) -> Counter[str]:
+    """How many of the articles hold each term (for the store's running vocabulary)."""
+    df: Counter[str] = Counter()
+    for f in read.values():
+        df.update(f.terms.keys())
+    return df
+
+
+def plan_clusters(
+    new: Sequence[Article],
+    open_threads: Sequence[EventThread],
+    *,
+    now: datetime,
+    params: ClusterParams = ClusterParams(),
+    vocabulary: Vocabulary = Vocabulary(),
+    read: Mapping[str, Features] | None = None,
+    apart: frozenset[frozenset[str]] = frozenset(),
+) -> ClusterPlan:
+    """Assign each new article to an open thread or a new one; return the plan.
+    ``read``: ``read_articles(new, params)`` when the caller has it; ``apart``: pairs of
+    thread ids an operator split, never merged again."""
+    found = read if read is not None else read_articles(new, params)
+    df: Counter[str] = Counter(vocabulary.df)
+    for f in found.values():
+        df.update(f.terms.keys())
+    n_docs = vocabulary.n_docs + len(new)
+    idf = idf_of(df, n_docs)
+    default = math.log(1 + n_docs) + 1.0
+    window = timedelta(days=params.window_days)
+    nodes = {t.id: thread_node(t) for t in open_threads if now - t.last_updated <= window}
+    order = sorted(new, key=lambda a: (a.published, a.id))
+    for article in order:
+        node = article_node(article, found[article.id], idf, default, params.article_terms)
+        nodes[node.id] = node
+    _link_candidates(nodes, order, params)
+    merges = agglomerate(nodes, params.link, apart=apart)
+    return _plan(nodes, merges, {a.id: a for a in order}, found)
+
+
+def _heaviest(vec: Mapping[str, float], n: int) -> list[tuple[str, float]]:
+    return sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+
+def _link_candidates(nodes: dict[str, Node], order: Sequence[Article], params: ClusterParams) -> None:
+    """Neighbours of each new article among the stored threads and the earlier articles
+    within the window (an inverted index that forgets what falls out of the window)."""
+    postings: defaultdict[str, list[str]] = defaultdict(list)
+    for node in nodes.values():
+        if node.stored:
+            for term, _ in _heaviest(node.vec, params.index_terms):
+                postings[term].append(node.id)
+    window = timedelta(days=params.window_days)
+    recent: deque[tuple[datetime, str, list[str]]] = deque()
+    for article in order:
+        while recent and article.published - recent[0][0] > window:
+            _, old, terms = recent.popleft()
+            for term in terms:
+                postings[term].remove(old)
+        me = nodes["a:" + article.id]
+        shared: defaultdict[str, float] = defaultdict(float)
+        for term, weight in _heaviest(me.vec, params.probe_terms):
+            ids = postings.get(term, ())
+            if len(ids) <= params.common:
+                for other in ids:
+                    shared[other] += weight
+        best = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[: params.max_candidates]
+        for other, _ in best:
+            me.nbrs.add(other)
+            nodes[other].nbrs.add(me.id)
+        threads = [o for o, _ in best if nodes[o].stored]
+        for x in threads:  # threads one article links may turn out to be one event
+            nodes[x].nbrs.update(y for y in threads if y != x)
+        terms = [t for t, _ in _heaviest(me.vec, params.index_terms)]
+        for term in terms:
+            postings[term].append(me.id)
+        recent.append((article.published, me.id, terms))
+
+
+def _thread_id(first_article_id: str) -> str:
+    return "t" + hashlib.sha256(first_article_id.encode()).hexdigest()[:12]
+
+
+def _plan(
+    nodes: Mapping[str, Node],
+    merges: Sequence[Merge],
+    articles: Mapping[str, Article],
+    found: Mapping[str, Features],
+) -> ClusterPlan:
+    thread_ids: dict[str, str] = {}  # alive node -> its thread's id
+    new_threads, extensions = [], []
+    for node in nodes.values():
+        if not node.alive:
+            continue
+        if node.stored:
+            thread_ids[node.id] = node.id
+            if node.added:
+                extensions.append(
+                    ThreadExtension(
+                        thread_id=node.id,
+                        article_ids=_in_order(node.added, articles),
+                        signature=signature(node),
+                        last_updated=node.last_updated,
+                    )
+                )
+            continue
+        members = _in_order(node.members, articles)
+        thread_ids[node.id] = _thread_id(members[0])
+        new_threads.append(
+            EventThread(
+                id=thread_ids[node.id],
+                title=articles[members[0]].title,
+                article_ids=members,
+                first_seen=node.first_seen,
+                last_updated=node.last_updated,
+                signature=signature(node),
+            )
+        )
+    end = _ends(nodes, merges)
+    stored_merges = tuple(
+        ThreadMerge(
+            merged_id=m.absorbed,
+            into_id=thread_ids[end[m.kept]],
+            score=round(m.score, 4),
+            terms=m.terms,
+        )
+        for m in merges
+        if nodes[m.absorbed].stored
+    )
+    return ClusterPlan(
+        new_threads=tuple(new_threads),
+        extensions=tuple(extensions),
+        merges=stored_merges,
+        reasons=_reasons(merges, found, {a: thread_ids[end["a:" + a]] for a in articles}),
+    )
+
+
+def _in_order(ids: Iterable[str], articles: Mapping[str, Article]) -> tuple[str, ...]:
+    return tuple(sorted(ids, key=lambda a: (articles[a].published, a)))
+
+
+def _ends(nodes: Mapping[str, Node], merges: Sequence[Merge]) -> dict[str, str]:
+    """Node id -> the alive node it ended in (itself when alive)."""
+    kept_by = {m.absorbed: m.kept for m in merges}
+    ends: dict[str, str] = {}
+    for node_id in nodes:
+        end = node_id
+        while end in kept_by:
+            end = kept_by[end]
+        ends[node_id] = end
+    return ends
+
+
+def _reasons(
+    merges: Sequence[Merge], found: Mapping[str, Features], thread_of: Mapping[str, str]
+) -> tuple[JoinReason, ...]:
+    """Each new article's first link: the merge that brought it into a cluster; none
+    when it started its thread (or the core that joined one)."""
+    first: dict[str, Merge] = {}
+    for m in merges:
+        for member in m.absorbed_members:
+            if member in thread_of:
+                first.setdefault(member, m)
+    reasons = []
+    for article_id, thread_id in sorted(thread_of.items()):
+        m = first.get(article_id)
+        reasons.append(
+            JoinReason(
+                article_id=article_id,
+                thread_id=thread_id,
+                via="new" if m is None else "attach" if m.via == "attach" else "core",
+                score=None if m is None else round(m.score, 4),
+                terms=() if m is None else m.terms,
+                names=() if m is None else m.names,
+                event_day=found[article_id].day,
+            )
+        )
+    return tuple(reasons)

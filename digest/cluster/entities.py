@@ -1,0 +1,130 @@
+"""Words and names in news text, for event signatures (pure).
+
+``scan`` reads a text once into its words, each lower-cased, with whether it was written
+capitalised and whether it opens a sentence (so may be capitalised for that reason alone).
+A *name* is then a capitalised word that is not capitalised only because it opens a
+sentence or a Title Case headline: a word capitalised in mid-sentence is a name; a word that
+opens a sentence or stands in a Title Case headline is one only when the article also writes
+it capitalised in mid-sentence ("Volkov tells Halloway ..." is read with the body that says
+"President Arkady Volkov"). Function words, titles and offices ("President", "Minister"),
+weekday and month names (time, kept apart) and the outlet's own name ("told Atlas") are
+never names. A wire dateline ("CORRAN, May 11 (Atlas) - ") is dropped before reading.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from digest.text import STOPWORDS, vocabulary
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_OFFICES = vocabulary(
+    """president presidents prime minister ministers secretary chancellor senator governor
+    mayor judge justice general commander chief spokesman spokeswoman spokesperson ambassador
+    envoy director commissioner king queen prince princess sir dame lord lady ceo chairman
+    chairwoman chair speaker leader deputy vice foreign defence defense interior finance state
+    states aide adviser advisor official officials professor head analysis opinion explainer
+    editorial comment review live update updates watch breaking exclusive video photos new
+    first last next north south east west northern southern eastern western central national
+    international federal republic jan feb mar apr jun jul aug sep sept oct nov dec"""
+)
+NOT_NAMES = STOPWORDS | frozenset(WEEKDAYS) | frozenset(MONTHS) | _OFFICES
+
+# "CORRAN, May 11 (Atlas) - " / "CORRAN/STAVROGRAD, May 11 (Atlas) —": a wire dateline
+_DATELINE = re.compile(
+    r"^\s*[A-Z][A-Z .'’/-]{1,60},?(?:\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2})?"
+    r"(?:\s*\([^)]{1,40}\))?\s*[-–—]+\s+"
+)
+# what comes before a word (punctuation, spaces), then the word (as digest.text.words)
+_SCAN = re.compile(r"([^\w]*)([^\W_]+(?:['’][^\W_]+)*)")
+_ENDS_SENTENCE = re.compile(r"[.!?…:;—–\"“”‘«»「」()\[\]]")
+_ABBREVIATIONS = frozenset(
+    "mr ms mrs dr st lt gen sen rep gov col sgt rev prof capt no vs".split()
+)  # "Mr. Putin", "Gen. Ruiz": the period does not end a sentence
+
+
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    """A text's words (lower-cased, ``’`` as ``'``), which were capitalised, and which
+    opened a sentence."""
+
+    words: tuple[str, ...]
+    capital: tuple[bool, ...]
+    opening: tuple[bool, ...]
+
+
+def strip_dateline(text: str) -> str:
+    """``text`` without a leading wire dateline."""
+    return _DATELINE.sub("", text, count=1)
+
+
+def scan(text: str, *, limit: int | None = None) -> Scanned:
+    """Read ``text`` (its first ``limit`` words) once."""
+    words: list[str] = []
+    capital: list[bool] = []
+    opening: list[bool] = []
+    previous = ""
+    for before, word in _SCAN.findall(text):
+        if limit is not None and len(words) >= limit:
+            break
+        starts = not words or bool(_ENDS_SENTENCE.search(before))
+        if starts and before.lstrip().startswith(".") and _abbreviation(previous):
+            starts = False
+        words.append(word.lower().replace("’", "'"))
+        capital.append(word[0].isupper())
+        opening.append(starts)
+        previous = word
+    return Scanned(words=tuple(words), capital=tuple(capital), opening=tuple(opening))
+
+
+def _abbreviation(word: str) -> bool:
+    return (len(word) == 1 and word.isupper()) or word.lower() in _ABBREVIATIONS
+
+
+def title_case(scanned: Scanned) -> bool:
+    """Most of a headline's longer words are capitalised ("Judge Blocks Texas Law")."""
+    long = [c for w, c in zip(scanned.words, scanned.capital, strict=True) if len(w) > 3]
+    return len(long) >= 3 and sum(long) >= 0.8 * len(long)
+
+
+def name_key(word: str) -> str:
+    """The key a name is counted under ("Halloway's" -> "halloway")."""
+    from digest.text import stem
+
+    return stem(word[:-2] if word.endswith("'s") else word)
+
+
+def mid_sentence(scanned: Scanned) -> set[str]:
+    """Keys of the words written capitalised in mid-sentence."""
+    return {
+        name_key(w)
+        for w, c, o in zip(scanned.words, scanned.capital, scanned.opening, strict=True)
+        if c and not o and w not in NOT_NAMES
+    }
+
+
+def is_name(word: str, key: str, capital: bool, opening: bool, known: set[str]) -> bool:
+    """Whether a scanned word is a name (see the module docstring)."""
+    if not capital or len(key) < 2 or word in NOT_NAMES or word.isdigit():
+        return False
+    return not opening or key in known
+
+
+def outlet_keys(outlet: str) -> frozenset[str]:
+    """The keys of an outlet's own name ("Atlas Newswire" -> {"atlas", "newswire"})."""
+    return frozenset(name_key(w) for w in scan(outlet).words if len(w) > 1)

@@ -1,0 +1,134 @@
+"""What clustering reads of an article (pure): weighted terms, names, the event's day.
+
+News is written as an inverted pyramid: the title and the lead say what happened, to whom,
+where and when; later paragraphs give background, which often names *other* events (the
+call's report recalls the sanctions fight). So terms are weighted by position (title, lead,
+the next words, the rest), names count more than plain words, and adjacent words of the
+title and lead count too ("portanza strike", "tariff letter"): they name the event where
+single words name only its topic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from digest.cluster import entities
+from digest.cluster.when import event_day
+from digest.models import Article
+from digest.text import STOPWORDS, stem
+
+NAME_MARK = "@"  # term keys of names (their own vector and document frequencies)
+YEAR_MARK = "#"  # term keys of years named in the title or lead
+MARKS = frozenset((NAME_MARK, YEAR_MARK))
+Terms = dict[str, float]
+
+_YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Weights:
+    """Position weights of an article's terms, and how far it is read."""
+
+    title: float = 3.0
+    lead: float = 2.0
+    next: float = 0.5
+    rest: float = 0.2
+    name: float = 2.0  # a name counts this much more than a plain word
+    pair: float = 0.5  # two adjacent content words of the title or lead, together
+    lead_words: int = 50
+    next_words: int = 150
+    body_words: int = 400  # text beyond this is not read (speed; leads carry the event)
+    short_words: int = 25  # a body shorter than this leaves the headline alone
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Features:
+    """One article as clustering sees it (term keys are stems; names and years marked)."""
+
+    terms: Terms  # position-weighted content terms, names boosted; names and years marked
+    day: date | None  # the event's day (None: the article is undated)
+    roundup: bool  # a market wrap or news roundup: several events in one article
+    short: bool  # a headline with little or no body
+
+
+_ROUNDUP = re.compile(
+    r"\b(?:wrap(?:-?up)?|round-?up|recap|rundown|briefing|digest|bulletin|in brief|at a glance"
+    r"|opening bell|closing bell|week ahead|week in review|live updates?|live blog"
+    r"|what (?:you need|to know)|things (?:to know|you need to know|we learned))\b",
+    re.IGNORECASE,
+)
+_LABEL = re.compile(r"^([^:]{2,40}):\s")
+_LIST = re.compile(r"\bthings\b.*\b(?:need to know|to know)\b", re.IGNORECASE)
+
+
+def is_roundup(title: str) -> bool:
+    """A roundup's title says so: a label before a colon ("Markets wrap: ...", "Morning
+    briefing: ..."), or a list headline ("10 things in tech you need to know today")."""
+    label = _LABEL.match(title)
+    return bool(label and _ROUNDUP.search(label.group(1))) or bool(_LIST.search(title))
+
+
+def features(article: Article, weights: Weights) -> Features:
+    """Read ``article`` once: its weighted terms, event day, and whether it is a roundup."""
+    title = entities.scan(article.title)
+    body = entities.scan(entities.strip_dateline(article.text), limit=weights.body_words)
+    known = entities.mid_sentence(body)
+    title_cased = entities.title_case(title)
+    if not title_cased:
+        known |= entities.mid_sentence(title)
+    own = entities.outlet_keys(article.outlet)
+    terms: Terms = {}
+    reader = _Reader(terms, known, own, weights)
+    reader.read(title, 0, len(title.words), weights.title, headline=title_cased, head=True)
+    edges = (0, weights.lead_words, weights.next_words, weights.body_words)
+    for (start, end), weight in zip(
+        zip(edges, edges[1:], strict=False), (weights.lead, weights.next, weights.rest), strict=True
+    ):
+        reader.read(body, start, end, weight, headline=False, head=start == 0)
+    dated = article.dated
+    return Features(
+        terms=terms,
+        day=event_day(article.title, article.text, article.published.date()) if dated else None,
+        roundup=is_roundup(article.title),
+        short=len(body.words) < weights.short_words,
+    )
+
+
+@dataclass(slots=True)
+class _Reader:
+    terms: Terms
+    known: set[str]
+    own: frozenset[str]
+    weights: Weights
+
+    def read(
+        self, s: entities.Scanned, start: int, end: int, weight: float, *, headline: bool, head: bool
+    ) -> None:
+        """Count words ``start:end`` of ``s`` at ``weight``; the title and lead (``head``)
+        also give their years and adjacent pairs."""
+        if weight <= 0 or start >= len(s.words):
+            return
+        terms, name_weight = self.terms, self.weights.name
+        content: list[str] = []
+        for i in range(start, min(end, len(s.words))):
+            word = s.words[i]
+            if len(word) < 2 or word in STOPWORDS:
+                continue
+            term = stem(word)
+            if term in self.own:
+                continue
+            terms[term] = terms.get(term, 0.0) + weight
+            content.append(term)
+            key = entities.name_key(word)
+            if entities.is_name(word, key, s.capital[i], s.opening[i] or headline, self.known):
+                terms[term] += weight * name_weight
+                terms[NAME_MARK + key] = terms.get(NAME_MARK + key, 0.0) + weight
+            elif head and _YEAR.match(word):
+                terms[YEAR_MARK + word] = terms.get(YEAR_MARK + word, 0.0) + 1.0
+        if head and self.weights.pair > 0:
+            pair = weight * self.weights.pair
+            for a, b in zip(content, content[1:], strict=False):
+                key = f"{a} {b}" if a < b else f"{b} {a}"
+                terms[key] = terms.get(key, 0.0) + pair

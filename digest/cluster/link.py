@@ -1,0 +1,282 @@
+"""Average-link agglomeration over candidate pairs (pure).
+
+Each node is a cluster kept as sums: of its members' unit content vectors and unit name
+vectors. The mean cosine between two clusters' members (group average, "average link") is
+then one dot product of their sums divided by both sizes, exactly; a big, mixed cluster has a
+low average and does not attract what merely touches its topic, as a centroid would.
+
+1. core     the best-scoring pair of neighbours merges while its score reaches the
+            threshold; the merged node's neighbours are scored again. Reports of one event
+            form a tight core this way.
+2. attach   a lone new article (a reaction, an analysis, an angle of its own) then joins the
+            neighbouring thread it scores best with, at the lower attach threshold; each
+            offer is made once, so attachments never chain.
+
+The score is the average, discounted when the two clusters' event days are more than a day
+apart, zero when both name people or places and the names disagree, and lowered when their
+main years differ. A headline alone has too few words for an average: where one side is
+headlines only, the score is its cosine to the other side's centroid, raised a little for a
+larger cluster (a short text's cosine to a centroid shrinks as the cluster grows).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import operator
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+Vector = dict[str, float]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinkParams:
+    threshold: float = 0.18  # cores merge while the best pair's score reaches this
+    attach_threshold: float = 0.10  # a lone new article then joins its best thread at this
+    decay_days: float = 1.0  # beyond a day apart, the score halves per this many days
+    names_threshold: float = 0.10  # both have names and their cosine is under this: no link
+    year_penalty: float = 0.8  # both name years, but not the same main ones
+    short_boost: float = 0.15  # headline scores grow by this times ln(cluster size)
+    keep_terms: int = 150  # terms kept in a cluster's sums
+
+
+@dataclass(slots=True)
+class Node:
+    id: str
+    title: str
+    members: list[str]
+    first_seen: datetime
+    last_updated: datetime
+    vec: Vector  # sum of the members' unit content vectors
+    names: Vector  # sum of their unit name vectors
+    years: dict[str, float]
+    day_lo: int | None  # event days (ordinals) of the members; None: undated
+    day_hi: int | None
+    stored: bool
+    roundup: bool = False
+    short: int = 0  # members that are headlines alone
+    alive: bool = True
+    added: list[str] = field(default_factory=list)
+    nbrs: set[str] = field(default_factory=set)
+    version: int = 0
+    norm: float = -1.0  # cached lengths (-1: not computed)
+    names_norm: float = -1.0
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    def length(self) -> float:
+        if self.norm < 0:
+            self.norm = _length(self.vec)
+        return self.norm
+
+    def names_length(self) -> float:
+        if self.names_norm < 0:
+            self.names_norm = _length(self.names)
+        return self.names_norm
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Merge:
+    """One merge: ``absorbed`` joined ``kept`` at ``score`` (``via`` "core" or "attach")."""
+
+    kept: str
+    absorbed: str
+    absorbed_members: tuple[str, ...]
+    score: float
+    via: str
+    terms: tuple[str, ...]  # the terms that weighed most in the link
+    names: tuple[str, ...]
+
+
+def dot(a: Vector, b: Vector) -> float:
+    """Dot product of two sparse vectors (the intersection and products run in C)."""
+    if len(b) < len(a):
+        a, b = b, a
+    common = a.keys() & b.keys()
+    total: float = sum(map(operator.mul, map(a.__getitem__, common), map(b.__getitem__, common)))
+    return total
+
+
+def _length(v: Vector) -> float:
+    return math.sqrt(sum(w * w for w in v.values()))
+
+
+def _main(years: Mapping[str, float]) -> set[str]:
+    top = max(years.values())
+    return {y for y, n in years.items() if n * 2 >= top}
+
+
+@dataclass(frozen=True, slots=True)
+class Scorer:
+    params: LinkParams
+
+    def score(self, a: Node, b: Node) -> float:
+        if a.roundup or b.roundup:
+            return 0.0
+        cross = dot(a.vec, b.vec)
+        if cross <= 0.0:
+            return 0.0
+        p = self.params
+        if a.short == a.size or b.short == b.size:  # headlines: cosine to a centroid
+            s = cross / ((a.length() * b.length()) or 1.0)
+            s *= 1.0 + p.short_boost * math.log(max(a.size, b.size))
+        else:
+            s = cross / (a.size * b.size)
+        if a.day_lo is not None and b.day_lo is not None:
+            gap = max(a.day_lo, b.day_lo) - min(a.day_hi or a.day_lo, b.day_hi or b.day_lo)
+            if gap > 1:
+                s *= 0.5 ** ((gap - 1) / p.decay_days)
+        if s < p.attach_threshold:
+            return s  # too low either way: the gates below cannot raise it
+        if a.names and b.names:
+            names = dot(a.names, b.names) / ((a.names_length() * b.names_length()) or 1.0)
+            if names < p.names_threshold:
+                return 0.0
+        if a.years and b.years and not _main(a.years) & _main(b.years):
+            s *= p.year_penalty
+        return s
+
+
+def _top(v: Vector, keep: int) -> Vector:
+    if len(v) <= keep:
+        return v
+    return dict(sorted(v.items(), key=_BY_WEIGHT, reverse=True)[:keep])
+
+
+_BY_WEIGHT = operator.itemgetter(1, 0)
+
+
+def _shared(a: Vector, b: Vector, keep: int = 6) -> tuple[str, ...]:
+    products = sorted(((a[k] * b[k], k) for k in a.keys() & b.keys()), reverse=True)
+    return tuple(k for _, k in products[:keep])
+
+
+def _absorb(a: Node, b: Node, params: LinkParams, score: float, via: str) -> Merge:
+    merge = Merge(
+        kept=a.id,
+        absorbed=b.id,
+        absorbed_members=tuple(b.members),
+        score=score,
+        via=via,
+        terms=_shared(a.vec, b.vec),
+        names=tuple(n[1:] for n in _shared(a.names, b.names, 4)),
+    )
+    for own, other in ((a.vec, b.vec), (a.names, b.names), (a.years, b.years)):
+        for k, w in other.items():
+            own[k] = own.get(k, 0.0) + w
+    a.vec = _top(a.vec, params.keep_terms)
+    a.names = _top(a.names, params.keep_terms // 3)
+    a.norm = a.names_norm = -1.0
+    a.members.extend(b.members)
+    a.added.extend(b.added)
+    a.short += b.short
+    a.roundup = a.roundup and b.roundup
+    a.first_seen = min(a.first_seen, b.first_seen)
+    a.last_updated = max(a.last_updated, b.last_updated)
+    if b.day_lo is not None:
+        a.day_lo = b.day_lo if a.day_lo is None else min(a.day_lo, b.day_lo)
+        a.day_hi = b.day_hi if a.day_hi is None else max(a.day_hi, b.day_hi or b.day_lo)
+    a.version += 1
+    b.alive = False
+    return merge
+
+
+def agglomerate(
+    nodes: dict[str, Node], params: LinkParams, *, apart: frozenset[frozenset[str]] = frozenset()
+) -> list[Merge]:
+    """Cores, then attachments (see the module docstring); the merges made, in order.
+    Two stored threads may merge (the larger, else the older, is kept); a pair of ids in
+    ``apart`` never does, nor the clusters that grow from them."""
+    scorer = Scorer(params)
+    kept_apart = _Apart(apart)
+    heap: list[tuple[float, str, str, int, int]] = []
+
+    def offer(a: Node, b: Node) -> None:
+        s = scorer.score(a, b)
+        if s >= params.threshold and not kept_apart.between(a.id, b.id):
+            x, y = (a, b) if a.id < b.id else (b, a)
+            heapq.heappush(heap, (-s, x.id, y.id, x.version, y.version))
+
+    for node in nodes.values():
+        for other in node.nbrs:
+            if node.id < other:
+                offer(node, nodes[other])
+    merges: list[Merge] = []
+    while heap:
+        negative, x, y, vx, vy = heapq.heappop(heap)
+        a, b = nodes[x], nodes[y]
+        if not (a.alive and b.alive) or a.version != vx or b.version != vy:
+            continue
+        if _keeps(b, a):
+            a, b = b, a
+        merges.append(_absorb(a, b, params, -negative, "core"))
+        kept_apart.inherit(a.id, b.id)
+        a.nbrs = (a.nbrs | b.nbrs) - {a.id, b.id}
+        for other_id in a.nbrs:
+            other = nodes[other_id]
+            other.nbrs.discard(b.id)
+            other.nbrs.add(a.id)
+            if other.alive:
+                offer(a, other)
+    merges.extend(_attach(nodes, scorer, kept_apart))
+    return merges
+
+
+def _attach(nodes: dict[str, Node], scorer: Scorer, apart: _Apart) -> list[Merge]:
+    params = scorer.params
+    offers = []
+    for node in nodes.values():
+        if not (node.alive and not node.stored and node.size == 1):
+            continue
+        best = max(
+            (
+                (scorer.score(node, nodes[o]), o)
+                for o in node.nbrs
+                if nodes[o].alive and (nodes[o].size > 1 or nodes[o].stored)
+                and not apart.between(node.id, o)
+            ),
+            default=(0.0, ""),
+        )
+        if best[0] >= params.attach_threshold:
+            offers.append((best[0], node.id, best[1]))
+    merges = []
+    for score, node_id, target in sorted(offers, reverse=True):
+        a, b = nodes[target], nodes[node_id]
+        if a.alive and b.alive:
+            merges.append(_absorb(a, b, params, score, "attach"))
+    return merges
+
+
+class _Apart:
+    """Pairs of clusters kept apart (an operator's split), followed through merges."""
+
+    def __init__(self, pairs: frozenset[frozenset[str]]) -> None:
+        self.pairs: dict[str, set[str]] = {}
+        for pair in pairs:
+            x, y = sorted(pair)
+            self.pairs.setdefault(x, set()).add(y)
+            self.pairs.setdefault(y, set()).add(x)
+
+    def between(self, x: str, y: str) -> bool:
+        return y in self.pairs.get(x, ())
+
+    def inherit(self, kept: str, absorbed: str) -> None:
+        for other in self.pairs.pop(absorbed, set()):
+            self.pairs.setdefault(kept, set()).add(other)
+            self.pairs[other].discard(absorbed)
+            self.pairs[other].add(kept)
+
+
+def _keeps(b: Node, a: Node) -> bool:
+    """``b`` is the one to keep when ``a`` and ``b`` merge: stored over new, then larger,
+    then older (so permalinks of what readers have seen survive)."""
+    return (b.stored, b.size, -b.first_seen.timestamp(), b.id) > (
+        a.stored,
+        a.size,
+        -a.first_seen.timestamp(),
+        a.id,
+    )

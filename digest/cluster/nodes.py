@@ -1,0 +1,100 @@
+"""Articles and stored threads as nodes of the clustering, and back (pure).
+
+A stored thread's signature keeps what its node needs to be met again on a later run: the
+sums of its members' unit content and name vectors (plain and ``@`` keys), the years its
+members name (``#``), its event-day range (``%lo``/``%hi``), how many members are
+headlines alone (``&short``) and whether it is a roundup (``&roundup``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from digest.cluster.features import MARKS, NAME_MARK, YEAR_MARK, Features
+from digest.cluster.link import Node, Vector
+from digest.models import Article, EventThread
+
+Signature = tuple[tuple[str, float], ...]
+
+
+def idf_of(df: Mapping[str, int], n_docs: int) -> dict[str, float]:
+    return {t: math.log((1 + n_docs) / (1 + c)) + 1.0 for t, c in df.items()}
+
+
+def vectorise(
+    counts: Mapping[str, float], idf: Mapping[str, float], default: float, keep: int
+) -> Vector:
+    """Sublinear TF-IDF of ``counts``, its ``keep`` heaviest terms, scaled to length 1."""
+    weights = {t: (1.0 + math.log(c)) * idf.get(t, default) for t, c in counts.items() if c > 0}
+    top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
+    length = math.sqrt(sum(w * w for _, w in top)) or 1.0
+    return {t: w / length for t, w in top}
+
+
+def article_node(
+    article: Article, f: Features, idf: Mapping[str, float], default: float, keep: int
+) -> Node:
+    plain = {t: c for t, c in f.terms.items() if t[0] not in MARKS}
+    names = {t: c for t, c in f.terms.items() if t[0] == NAME_MARK}
+    day = f.day.toordinal() if f.day else None
+    return Node(
+        id="a:" + article.id,
+        title=article.title,
+        members=[article.id],
+        first_seen=article.published,
+        last_updated=article.published,
+        vec=vectorise(plain, idf, default, keep),
+        names=vectorise(names, idf, default, keep // 4),
+        years={t: 1.0 for t in f.terms if t[0] == YEAR_MARK},
+        day_lo=day,
+        day_hi=day,
+        stored=False,
+        roundup=f.roundup,
+        short=int(f.short),
+        added=[article.id],
+    )
+
+
+def thread_node(thread: EventThread) -> Node:
+    node = Node(
+        id=thread.id,
+        title=thread.title,
+        members=list(thread.article_ids),
+        first_seen=thread.first_seen,
+        last_updated=thread.last_updated,
+        vec={},
+        names={},
+        years={},
+        day_lo=None,
+        day_hi=None,
+        stored=True,
+    )
+    for key, weight in thread.signature:
+        mark = key[0]
+        if mark == NAME_MARK:
+            node.names[key] = weight
+        elif mark == YEAR_MARK:
+            node.years[key] = weight
+        elif key == "%lo":
+            node.day_lo = int(weight)
+        elif key == "%hi":
+            node.day_hi = int(weight)
+        elif key == "&short":
+            node.short = int(weight)
+        elif key == "&roundup":
+            node.roundup = True
+        elif mark not in "%&":
+            node.vec[key] = weight
+    return node
+
+
+def signature(node: Node) -> Signature:
+    items = [*node.vec.items(), *node.names.items(), *node.years.items()]
+    if node.day_lo is not None and node.day_hi is not None:
+        items += [("%lo", float(node.day_lo)), ("%hi", float(node.day_hi))]
+    if node.short:
+        items.append(("&short", float(node.short)))
+    if node.roundup:
+        items.append(("&roundup", 1.0))
+    return tuple((k, round(w, 6)) for k, w in items)
