@@ -25,7 +25,6 @@ from digest.models import SourceSpec
 
 ENV_PREFIX = "DIGEST_"
 SECRET_KEYS = frozenset({("email", "password")})
-BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def _help(text: str, default: Any) -> Any:
@@ -52,7 +51,9 @@ class OutputSettings:
     dir: Path = _help("folder the briefings are published into", Path("output"))
     title: str = _help("title shown on every briefing", "Daily briefing")
     timezone: str = _help("IANA time zone for briefing dates and shown times", "UTC")
-    templates_dir: Path = _help("the bundled Jinja2 templates", BUNDLED_TEMPLATES)
+    templates_dir: Path | None = _help(
+        "a folder of Jinja2 templates used instead of the ones inside the package", None
+    )
     user_templates_dir: Path | None = _help(
         "optional folder whose templates override the bundled ones", None
     )
