@@ -1,13 +1,15 @@
 """The command-line interface: thin commands over the pipeline.
 
-Exit codes: 0 a briefing was published; 1 nothing could be published (or a run error);
-2 usage or configuration error.
+Exit codes (cron conventions): 0 the command did its work (for ``run``: an edition was
+published, or there was nothing new, said on stdout); 1 it failed (a run error, every
+source failed, the store stayed busy); 2 usage or configuration error. ``--quiet`` prints
+errors only, so cron mails only when something is wrong.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import logging
 import os
 import sys
 from collections.abc import Callable
@@ -16,20 +18,22 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from dotenv import dotenv_values
 
-from digest import __version__, pipeline
+from digest import __version__, logs, pipeline
 from digest.config import Settings, describe, load_settings
+from digest.discovery import environment, find_config, site_store, user_config
 from digest.errors import ConfigError, DigestError
 from digest.health import LIVE_KINDS, health_table
+from digest.installation import init_dir
 from digest.ledger import Ledger
+from digest.locks import StoreLock
 from digest.models import RunReport
 from digest.pipeline import RunOptions, health_params, run_once
 from digest.sources import display_path
 from digest.store import Store
 
-DEFAULT_CONFIG = Path("config/digest.toml")
 F = TypeVar("F", bound=Callable[..., Any])
+QUIET, VERBOSE = "digest.quiet", "digest.verbose"
 
 
 class _Exit2(click.ClickException):
@@ -48,24 +52,16 @@ def _parse_time(value: str | None, what: str) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _environ(config: Path | None) -> dict[str, str]:
-    """The environment with ``.env`` underneath it (real variables win)."""
-    merged: dict[str, str] = {}
-    for candidate in {Path(".env"), *((config.parent.parent / ".env",) if config else ())}:
-        if candidate.is_file():
-            merged.update({k: v for k, v in dotenv_values(candidate).items() if v is not None})
-    merged.update(os.environ)
-    return merged
-
-
 def config_options(func: F) -> F:
-    """Shared options: --config, --db, --output, --set, -v; loads Settings once."""
+    """Shared options (--config, --db, --output, --set, -v, -q, --log-format); loads the
+    Settings once and sets up logging."""
 
     @click.option(
         "--config",
         "config_path",
         type=click.Path(path_type=Path),
-        help="Config file (default: config/digest.toml if present).",
+        help="Config file (default: $DIGEST_CONFIG, else ./config/digest.toml, else "
+        "$XDG_CONFIG_HOME/digest/digest.toml).",
     )
     @click.option("--db", type=click.Path(path_type=Path), help="SQLite store file.")
     @click.option(
@@ -73,7 +69,7 @@ def config_options(func: F) -> F:
         "--output-dir",
         "output",
         type=click.Path(path_type=Path),
-        help="Folder to publish briefings into.",
+        help="Folder to publish briefings into (without --db: with a store of its own).",
     )
     @click.option(
         "--set",
@@ -82,7 +78,18 @@ def config_options(func: F) -> F:
         metavar="SECTION.KEY=VALUE",
         help="Override a setting (TOML value syntax); may be repeated.",
     )
-    @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+    @click.option(
+        "-v",
+        "--verbose",
+        count=True,
+        help="-v: what each stage did and took; -vv: every input and file; -vvv: libraries too.",
+    )
+    @click.option("-q", "--quiet", is_flag=True, help="Print errors only (for cron).")
+    @click.option(
+        "--log-format",
+        type=click.Choice(["text", "json"]),
+        help="Log lines as text or one JSON object per line (default: [log].format).",
+    )
     @functools.wraps(func)
     def wrapper(
         config_path: Path | None,
@@ -90,32 +97,88 @@ def config_options(func: F) -> F:
         output: Path | None,
         overrides: tuple[str, ...],
         verbose: int,
+        quiet: bool,
+        log_format: str | None,
         **kwargs: Any,
     ) -> Any:
-        logging.basicConfig(
-            level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)],
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-            stream=sys.stderr,
+        logs.configure(verbose=verbose, quiet=quiet)
+        settings = _load(config_path, db, output, overrides, log_format)
+        logs.configure(
+            verbose=verbose,
+            quiet=quiet,
+            fmt=settings.log.format,
+            progress_seconds=settings.log.progress_seconds,
         )
-        path = config_path or (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
-        flags = list(overrides)
-        if db:
-            flags.append(f"store.path={str(db.resolve())!r}")
-        if output:
-            flags.append(f"output.dir={str(output.resolve())!r}")
-        try:
-            settings = load_settings(path, environ=_environ(path), overrides=flags)
-        except ConfigError as e:
-            raise _Exit2(str(e)) from e
+        click.get_current_context().meta.update({QUIET: quiet, VERBOSE: verbose})
         return func(settings, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _load(
+    config_path: Path | None,
+    db: Path | None,
+    output: Path | None,
+    overrides: tuple[str, ...],
+    log_format: str | None,
+) -> Settings:
+    path = find_config(config_path, os.environ, Path.cwd())
+    environ = environment(path, os.environ, Path.cwd())
+    flags = [*overrides, *((f"log.format={log_format!r}",) if log_format else ())]
+    try:
+        settings = load_settings(path, environ=environ, overrides=flags)
+        if output and output.resolve() != settings.output.dir:
+            store = db or site_store(output, os.environ)  # a new site is a new ledger
+            flags.append(f"store.path={str(store.resolve())!r}")
+        elif db:
+            flags.append(f"store.path={str(db.resolve())!r}")
+        if output:
+            flags.append(f"output.dir={str(output.resolve())!r}")
+        return load_settings(path, environ=environ, overrides=flags) if output or db else settings
+    except ConfigError as e:
+        raise _Exit2(str(e)) from e
+
+
+def _quiet() -> bool:
+    return bool(click.get_current_context().meta.get(QUIET))
+
+
+def _writer(settings: Settings, what: str) -> StoreLock:
+    """The store's writer lock (waits up to [store].lock_wait_seconds for another writer)."""
+    return StoreLock(settings.store.path, what, wait_seconds=settings.store.lock_wait_seconds)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="digest")
 def main() -> None:
     """digest: the day's news as an event-clustered, attributed briefing."""
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an existing digest.toml.")
+def init(directory: Path | None, force: bool) -> None:
+    """Set up a new installation: a commented digest.toml, .env.example and dumps/ in DIRECTORY.
+
+    DIRECTORY defaults to $XDG_CONFIG_HOME/digest (~/.config/digest), where every digest
+    command finds its config from any folder. The store (var/) and the site (output/) are
+    created inside DIRECTORY by the first run; the config's paths are relative to it.
+
+    \b
+    Example:
+        digest init ~/news && digest run --config ~/news/digest.toml
+    """
+    target = (directory or user_config(os.environ).parent).expanduser()
+    try:
+        written = init_dir(target, force=force)
+    except ConfigError as e:
+        raise _Exit2(str(e)) from e
+    for path in written:
+        click.echo(f"{'created' if path.is_dir() else 'wrote'} {display_path(path)}")
+    config = target / "digest.toml"
+    found = find_config(None, os.environ, Path.cwd())
+    use = "" if found and found.resolve() == config.resolve() else f" --config {config}"
+    click.echo(f"next: add feeds as [[sources]] to {display_path(config)}, then: digest run{use}")
 
 
 @main.command()
@@ -154,8 +217,10 @@ def run(
     INPUTS are dump files or folders; when given they replace [inputs].dump_dirs.
     Prints one line per input (new / seen / error), then the files written.
 
-    Exit status: 0 a briefing was published, 1 nothing could be published,
-    2 usage or configuration error.
+    Exit status: 0 the run succeeded: an edition was published, or there was nothing new
+    ("nothing new ..." on stdout); 1 the run failed (every input failed, a store or publish
+    error, the store stayed busy); 2 usage or configuration error. With --quiet only
+    errors are printed (the inputs that failed, on stderr).
 
     \b
     Example:
@@ -169,24 +234,34 @@ def run(
         email=email,
     )
     try:
-        with Store(settings.store.path) as store:
+        with _writer(settings, "digest run"), Store(settings.store.path) as store:
             report = run_once(settings, now=now, store=store, options=options)
     except DigestError as e:
         raise click.ClickException(str(e)) from e
-    width = max((len(s.name) for s in report.sources), default=10)
-    for s in report.sources:
-        detail = f"error: {s.error}" if s.error else f"{s.new} new, {s.seen} seen"
-        click.echo(f"{s.name:<{width}}  {s.status:<5}  {detail}")
-    click.echo(
-        f"{report.new_articles} new articles, {report.duplicates} duplicates; "
-        f"threads: {report.threads_new} new, {report.threads_extended} continued"
-    )
-    for path in report.outputs:
-        click.echo(f"wrote {display_path(path)}")
-    _report_edition(report)
-    if not report.outputs:
-        click.echo(f"nothing to publish for {report.day.isoformat()}: no new articles", err=True)
-        sys.exit(1)
+    _print_report(report, quiet=_quiet())
+    if report.sources and len(report.failed) == len(report.sources):
+        raise click.ClickException(f"no input could be read ({len(report.sources)} failed)")
+
+
+def _print_report(report: RunReport, *, quiet: bool) -> None:
+    """One line per input, the counts, the files written and the edition (stdout); the
+    inputs that failed also on stderr with --quiet."""
+    for s in report.failed if quiet else ():
+        click.echo(f"error: {s.name}: {s.error}", err=True)
+    if not quiet:
+        width = max((len(s.name) for s in report.sources), default=10)
+        for s in report.sources:
+            detail = f"error: {s.error}" if s.error else f"{s.new} new, {s.seen} seen"
+            click.echo(f"{s.name:<{width}}  {s.status:<5}  {detail}")
+        click.echo(
+            f"{report.new_articles} new articles, {report.duplicates} duplicates; "
+            f"threads: {report.threads_new} new, {report.threads_extended} continued"
+        )
+        for path in report.outputs:
+            click.echo(f"wrote {display_path(path)}")
+    _report_edition(report, quiet=quiet)
+    if not report.outputs and not quiet:
+        click.echo(f"nothing new for {report.day.isoformat()}: no edition published")
 
 
 @main.command("config")
@@ -208,12 +283,12 @@ def config_command(settings: Settings) -> None:
         click.echo(f"source {spec.name!r}: {spec.kind} {spec.location}")
 
 
-def _report_edition(report: RunReport) -> None:
+def _report_edition(report: RunReport, *, quiet: bool = False) -> None:
     edition = report.edition
-    if edition is not None and edition.number is not None:
+    if edition is not None and edition.number is not None and not quiet:
         runs = f"runs {edition.first_run}..{edition.last_run}"
         click.echo(f"edition No. {edition.number} ({edition.slug}/): {runs}")
-    for line in report.emailed:
+    for line in () if quiet else report.emailed:
         click.echo(f"emailed {line}")
     if report.email_error:
         click.echo(f"email queued for the next run: {report.email_error}", err=True)
@@ -236,9 +311,16 @@ def daemon(settings: Settings) -> None:
     """
     from digest.daemon import serve  # apscheduler is only loaded for the daemon
 
+    logs.configure(
+        verbose=int(click.get_current_context().meta.get(VERBOSE, 0)),
+        quiet=_quiet(),
+        fmt=settings.log.format,
+        progress_seconds=settings.log.progress_seconds,
+        log_file=settings.schedule.log_file,
+        daemon=True,
+    )
     try:
-        level = logging.getLogger().getEffectiveLevel()
-        sys.exit(serve(settings, verbose={logging.WARNING: 0, logging.INFO: 1}.get(level, 2)))
+        sys.exit(serve(settings))
     except DigestError as e:
         raise click.ClickException(str(e)) from e
 
@@ -306,7 +388,8 @@ def sources_command(settings: Settings, reset: tuple[str, ...], now_text: str | 
     now = _parse_time(now_text, "--now") or datetime.now(UTC)
     specs = [s for s in settings.sources if s.kind in LIVE_KINDS]
     try:
-        with Store(settings.store.path) as store:
+        lock = _writer(settings, "digest sources --reset") if reset else contextlib.nullcontext()
+        with lock, Store(settings.store.path) as store:
             for name in reset:
                 if not store.reset_source(name):
                     raise click.BadParameter(f"no stored state for {name!r}", param_hint="--reset")

@@ -6,8 +6,8 @@ from collections import Counter
 from datetime import datetime, timedelta, tzinfo
 
 from digest.config import Settings
-from digest.daemon import running_daemon
 from digest.ledger import Ledger
+from digest.locks import running_daemon
 from digest.models import Delivery, Edition
 from digest.schedule import fire_times, make_trigger
 

@@ -75,9 +75,14 @@ def ingest_one(spec: SourceSpec, ctx: IngestContext) -> SourceResult:
     return SourceResult(source=spec, value=SourceOk(items=tuple(items)))
 
 
-def ingest_all(specs: Sequence[SourceSpec], ctx: IngestContext) -> tuple[SourceResult, ...]:
+def ingest_all(
+    specs: Sequence[SourceSpec],
+    ctx: IngestContext,
+    progress: Callable[[int], None] = lambda _n: None,
+) -> tuple[SourceResult, ...]:
     """Ingest every enabled source; one result each, in order. Feeds and pages are fetched
-    together (see ``digest.sources.live``); dumps are read one by one."""
+    together (see ``digest.sources.live``); dumps are read one by one. ``progress(n)`` is
+    called as inputs are done."""
     expanded = expand(specs)
     live = [s for s in expanded if s.kind in LIVE_KINDS]
     fetched = (
@@ -85,4 +90,9 @@ def ingest_all(specs: Sequence[SourceSpec], ctx: IngestContext) -> tuple[SourceR
         if live
         else {}
     )
-    return tuple(fetched.get(spec.name) or ingest_one(spec, ctx) for spec in expanded)
+    progress(len(fetched))
+    results = []
+    for spec in expanded:
+        results.append(fetched.get(spec.name) or ingest_one(spec, ctx))
+        progress(0 if spec.name in fetched else 1)
+    return tuple(results)
