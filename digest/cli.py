@@ -9,143 +9,25 @@ errors only, so cron mails only when something is wrong.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from digest import __version__, logs, pipeline
-from digest.config import Settings, describe, load_settings
-from digest.discovery import environment, find_config, site_store, user_config
+from digest.cli_options import VERBOSE, Exit2, config_options, parse_time, quiet_flag, writer_lock
+from digest.config import Settings, describe
+from digest.discovery import find_config, user_config
 from digest.errors import ConfigError, DigestError
 from digest.health import LIVE_KINDS, health_table
 from digest.installation import init_dir
 from digest.ledger import Ledger
-from digest.locks import StoreLock
 from digest.models import RunReport
 from digest.pipeline import RunOptions, health_params, run_once
 from digest.sources import display_path
 from digest.store import Store
-
-F = TypeVar("F", bound=Callable[..., Any])
-QUIET, VERBOSE = "digest.quiet", "digest.verbose"
-
-
-class _Exit2(click.ClickException):
-    exit_code = 2
-
-
-def _parse_time(value: str | None, what: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(
-            f"expected an ISO 8601 time, got {value!r}", param_hint=what
-        ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def config_options(func: F) -> F:
-    """Shared options (--config, --db, --output, --set, -v, -q, --log-format); loads the
-    Settings once and sets up logging."""
-
-    @click.option(
-        "--config",
-        "config_path",
-        type=click.Path(path_type=Path),
-        help="Config file (default: $DIGEST_CONFIG, else ./config/digest.toml, else "
-        "$XDG_CONFIG_HOME/digest/digest.toml).",
-    )
-    @click.option("--db", type=click.Path(path_type=Path), help="SQLite store file.")
-    @click.option(
-        "--output",
-        "--output-dir",
-        "output",
-        type=click.Path(path_type=Path),
-        help="Folder to publish briefings into (without --db: with a store of its own).",
-    )
-    @click.option(
-        "--set",
-        "overrides",
-        multiple=True,
-        metavar="SECTION.KEY=VALUE",
-        help="Override a setting (TOML value syntax); may be repeated.",
-    )
-    @click.option(
-        "-v",
-        "--verbose",
-        count=True,
-        help="-v: what each stage did and took; -vv: every input and file; -vvv: libraries too.",
-    )
-    @click.option("-q", "--quiet", is_flag=True, help="Print errors only (for cron).")
-    @click.option(
-        "--log-format",
-        type=click.Choice(["text", "json"]),
-        help="Log lines as text or one JSON object per line (default: [log].format).",
-    )
-    @functools.wraps(func)
-    def wrapper(
-        config_path: Path | None,
-        db: Path | None,
-        output: Path | None,
-        overrides: tuple[str, ...],
-        verbose: int,
-        quiet: bool,
-        log_format: str | None,
-        **kwargs: Any,
-    ) -> Any:
-        logs.configure(verbose=verbose, quiet=quiet)
-        settings = _load(config_path, db, output, overrides, log_format)
-        logs.configure(
-            verbose=verbose,
-            quiet=quiet,
-            fmt=settings.log.format,
-            progress_seconds=settings.log.progress_seconds,
-        )
-        click.get_current_context().meta.update({QUIET: quiet, VERBOSE: verbose})
-        return func(settings, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _load(
-    config_path: Path | None,
-    db: Path | None,
-    output: Path | None,
-    overrides: tuple[str, ...],
-    log_format: str | None,
-) -> Settings:
-    path = find_config(config_path, os.environ, Path.cwd())
-    environ = environment(path, os.environ, Path.cwd())
-    flags = [*overrides, *((f"log.format={log_format!r}",) if log_format else ())]
-    try:
-        settings = load_settings(path, environ=environ, overrides=flags)
-        if output and output.resolve() != settings.output.dir:
-            store = db or site_store(output, os.environ)  # a new site is a new ledger
-            flags.append(f"store.path={str(store.resolve())!r}")
-        elif db:
-            flags.append(f"store.path={str(db.resolve())!r}")
-        if output:
-            flags.append(f"output.dir={str(output.resolve())!r}")
-        return load_settings(path, environ=environ, overrides=flags) if output or db else settings
-    except ConfigError as e:
-        raise _Exit2(str(e)) from e
-
-
-def _quiet() -> bool:
-    return bool(click.get_current_context().meta.get(QUIET))
-
-
-def _writer(settings: Settings, what: str) -> StoreLock:
-    """The store's writer lock (waits up to [store].lock_wait_seconds for another writer)."""
-    return StoreLock(settings.store.path, what, wait_seconds=settings.store.lock_wait_seconds)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -172,7 +54,7 @@ def init(directory: Path | None, force: bool) -> None:
     try:
         written = init_dir(target, force=force)
     except ConfigError as e:
-        raise _Exit2(str(e)) from e
+        raise Exit2(str(e)) from e
     for path in written:
         click.echo(f"{'created' if path.is_dir() else 'wrote'} {display_path(path)}")
     config = target / "digest.toml"
@@ -226,19 +108,19 @@ def run(
     Example:
         digest run samples/dumps --date 2026-03-02 --output /tmp/site
     """
-    now = _parse_time(now_text, "--now") or datetime.now(UTC)
+    now = parse_time(now_text, "--now") or datetime.now(UTC)
     options = RunOptions(
         day=day.date() if day else None,
         inputs=tuple(p.resolve() for p in inputs),
-        captured_at=_parse_time(captured_at, "--captured-at"),
+        captured_at=parse_time(captured_at, "--captured-at"),
         email=email,
     )
     try:
-        with _writer(settings, "digest run"), Store(settings.store.path) as store:
+        with writer_lock(settings, "digest run"), Store(settings.store.path) as store:
             report = run_once(settings, now=now, store=store, options=options)
     except DigestError as e:
         raise click.ClickException(str(e)) from e
-    _print_report(report, quiet=_quiet())
+    _print_report(report, quiet=quiet_flag())
     if report.sources and len(report.failed) == len(report.sources):
         raise click.ClickException(f"no input could be read ({len(report.sources)} failed)")
 
@@ -313,7 +195,7 @@ def daemon(settings: Settings) -> None:
 
     logs.configure(
         verbose=int(click.get_current_context().meta.get(VERBOSE, 0)),
-        quiet=_quiet(),
+        quiet=quiet_flag(),
         fmt=settings.log.format,
         progress_seconds=settings.log.progress_seconds,
         log_file=settings.schedule.log_file,
@@ -385,10 +267,12 @@ def sources_command(settings: Settings, reset: tuple[str, ...], now_text: str | 
     Example:
         digest sources --reset city-desk
     """
-    now = _parse_time(now_text, "--now") or datetime.now(UTC)
+    now = parse_time(now_text, "--now") or datetime.now(UTC)
     specs = [s for s in settings.sources if s.kind in LIVE_KINDS]
     try:
-        lock = _writer(settings, "digest sources --reset") if reset else contextlib.nullcontext()
+        lock = (
+            writer_lock(settings, "digest sources --reset") if reset else contextlib.nullcontext()
+        )
         with lock, Store(settings.store.path) as store:
             for name in reset:
                 if not store.reset_source(name):

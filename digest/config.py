@@ -211,7 +211,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "email.max_html_bytes": (10_000, 10_000_000),
     "email.timeout_seconds": (1, 600),
     "store.lock_wait_seconds": (0, 86400),
-    "log.progress_seconds": (0.1, 86400),
+    "log.progress_seconds": (0.01, 86400),
 }
 
 

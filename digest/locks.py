@@ -92,7 +92,8 @@ class StoreLock:
         if not self.lock.acquire(self.wait_seconds):
             raise StoreBusy(
                 str(self.store_path),
-                f"in use by {holder(self.lock.path)}; gave up after {self.wait_seconds:g} s"
+                f"the store is in use by {holder(self.lock.path)};"
+                f" gave up after {self.wait_seconds:g} s"
                 " (hint: [store].lock_wait_seconds)",
             )
         return self
