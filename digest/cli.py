@@ -25,8 +25,9 @@ from digest.health import LIVE_KINDS, health_table
 from digest.installation import init_dir
 from digest.ledger import Ledger
 from digest.models import RunReport
-from digest.pipeline import RunOptions, health_params, run_once
-from digest.sources import display_path
+from digest.pipeline import RunOptions, health_params, input_specs, run_once
+from digest.sources import display_path, skipped_files
+from digest.status import last_run_lines
 from digest.store import Store
 
 
@@ -121,6 +122,9 @@ def run(
     except DigestError as e:
         raise click.ClickException(str(e)) from e
     _print_report(report, quiet=quiet_flag())
+    skipped = skipped_files(input_specs(settings, options))
+    if skipped and not quiet_flag():
+        click.echo(f"not read (README*, LICENSE*, hidden files): {', '.join(skipped)}")
     if report.sources and len(report.failed) == len(report.sources):
         raise click.ClickException(f"no input could be read ({len(report.sources)} failed)")
 
@@ -261,7 +265,8 @@ def sources_command(settings: Settings, reset: tuple[str, ...], now_text: str | 
     """Print the health of every feed and page source, one line each.
 
     Columns: status (ok, failing, backing off, disabled, quiet, not yet run), last success,
-    items new and seen in its last run, failed runs in a row, and the last error.
+    items new and seen in its last run, failed runs in a row, and the last error; then every
+    input (feed, page or dump file) that failed in the last run, with its error.
 
     \b
     Example:
@@ -279,10 +284,15 @@ def sources_command(settings: Settings, reset: tuple[str, ...], now_text: str | 
                     raise click.BadParameter(f"no stored state for {name!r}", param_hint="--reset")
                 click.echo(f"reset {name}: it is fetched on the next run")
             states = store.source_states()
+            failures = last_run_lines(store.db, settings.tz)
     except DigestError as e:
         raise click.ClickException(str(e)) from e
     if not specs:
         click.echo("no feed or page sources configured (see [[sources]] in the config)")
-        return
-    for line in health_table(specs, states, now=now, params=health_params(settings)):
+    else:
+        for line in health_table(specs, states, now=now, params=health_params(settings)):
+            click.echo(line)
+    if failures[1:]:
+        click.echo("inputs that failed in the last run:")
+    for line in failures[1:]:
         click.echo(line)

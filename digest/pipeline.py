@@ -93,7 +93,7 @@ def run_once(
         states=states,
         seen=store.seen_among,
     )
-    specs = expand(_specs(settings, options))
+    specs = expand(input_specs(settings, options))
     with stage("ingest", total=len(specs), unit="inputs") as advance:
         results = ingest_all(specs, context, progress=advance)
     log_results(results)
@@ -250,7 +250,7 @@ def _mail(
     return replace(flushed, error=queue_error or flushed.error)
 
 
-def _specs(settings: Settings, options: RunOptions) -> tuple[SourceSpec, ...]:
+def input_specs(settings: Settings, options: RunOptions) -> tuple[SourceSpec, ...]:
     """Inputs named on the command line replace the configured ones."""
     if options.inputs:
         return tuple(SourceSpec(name=str(p), kind="dump", location=str(p)) for p in options.inputs)

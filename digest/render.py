@@ -8,7 +8,8 @@ page to the site's root. The archive templates (``index.html``, ``feed.xml``) ge
 Filters: ``safe_url`` (http/https only, else None: the template shows plain text),
 ``md_escape`` (Markdown specials in outside text), ``md_url``, ``localtime(dt, fmt)`` and
 ``isotime`` (UTC -> ``briefing.timezone``), ``humandate(d, style)``, ``when`` (a clock
-time, with the date when it is not the briefing's day) and ``stamp`` (date and time). Dates
+time, with the date when it is not the briefing's day), ``stamp`` (date and time) and
+``source_name`` (a source as readers see it: a dump by its file name). Dates
 are spelled in English by hand (the helpers behind the filters are in :mod:`digest.formatting`).
 """
 
@@ -28,7 +29,16 @@ import css_inline
 import jinja2
 
 from digest.errors import RenderError
-from digest.formatting import humandate, in_zone, iso_utc, md_escape, md_url, safe_url, zone
+from digest.formatting import (
+    humandate,
+    in_zone,
+    iso_utc,
+    md_escape,
+    md_url,
+    public_source_name,
+    safe_url,
+    zone,
+)
 from digest.models import (
     Briefing,
     Quote,
@@ -103,6 +113,10 @@ def _stamp_filter(ctx: jinja2.runtime.Context, value: datetime) -> str:
     return f"{humandate(local, 'short')}, {local:%H:%M}"
 
 
+def _source_name_filter(status: SourceStatus) -> str:
+    return public_source_name(status.name, status.kind)
+
+
 # ── environment and rendering ─────────────────────────────────────────────────────────────
 
 
@@ -135,6 +149,7 @@ def make_environment(
         when=_when_filter,
         stamp=_stamp_filter,
         humandate=humandate,
+        source_name=_source_name_filter,
     )
     return env
 
@@ -314,13 +329,13 @@ def _article_dict(ref: SourceRef) -> dict[str, object]:
 
 
 def _status_dict(status: SourceStatus) -> dict[str, object]:
+    """What readers may know of a source: no error text, no local path (see `digest sources`)."""
     return {
-        "name": status.name,
+        "name": public_source_name(status.name, status.kind),
         "kind": status.kind,
         "status": status.status,
         "new": status.new,
         "seen": status.seen,
-        "error": status.error,
         "failures": status.failures,
         "last_success": iso_utc(status.last_success) if status.last_success else None,
         "quiet_since": iso_utc(status.quiet_since) if status.quiet_since else None,

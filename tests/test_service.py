@@ -248,3 +248,31 @@ def test_a_terminal_gets_a_progress_bar(tmp_path):
     text = drawn.decode(errors="replace")
     assert "normalize" in text
     assert "100%" in text
+
+
+# ── operator and reader apart (problem 5) ────────────────────────────────────────────────
+
+
+def test_a_folder_s_readme_is_not_a_story_and_readers_get_no_paths_or_errors(tmp_path):
+    site = tmp_path / "site"
+    store = ["--db", str(tmp_path / "s.sqlite3"), "--output", str(site)]
+    result = digest("run", "samples", "--date", "2026-03-02", *store)
+    assert result.returncode == 0, result.stderr
+    assert "not read (README*, LICENSE*, hidden files): samples/README.md" in result.stdout
+    assert "samples/README.md" not in [line.split()[0] for line in result.stdout.splitlines()]
+    published = (site / "2026-03-02" / "briefing.json").read_text(encoding="utf-8")
+    doc = json.loads(published)
+    assert "Bundled sample data" not in [t["headline"] for t in doc["threads"]]
+    assert str(REPO) not in published
+    assert all("/" not in s["name"] and "error" not in s for s in doc["sources"])
+    failed = [s["name"] for s in doc["sources"] if s["status"] == "error"]
+    assert failed == ["events.json"]  # not an article dump: its name only, for readers
+    page = (site / "2026-03-02" / "index.html").read_text(encoding="utf-8")
+    assert "1 source could not be read today: events.json." in page
+    assert "missing" not in page
+    status = digest("status", *store)
+    assert "1 of " in status.stdout
+    assert "  samples/events.json: missing title and text" in status.stdout  # for the operator
+    sources = digest("sources", *store)
+    assert "inputs that failed in the last run:" in sources.stdout
+    assert "samples/events.json: missing title and text" in sources.stdout
