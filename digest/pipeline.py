@@ -43,6 +43,7 @@ from digest.models import (
 from digest.normalize import normalize
 from digest.publish import publish
 from digest.render import make_environment, render
+from digest.site import installation, site_identity
 from digest.sources import IngestContext, expand, ingest_all
 from digest.statuses import log_results, source_statuses
 from digest.store import Store
@@ -117,7 +118,9 @@ def run_once(
         edition = publish_as(edition, next_number=ledger.next_number(), taken_slugs=ledger.slugs())
         briefing = with_edition(briefing, edition)
         with stage("publish", unit="files") as advance:
-            outputs = publish(render(env, briefing), briefing, settings.output.dir, env=env)
+            site = site_identity(settings.output.site_url, installation(store, now=now))
+            rendered = render(env, briefing)
+            outputs = publish(rendered, briefing, settings.output.dir, env=env, site=site)
             advance(len(outputs))
         for path in outputs:
             log.debug("wrote %s", path)

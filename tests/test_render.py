@@ -21,6 +21,7 @@ from digest.models import (
     ThreadSummary,
 )
 from digest.render import (
+    ANONYMOUS_SITE,
     DEFAULT_TEMPLATES_DIR,
     ArchiveEntry,
     briefing_to_dict,
@@ -388,8 +389,8 @@ def test_feed_keeps_at_most_30_entries(env):
     ]
     _, feed = render_index(env, entries)
     assert feed.count("<entry>") == 30
-    assert "tag:digest,2024-05-31:briefing" in feed
-    assert "tag:digest,2024-05-01:briefing" not in feed
+    assert ANONYMOUS_SITE.entry_id("2024-05-31") in feed
+    assert ANONYMOUS_SITE.entry_id("2024-05-01") not in feed
 
 
 # ── template contract ─────────────────────────────────────────────────────────────────────

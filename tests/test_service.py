@@ -276,3 +276,80 @@ def test_a_folder_s_readme_is_not_a_story_and_readers_get_no_paths_or_errors(tmp
     sources = digest("sources", *store)
     assert "inputs that failed in the last run:" in sources.stdout
     assert "samples/events.json: missing title and text" in sources.stdout
+
+
+# ── the feed of editions, by the standard (problem 6) ───────────────────────────────────
+
+
+def _atom_problems(xml: bytes) -> list[str]:
+    """RFC 4287's must-haves, checked on the element tree (a schema-level check)."""
+    from lxml import etree
+
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    root = etree.fromstring(xml)  # our own output
+    problems = []
+    for where, node, required in [("feed", root, ("id", "title", "updated"))] + [
+        (f"entry {i}", e, ("id", "title", "updated", "published", "content"))
+        for i, e in enumerate(root.findall("a:entry", ns))
+    ]:
+        problems += [
+            f"{where}: {len(node.findall(f'a:{n}', ns))} <{n}>"
+            for n in required
+            if len(node.findall(f"a:{n}", ns)) != 1
+        ]
+        if not node.findall("a:link[@rel='alternate']", ns):
+            problems.append(f"{where}: no alternate link")
+    if not root.findall("a:author", ns):
+        problems.append("feed: no author")
+    ids = [i.text for i in root.iter("{http://www.w3.org/2005/Atom}id")]
+    problems += [f"duplicate id {i}" for i in set(ids) if ids.count(i) > 1]
+    return problems
+
+
+def test_the_feed_has_ids_unique_to_the_site_absolute_links_and_dates(tmp_path):
+    import feedparser
+
+    config = write_config(tmp_path, "0 7 1 1 *")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace("[output]\n", '[output]\nsite_url = "https://news.example.org/brief"\n'),
+        encoding="utf-8",
+    )
+    assert digest("run", "--config", str(config)).returncode == 0
+    bridge = ("Bridge closes for repairs", BRIDGE, "2026-03-02T09:00Z")
+    _jsonl(tmp_path / "in", "more.jsonl", bridge)
+    second = digest("run", "--config", str(config))
+    assert "edition No. 2 (" in second.stdout, second.stderr
+    xml = (tmp_path / "out" / "feed.xml").read_bytes()
+    assert _atom_problems(xml) == []
+    feed = feedparser.parse(xml)
+    assert not feed.bozo
+    (created,) = {e.id.split(",")[1].split(":")[0] for e in feed.entries}
+    assert feed.feed.id == f"tag:news.example.org,{created}:/brief/"
+    assert feed.feed.link == "https://news.example.org/brief/"
+    folders = [Path(e.link).name for e in feed.entries]
+    assert [e.id for e in feed.entries] == [f"{feed.feed.id}{f}/" for f in folders]
+    assert [e.link for e in feed.entries] == [
+        f"https://news.example.org/brief/{f}/" for f in folders
+    ]
+    for entry in feed.entries:
+        assert entry.published_parsed
+        assert entry.updated_parsed
+    content = feed.entries[-1].content[0].value  # No. 1: the strike
+    assert "<h3>Velmora dockers walk out</h3>" in content
+    assert STRIKE_1.split(". ")[0] in content
+
+
+def test_feed_ids_differ_between_installations_and_stay_across_runs(tmp_path):
+    import feedparser
+
+    def feed_id(name: str) -> str:
+        site = tmp_path / name
+        store = ["--db", str(tmp_path / f"{name}.sqlite3"), "--output", str(site)]
+        assert digest("run", str(SAMPLES), "--date", "2026-03-02", *store).returncode == 0
+        return str(feedparser.parse((site / "feed.xml").read_bytes()).feed.id)
+
+    first = feed_id("a")
+    assert first.startswith("urn:uuid:")
+    assert feed_id("a") == first  # a re-run keeps it
+    assert feed_id("b") != first  # another installation has its own
