@@ -91,6 +91,33 @@ def _stamp_filter(ctx: jinja2.runtime.Context, value: datetime) -> str:
     return f"{humandate(local, 'short')}, {local:%H:%M}"
 
 
+def news_span(briefing: Briefing) -> str:
+    """``News published from 1 Mar, 18:00 to 2 Mar, 21:30 (Europe/Berlin)`` (or ``on 2 Mar
+    between 08:00 and 21:30``): the span of the
+    publication times of the edition's new articles (of all its articles when none is
+    marked new), in the site's zone, with the year when it is not the edition's; "" if empty."""
+    refs = [r for t in briefing.threads for r in t.new_sources] or [
+        r for t in briefing.threads for r in t.sources
+    ]
+    if not refs:
+        return ""
+    tz = zone(briefing.timezone)
+    first, last = (in_zone(f(r.published for r in refs), tz) for f in (min, max))
+
+    def stamp(when: datetime) -> str:
+        style = "short" if when.year == briefing.day.year else "medium"
+        return f"{humandate(when, style)}, {when:%H:%M}"
+
+    if first == last:
+        span = stamp(first)
+    elif first.date() == last.date():
+        day = stamp(first).rpartition(", ")[0]
+        span = f"on {day} between {first:%H:%M} and {last:%H:%M}"
+    else:
+        span = f"from {stamp(first)} to {stamp(last)}"
+    return f"News published {span} ({briefing.timezone})"
+
+
 def _source_name_filter(status: SourceStatus) -> str:
     return public_source_name(status.name, status.kind)
 
@@ -130,6 +157,7 @@ def make_environment(
         source_name=_source_name_filter,
         isoutc=iso_utc,
     )
+    env.globals["news_span"] = news_span
     return env
 
 

@@ -353,3 +353,37 @@ def test_feed_ids_differ_between_installations_and_stay_across_runs(tmp_path):
     assert first.startswith("urn:uuid:")
     assert feed_id("a") == first  # a re-run keeps it
     assert feed_id("b") != first  # another installation has its own
+
+
+# ── dates a reader trusts (problem 7) ───────────────────────────────────────────────────
+
+
+def test_the_edition_speaks_of_its_news_in_the_site_zone(tmp_path):
+    site = tmp_path / "site"
+    store = ["--db", str(tmp_path / "s.sqlite3"), "--output", str(site)]
+    zone = ["--set", "output.timezone=Europe/Berlin"]
+    result = digest("run", str(SAMPLES), "--date", "2025-07-04", *zone, *store)
+    assert result.returncode == 0, result.stderr
+    page = (site / "2025-07-04" / "index.html").read_text(encoding="utf-8")
+    assert "Friday 4 July 2025" in page
+    assert "News published on 2 March 2026 between 10:00 and 21:30 (Europe/Berlin)" in page
+    assert "stored" not in page
+    archive = (site / "archive.html").read_text(encoding="utf-8")
+    footer = archive[archive.index('<p class="generated">') :]
+    assert "(Europe/Berlin)" in footer
+    assert "UTC" not in footer
+
+
+def test_the_sample_run_is_dated_and_titled_as_what_it_is(tmp_path):
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    line = next(x for x in makefile.splitlines() if x.startswith("SAMPLE_RUN :="))
+    import shlex
+
+    args = shlex.split(line.partition(":=")[2])
+    site = tmp_path / "site"
+    store = ["--db", str(tmp_path / "s.sqlite3"), "--output", str(site)]
+    assert digest(*args, *store).returncode == 0
+    page = (site / "index.html").read_text(encoding="utf-8")
+    assert "<h1>Sample briefing (bundled fictional news)</h1>" in page
+    assert "Monday 2 March 2026" in page
+    assert "News published on 2 Mar between " in page
