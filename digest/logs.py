@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,7 +40,7 @@ BAR_MIN = 50  # a bar only for stages of this many items or more
 class _Options:
     bars: bool = False  # progress bars on stderr (a terminal, text format, not quiet)
     progress_seconds: float = 10.0
-    json: bool = False
+    handlers: list[logging.Handler] = field(default_factory=list)  # the ones configure() added
 
 
 _options = _Options()
@@ -77,10 +77,11 @@ def configure(
 ) -> None:
     """Set up the root logger once per process (stderr, and ``log_file`` when given)."""
     root = logging.getLogger()
-    for handler in list(root.handlers):
+    for handler in _options.handlers:  # ours only: a host's (pytest's) handlers stay
         root.removeHandler(handler)
         handler.close()
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    _options.handlers = handlers
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
@@ -94,7 +95,6 @@ def configure(
         logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.WARNING)
     _options.bars = fmt == "text" and not quiet and sys.stderr.isatty()
     _options.progress_seconds = progress_seconds
-    _options.json = fmt == "json"
 
 
 def _level(verbose: int, quiet: bool) -> int:
