@@ -25,7 +25,6 @@ from digest.models import SourceSpec
 
 ENV_PREFIX = "DIGEST_"
 SECRET_KEYS = frozenset({("email", "password")})
-BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def _help(text: str, default: Any) -> Any:
@@ -45,6 +44,9 @@ class StoreSettings:
     path: Path = _help(
         "SQLite database file, relative to the config file", Path("var/digest.sqlite3")
     )
+    lock_wait_seconds: float = _help(
+        "a run waits this long for another run or the daemon to finish with the store", 600.0
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,7 +54,9 @@ class OutputSettings:
     dir: Path = _help("folder the briefings are published into", Path("output"))
     title: str = _help("title shown on every briefing", "Daily briefing")
     timezone: str = _help("IANA time zone for briefing dates and shown times", "UTC")
-    templates_dir: Path = _help("the bundled Jinja2 templates", BUNDLED_TEMPLATES)
+    templates_dir: Path | None = _help(
+        "a folder of Jinja2 templates used instead of the ones inside the package", None
+    )
     user_templates_dir: Path | None = _help(
         "optional folder whose templates override the bundled ones", None
     )
@@ -106,6 +110,14 @@ class SummarySettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LogSettings:
+    format: str = _help("log lines as 'text' or 'json' (one object per line)", "text")
+    progress_seconds: float = _help(
+        "without a terminal, a running stage logs its progress this often (INFO)", 10.0
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     inputs: InputSettings = field(default_factory=InputSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
@@ -116,6 +128,7 @@ class Settings:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     email: EmailSettings = field(default_factory=EmailSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
+    log: LogSettings = field(default_factory=LogSettings)
     sources: tuple[SourceSpec, ...] = ()
     config_path: Path | None = None
     origins: Mapping[str, str] = field(
@@ -137,6 +150,7 @@ _SECTION_TYPES = {
     "schedule": ScheduleSettings,
     "email": EmailSettings,
     "fetch": FetchSettings,
+    "log": LogSettings,
 }
 
 
@@ -200,6 +214,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "email.port": (1, 65535),
     "email.max_html_bytes": (10_000, 10_000_000),
     "email.timeout_seconds": (1, 600),
+    "store.lock_wait_seconds": (0, 86400),
+    "log.progress_seconds": (0.01, 86400),
 }
 
 
@@ -208,6 +224,8 @@ def _check(key: str, value: Any) -> None:
         low, high = _RANGES[key]
         if not low <= value <= high:
             raise ValueError(f"expected a number in {low:g}..{high:g}, got {value:g}")
+    if key == "log.format" and value not in ("text", "json"):
+        raise ValueError(f"expected 'text' or 'json', got {value!r}")
     if key == "output.timezone":
         try:
             ZoneInfo(value)
