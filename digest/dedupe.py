@@ -26,6 +26,7 @@ from functools import lru_cache
 import numpy as np
 
 from digest.models import Article, DedupeResult, Duplicate
+from digest.text import letters
 
 MIN_WORDS = 15  # shorter texts (headline-only items) are matched by exact keys only
 CHUNK_DOCS = 128  # articles hashed per numpy pass (bounds memory: num_perm x shingles)
@@ -231,7 +232,18 @@ def exact_keys(article: Article) -> tuple[str, ...]:
         keys.append(f"url:{article.canonical_url}")
     if article.content_hash and _long(article):
         keys.append(f"hash:{article.content_hash}@{article.outlet.casefold()}")
+    keys.append(title_key(article))
     return tuple(keys)
+
+
+_TITLE = "title:"
+
+
+def title_key(article: Article) -> str:
+    """The outlet and its title: with a similar text, the same article met again (an
+    aggregator page lists yesterday's story with a shorter excerpt and a new relative
+    time), not a copy to credit; alone it proves nothing ("Markets wrap" every day)."""
+    return f"{_TITLE}{letters(article.title)}@{article.outlet.casefold()}"
 
 
 # ── dedupe ────────────────────────────────────────────────────────────────────────────────
@@ -305,13 +317,20 @@ class _Batch:
         self, article: Article, keys: tuple[str, ...], near: tuple[str, float] | None
     ) -> str | None:
         """Id of the article this one repeats by an exact key ("" if only known by key)."""
-        for key in keys:
+        plain = [k for k in keys if not k.startswith(_TITLE)]
+        for key in plain:
             if key in self.owners:
                 return self.owners[key]
-        if any(key in self.seen.keys for key in keys):
+        if any(key in self.seen.keys for key in plain):
             if f"id:{article.id}" in self.seen.keys:
                 return article.id
             return near[0] if near and near[1] == 1.0 else ""
+        title = title_key(article)
+        if near and near[1] >= self.params.near_threshold:
+            if title in self.owners:
+                return self.owners[title]
+            if title in self.seen.keys:
+                return near[0]
         return None
 
     def syndicated(self, article: Article) -> str | None:

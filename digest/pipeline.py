@@ -11,7 +11,13 @@ from pathlib import Path
 
 import jinja2
 
-from digest.cluster import ClusterParams, document_frequencies, plan_clusters, term_counts
+from digest.cluster import (
+    ClusterParams,
+    LinkParams,
+    document_frequencies,
+    plan_clusters,
+    read_articles,
+)
 from digest.compose import compose
 from digest.config import Settings
 from digest.dedupe import DedupeParams, dedupe, fingerprints
@@ -47,6 +53,7 @@ from digest.site import installation, site_identity
 from digest.sources import IngestContext, expand, ingest_all
 from digest.statuses import log_results, source_statuses
 from digest.store import Store
+from digest.threadstore import ThreadStore
 from digest.summarize import SummaryParams, summarize
 
 log = logging.getLogger(__name__)
@@ -104,7 +111,9 @@ def run_once(
         advance(len(articles))
     with stage("dedupe", total=len(articles), unit="articles"):
         deduped = _dedupe(store, articles, settings)
-    plan = _store_and_cluster(store, deduped, day=day, run_id=run_id, settings=settings)
+    plan = _store_and_cluster(
+        store, deduped, day=day, run_id=run_id, settings=settings, now=now
+    )
     ledger = Ledger(store)
     edition = _plan_edition(ledger, settings, options, run_id=run_id, now=now)
     health, statuses = plan_health(
@@ -274,17 +283,25 @@ def _dedupe(store: Store, articles: Sequence[Article], settings: Settings) -> De
 def cluster_params(settings: Settings) -> ClusterParams:
     c = settings.cluster
     return ClusterParams(
-        similarity_threshold=c.similarity_threshold,
+        link=LinkParams(
+            threshold=c.similarity_threshold,
+            attach_threshold=c.attach_threshold,
+            decay_days=c.decay_days,
+            names_threshold=c.names_threshold,
+            year_penalty=c.year_penalty,
+        ),
         window_days=c.window_days,
-        decay_days=c.decay_days,
-        merge_threshold=c.merge_threshold,
-        merge_name_threshold=c.merge_name_threshold,
-        year_penalty=c.year_penalty,
     )
 
 
 def _store_and_cluster(
-    store: Store, deduped: DedupeResult, *, day: date, run_id: int, settings: Settings
+    store: Store,
+    deduped: DedupeResult,
+    *,
+    day: date,
+    run_id: int,
+    settings: Settings,
+    now: datetime,
 ) -> ClusterPlan:
     new = deduped.new
     params = cluster_params(settings)
@@ -293,17 +310,18 @@ def _store_and_cluster(
     with stage("cluster", total=len(new), unit="articles"), store.transaction():
         if new:  # planned first, so every article row is written once, with its thread
             since = min(a.published for a in new) - timedelta(days=params.window_days)
-            terms = term_counts(new, params)
+            read = read_articles(new, params)
             plan = plan_clusters(
                 new,
                 store.open_threads(since=since),
                 now=max(a.published for a in new),
                 params=params,
                 vocabulary=store.vocabulary(),
-                terms=terms,
+                read=read,
+                apart=ThreadStore(store).kept_apart(),
             )
-            df = document_frequencies(new, params, terms=terms)
-            del terms  # the biggest structure of a big run: gone before the fingerprints
+            df = document_frequencies(read)
+            del read  # the biggest structure of a big run: gone before the fingerprints
         store.save_articles(
             new,
             day=day,
@@ -313,16 +331,19 @@ def _store_and_cluster(
             | {a: e.thread_id for e in plan.extensions for a in e.article_ids},
         )
         store.save_duplicates(deduped.duplicates, day=day, run_id=run_id)
-        store.apply_plan(plan)
+        store.apply_plan(plan, run_id=run_id, at=now)
         if new:
             store.add_vocabulary(df, len(new))
     log.info(
-        "stored %d new articles, %d duplicates; %d new threads, %d extended",
+        "stored %d new articles, %d duplicates; %d new threads, %d extended, %d merged",
         len(new),
         len(deduped.duplicates),
         len(plan.new_threads),
         len(plan.extensions),
+        len(plan.merges),
     )
+    for merge in plan.merges:
+        log.info("thread %s merged into %s (%s)", merge.merged_id, merge.into_id, merge.score)
     for thread in plan.new_threads:
         log.debug(
             "new thread %s (%d articles): %s", thread.id, len(thread.article_ids), thread.title

@@ -115,11 +115,36 @@ def _migrate_3_to_4(db: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_4_to_5(db: sqlite3.Connection) -> None:
+    """Threads that turn out to be one event, and why articles are in their threads (#11):
+    a merged thread's id redirects to the surviving one (permalinks and feeds stay valid);
+    each article's join reason (``digest explain``); pairs of threads an operator split."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE thread_redirects (
+            old_id TEXT PRIMARY KEY, new_id TEXT NOT NULL, merged_at TEXT NOT NULL,
+            why TEXT NOT NULL DEFAULT ''    -- "clustering 0.21: strike portanza" or "override"
+        );
+        CREATE INDEX thread_redirects_new ON thread_redirects(new_id);
+        CREATE TABLE thread_reasons (
+            article_id TEXT PRIMARY KEY, thread_id TEXT NOT NULL, run_id INTEGER,
+            via TEXT NOT NULL,              -- new | core | attach | override
+            score REAL, terms TEXT NOT NULL DEFAULT '[]', names TEXT NOT NULL DEFAULT '[]',
+            event_day TEXT
+        );
+        CREATE INDEX thread_reasons_thread ON thread_reasons(thread_id);
+        CREATE TABLE threads_apart (a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b));
+        """,
+    )
+
+
 # Migration N takes the schema from version N to N + 1. Append only; never edit a past step.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_0_to_1,
     _migrate_1_to_2,
     _migrate_2_to_3,
     _migrate_3_to_4,
+    _migrate_4_to_5,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -281,8 +281,14 @@ class Store:
         self.db.executemany("INSERT OR IGNORE INTO seen_keys (key, article_id) VALUES (?, ?)", keys)
         return inserted
 
-    def apply_plan(self, plan: ClusterPlan) -> None:
-        """Write what clustering decided: new threads and extensions of stored ones."""
+    def apply_plan(
+        self, plan: ClusterPlan, *, run_id: int | None = None, at: datetime | None = None
+    ) -> None:
+        """Write what clustering decided: new threads, extensions of stored ones, merges of
+        stored threads (the merged id redirects) and why each article is where it is."""
+        from digest.threadstore import ThreadStore  # it wraps this class
+
+
         self.db.executemany(
             "INSERT INTO threads (id, title, first_seen, last_updated, signature)"
             " VALUES (?,?,?,?,?)",
@@ -299,6 +305,11 @@ class Store:
             [(t.id, a) for t in plan.new_threads for a in t.article_ids]
             + [(e.thread_id, a) for e in plan.extensions for a in e.article_ids]
         )
+        threads = ThreadStore(self)
+        if plan.merges:
+            latest = max(t.last_updated for t in (*plan.new_threads, *plan.extensions))
+            threads.apply_merges(plan.merges, at=at or latest)
+        threads.save_reasons(plan.reasons, run_id=run_id)
 
     def _assign(self, pairs: Sequence[tuple[str, str]]) -> None:
         """Put articles (and their stored copies) into threads: (thread id, article id)."""

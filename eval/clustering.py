@@ -23,7 +23,13 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
 
-from digest.cluster import ClusterParams, Vocabulary, document_frequencies, plan_clusters
+from digest.cluster import (
+    ClusterParams,
+    Vocabulary,
+    document_frequencies,
+    plan_clusters,
+    read_articles,
+)
 from digest.config import Settings
 from digest.models import Article, ClusterPlan, EventThread
 from digest.pipeline import cluster_params
@@ -50,29 +56,42 @@ def _apply(threads: dict[str, EventThread], plan: ClusterPlan) -> None:
             signature=ext.signature,
             last_updated=max(old.last_updated, ext.last_updated),
         )
+    for merge in plan.merges:
+        gone = threads.pop(merge.merged_id)
+        into = threads[merge.into_id]
+        threads[merge.into_id] = dataclasses.replace(
+            into, article_ids=into.article_ids + gone.article_ids
+        )
 
 
 def run_stream(
     articles: Sequence[Article], params: ClusterParams, *, batches: int = 1
 ) -> dict[str, str]:
     """Cluster ``articles`` in ``batches`` successive runs; article id -> thread id."""
+    size = -(-len(articles) // batches)
+    return run_batches([articles[i : i + size] for i in range(0, len(articles), size)], params)
+
+
+def run_batches(batches: Sequence[Sequence[Article]], params: ClusterParams) -> dict[str, str]:
+    """Cluster each batch as one run, with the threads and vocabulary of the runs before
+    it (as successive ``digest run``s see them); article id -> thread id."""
     threads: dict[str, EventThread] = {}
     df: Counter[str] = Counter()
     n_docs = 0
-    size = -(-len(articles) // batches)
-    for start in range(0, len(articles), size):
-        batch = articles[start : start + size]
+    for batch in batches:
         since = min(a.published for a in batch) - timedelta(days=params.window_days)
         open_threads = [t for t in threads.values() if t.last_updated >= since]
+        read = read_articles(batch, params)
         plan = plan_clusters(
             batch,
             sorted(open_threads, key=lambda t: t.id),
             now=max(a.published for a in batch),
             params=params,
             vocabulary=Vocabulary(df=df, n_docs=n_docs),
+            read=read,
         )
         _apply(threads, plan)
-        df.update(document_frequencies(batch, params))
+        df.update(document_frequencies(read))
         n_docs += len(batch)
     return {a: t.id for t in threads.values() for a in t.article_ids}
 

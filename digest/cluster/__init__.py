@@ -166,7 +166,7 @@ def _plan(
             continue
         if node.stored:
             thread_ids[node.id] = node.id
-            if node.added:
+            if node.added or node.version:  # new articles, or a stored thread merged in
                 extensions.append(
                     ThreadExtension(
                         thread_id=node.id,

@@ -121,7 +121,8 @@ class Scorer:
         if cross <= 0.0:
             return 0.0
         p = self.params
-        if a.short == a.size or b.short == b.size:  # headlines: cosine to a centroid
+        headlines = a.short == a.size or b.short == b.size
+        if headlines and not (a.stored and b.stored):  # headlines: cosine to a centroid
             s = cross / ((a.length() * b.length()) or 1.0)
             s *= 1.0 + p.short_boost * math.log(max(a.size, b.size))
         else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from digest.clustering.entities import MONTHS, WEEKDAYS
+from digest.cluster.entities import MONTHS, WEEKDAYS
 
 _WEEKDAY = {d: i for i, d in enumerate(WEEKDAYS)}
 _MONTH = {m: i + 1 for i, m in enumerate(MONTHS)} | {

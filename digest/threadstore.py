@@ -1,0 +1,173 @@
+"""Thread bookkeeping in the store: merges and their redirects, join reasons, operator
+splits kept apart, and the reads behind ``digest threads`` / ``digest explain`` (#11).
+
+``ThreadStore`` wraps a :class:`digest.store.Store` (as ``Ledger`` does for editions). Its
+writes run inside the caller's transaction; ``Store.apply_plan`` calls ``apply_merges`` and
+``save_reasons`` with the rest of a run's plan.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from digest.models import JoinReason, ThreadMerge
+from digest.rows import from_iso, iso
+
+if TYPE_CHECKING:
+    from digest.store import Store
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThreadRow:
+    """One thread for ``digest threads``: its size, outlets and span."""
+
+    id: str
+    title: str
+    articles: int  # originals and copies
+    outlets: int
+    first_seen: datetime
+    last_updated: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Redirect:
+    old_id: str
+    new_id: str
+    merged_at: datetime
+    why: str
+
+
+class ThreadStore:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.db = store.db
+
+    # ── writes (inside the caller's transaction) ─────────────────────────────────────────
+
+    def apply_merges(self, merges: Sequence[ThreadMerge], *, at: datetime) -> None:
+        """``merged_id``'s articles, reasons and splits move to ``into_id``; its id
+        redirects there (and so do ids that redirected to it); its row goes."""
+        for m in merges:
+            if m.merged_id == m.into_id:
+                continue
+            why = f"clustering {m.score}: {' '.join(m.terms[:4])}" if m.score is not None else ""
+            self.move_thread(m.merged_id, m.into_id, at=at, why=why or "override")
+
+    def move_thread(self, old: str, new: str, *, at: datetime, why: str) -> None:
+        db = self.db
+        db.execute("UPDATE articles SET thread_id = ? WHERE thread_id = ?", (new, old))
+        db.execute("UPDATE thread_reasons SET thread_id = ? WHERE thread_id = ?", (new, old))
+        db.execute("UPDATE thread_redirects SET new_id = ? WHERE new_id = ?", (new, old))
+        db.execute(
+            "INSERT OR REPLACE INTO thread_redirects (old_id, new_id, merged_at, why)"
+            " VALUES (?, ?, ?, ?)",
+            (old, new, iso(at), why),
+        )
+        pairs = db.execute("SELECT a, b FROM threads_apart WHERE a = ?1 OR b = ?1", (old,))
+        for a, b in pairs.fetchall():
+            db.execute("DELETE FROM threads_apart WHERE a = ? AND b = ?", (a, b))
+            other = b if a == old else a
+            if other != new:
+                self.keep_apart(new, other)
+        first = db.execute("SELECT first_seen FROM threads WHERE id = ?", (old,)).fetchone()
+        if first:
+            db.execute(
+                "UPDATE threads SET first_seen = MIN(first_seen, ?) WHERE id = ?", (first[0], new)
+            )
+        db.execute("DELETE FROM threads WHERE id = ?", (old,))
+
+    def save_reasons(self, reasons: Iterable[JoinReason], *, run_id: int | None) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO thread_reasons (article_id, thread_id, run_id, via, score,"
+            " terms, names, event_day) VALUES (?,?,?,?,?,?,?,?)",
+            [
+                (
+                    r.article_id,
+                    r.thread_id,
+                    run_id,
+                    r.via,
+                    r.score,
+                    json.dumps(list(r.terms)),
+                    json.dumps(list(r.names)),
+                    r.event_day.isoformat() if r.event_day else None,
+                )
+                for r in reasons
+            ],
+        )
+
+    def keep_apart(self, x: str, y: str) -> None:
+        a, b = sorted((x, y))
+        self.db.execute("INSERT OR IGNORE INTO threads_apart (a, b) VALUES (?, ?)", (a, b))
+
+    # ── reads ─────────────────────────────────────────────────────────────────────────────
+
+    def kept_apart(self) -> frozenset[frozenset[str]]:
+        return frozenset(
+            frozenset(pair) for pair in self.db.execute("SELECT a, b FROM threads_apart")
+        )
+
+    def redirects(self) -> dict[str, str]:
+        """Every merged thread id -> the id it lives on as."""
+        return dict(self.db.execute("SELECT old_id, new_id FROM thread_redirects"))
+
+    def redirect_rows(self) -> tuple[Redirect, ...]:
+        rows = self.db.execute(
+            "SELECT old_id, new_id, merged_at, why FROM thread_redirects ORDER BY merged_at, old_id"
+        )
+        return tuple(
+            Redirect(old_id=o, new_id=n, merged_at=from_iso(at), why=w) for o, n, at, w in rows
+        )
+
+    def resolve(self, thread_id: str) -> str:
+        """The id ``thread_id`` lives on as (itself unless merged away)."""
+        row = self.db.execute(
+            "SELECT new_id FROM thread_redirects WHERE old_id = ?", (thread_id,)
+        ).fetchone()
+        return str(row[0]) if row else thread_id
+
+    def exists(self, thread_id: str) -> bool:
+        row = self.db.execute("SELECT 1 FROM threads WHERE id = ?", (thread_id,)).fetchone()
+        return row is not None
+
+    def reasons(self, thread_id: str) -> dict[str, JoinReason]:
+        rows = self.db.execute(
+            "SELECT article_id, thread_id, via, score, terms, names, event_day"
+            " FROM thread_reasons WHERE thread_id = ?",
+            (thread_id,),
+        )
+        return {
+            a: JoinReason(
+                article_id=a,
+                thread_id=t,
+                via=via,
+                score=score,
+                terms=tuple(json.loads(terms)),
+                names=tuple(json.loads(names)),
+                event_day=date.fromisoformat(day) if day else None,
+            )
+            for a, t, via, score, terms, names, day in rows
+        }
+
+    def recent(self, *, since: datetime, limit: int) -> tuple[ThreadRow, ...]:
+        """Threads updated since ``since``, newest first (``digest threads``)."""
+        rows = self.db.execute(
+            "SELECT t.id, t.title, t.first_seen, t.last_updated, COUNT(a.id),"
+            " COUNT(DISTINCT a.outlet) FROM threads AS t JOIN articles AS a ON a.thread_id = t.id"
+            " WHERE t.last_updated >= ? GROUP BY t.id ORDER BY t.last_updated DESC, t.id LIMIT ?",
+            (iso(since), limit),
+        )
+        return tuple(
+            ThreadRow(
+                id=tid,
+                title=title,
+                first_seen=from_iso(first),
+                last_updated=from_iso(last),
+                articles=n,
+                outlets=outlets,
+            )
+            for tid, title, first, last, n, outlets in rows
+        )
