@@ -70,6 +70,7 @@ class DedupeParams:
 class Fingerprint:
     article_id: str
     minhash: tuple[int, ...]  # num_perm ints in [0, 2**32)
+    title_key: str = ""  # ``title_key(outlet, title)`` of the article
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -207,7 +208,7 @@ def fingerprints(
     """``fingerprint`` of many articles in one vectorised pass (much faster than one by one)."""
     signatures, _ = minhashes([a.text for a in articles], params)
     return tuple(
-        Fingerprint(article_id=a.id, minhash=tuple(s))
+        Fingerprint(article_id=a.id, minhash=tuple(s), title_key=title_key(a.outlet, a.title))
         for a, s in zip(articles, signatures.tolist(), strict=True)
     )
 
@@ -232,18 +233,14 @@ def exact_keys(article: Article) -> tuple[str, ...]:
         keys.append(f"url:{article.canonical_url}")
     if article.content_hash and _long(article):
         keys.append(f"hash:{article.content_hash}@{article.outlet.casefold()}")
-    keys.append(title_key(article))
     return tuple(keys)
 
 
-_TITLE = "title:"
-
-
-def title_key(article: Article) -> str:
-    """The outlet and its title: with a similar text, the same article met again (an
+def title_key(outlet: str, title: str) -> str:
+    """An outlet and its title: with a similar text, the same article met again (an
     aggregator page lists yesterday's story with a shorter excerpt and a new relative
     time), not a copy to credit; alone it proves nothing ("Markets wrap" every day)."""
-    return f"{_TITLE}{letters(article.title)}@{article.outlet.casefold()}"
+    return f"{letters(title)}@{outlet.casefold()}"
 
 
 # ── dedupe ────────────────────────────────────────────────────────────────────────────────
@@ -306,6 +303,7 @@ class _Batch:
         self.seen, self.params = seen, params
         self.owners: dict[str, str] = {}  # exact key → id of the article kept for it
         self.texts: dict[str, tuple[str, str]] = {}  # content hash → (id, outlet) kept
+        self.titles = {f.article_id: f.title_key for f in seen.fingerprints}  # id → title key
         usable = [f for f in seen.fingerprints if len(f.minhash) == params.num_perm]
         self.lsh = _Lsh(params, len(usable) + capacity)
         if usable:  # fingerprints made with another num_perm cannot be compared
@@ -317,20 +315,16 @@ class _Batch:
         self, article: Article, keys: tuple[str, ...], near: tuple[str, float] | None
     ) -> str | None:
         """Id of the article this one repeats by an exact key ("" if only known by key)."""
-        plain = [k for k in keys if not k.startswith(_TITLE)]
-        for key in plain:
+        for key in keys:
             if key in self.owners:
                 return self.owners[key]
-        if any(key in self.seen.keys for key in plain):
+        if any(key in self.seen.keys for key in keys):
             if f"id:{article.id}" in self.seen.keys:
                 return article.id
             return near[0] if near and near[1] == 1.0 else ""
-        title = title_key(article)
-        if near and near[1] >= self.params.near_threshold:
-            if title in self.owners:
-                return self.owners[title]
-            if title in self.seen.keys:
-                return near[0]
+        same = near and self.titles.get(near[0]) == title_key(article.outlet, article.title)
+        if near and same and near[1] >= self.params.near_threshold:
+            return near[0]  # the same outlet's article, met again
         return None
 
     def syndicated(self, article: Article) -> str | None:
@@ -344,6 +338,7 @@ class _Batch:
 
     def keep(self, article: Article, signature: np.ndarray, bands: list[int]) -> None:
         self.alias(article, article.id)
+        self.titles[article.id] = title_key(article.outlet, article.title)
         if _long(article):
             self.texts.setdefault(article.content_hash, (article.id, article.outlet.casefold()))
         self.lsh.add(article.id, signature, bands)

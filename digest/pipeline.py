@@ -53,8 +53,8 @@ from digest.site import installation, site_identity
 from digest.sources import IngestContext, expand, ingest_all
 from digest.statuses import log_results, source_statuses
 from digest.store import Store
-from digest.threadstore import ThreadStore
 from digest.summarize import SummaryParams, summarize
+from digest.threadstore import ThreadStore
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +111,7 @@ def run_once(
         advance(len(articles))
     with stage("dedupe", total=len(articles), unit="articles"):
         deduped = _dedupe(store, articles, settings)
-    plan = _store_and_cluster(
-        store, deduped, day=day, run_id=run_id, settings=settings, now=now
-    )
+    plan = _store_and_cluster(store, deduped, day=day, run_id=run_id, settings=settings, now=now)
     ledger = Ledger(store)
     edition = _plan_edition(ledger, settings, options, run_id=run_id, now=now)
     health, statuses = plan_health(

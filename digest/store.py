@@ -20,7 +20,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from digest.cluster import Vocabulary
-from digest.dedupe import Fingerprint, SeenIndex, exact_keys
+from digest.dedupe import Fingerprint, SeenIndex, exact_keys, title_key
 from digest.errors import StoreError
 from digest.models import Article, ClusterPlan, Duplicate, EventThread, RunReport, SourceState
 from digest.rows import (
@@ -104,11 +104,14 @@ class Store:
     def seen_index(self, *, since: datetime) -> SeenIndex:
         keys = frozenset(k for (k,) in self.db.execute("SELECT key FROM seen_keys"))
         rows = self.db.execute(
-            "SELECT id, minhash FROM articles WHERE published >= ? AND minhash IS NOT NULL"
-            " AND duplicate_of IS NULL",
+            "SELECT id, minhash, outlet, title FROM articles WHERE published >= ?"
+            " AND minhash IS NOT NULL AND duplicate_of IS NULL",
             (iso(since),),
         )
-        prints = tuple(Fingerprint(article_id=i, minhash=tuple(json.loads(m))) for i, m in rows)
+        prints = tuple(
+            Fingerprint(article_id=i, minhash=tuple(json.loads(m)), title_key=title_key(o, t))
+            for i, m, o, t in rows
+        )
         return SeenIndex(keys=keys, fingerprints=prints)
 
     def vocabulary(self) -> Vocabulary:
@@ -288,7 +291,6 @@ class Store:
         stored threads (the merged id redirects) and why each article is where it is."""
         from digest.threadstore import ThreadStore  # it wraps this class
 
-
         self.db.executemany(
             "INSERT INTO threads (id, title, first_seen, last_updated, signature)"
             " VALUES (?,?,?,?,?)",
@@ -307,7 +309,10 @@ class Store:
         )
         threads = ThreadStore(self)
         if plan.merges:
-            latest = max(t.last_updated for t in (*plan.new_threads, *plan.extensions))
+            latest = max(
+                [t.last_updated for t in plan.new_threads]
+                + [e.last_updated for e in plan.extensions]
+            )
             threads.apply_merges(plan.merges, at=at or latest)
         threads.save_reasons(plan.reasons, run_id=run_id)
 

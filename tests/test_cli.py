@@ -82,7 +82,7 @@ def test_env_overrides_file_and_flag_overrides_env(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "output.title = 'Flag title'  [flag]" in result.stdout
     assert "output.timezone = 'Europe/Berlin'  [env]" in result.stdout
-    assert "cluster.similarity_threshold = 0.36  [file]" in result.stdout
+    assert "cluster.similarity_threshold = 0.18  [file]" in result.stdout
 
 
 def test_bad_date_is_a_usage_error() -> None:

@@ -1,12 +1,16 @@
-"""Event clustering: events, not topics; continuation of stored threads; determinism."""
+"""Event clustering: events, not topics or leaders; angles attach; continuation and merges of
+stored threads; names, event days, roundups; determinism."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from digest.cluster import ClusterParams, article_terms, plan_clusters
+from digest.cluster import ClusterParams, LinkParams, plan_clusters, read_articles
+from digest.cluster.entities import scan, strip_dateline
+from digest.cluster.features import Weights, features, is_roundup
+from digest.cluster.when import event_day
 from digest.models import Article, EventThread
 
 Make = Callable[..., Article]
@@ -31,68 +35,111 @@ SUMMIT = (
     "President Dukov met Chancellor Amsel in Lindau for a summit on pipeline gas prices. "
     "The two leaders signed a memorandum on gas storage and agreed to meet again in spring."
 )
+REACTION = (
+    "Lawmakers in Varnia said on Friday that the Halvorsen-Dukov call had changed nothing. "
+    "Opposition leader Mira Stoll urged the cabinet to stock fuel and medicine for a long "
+    "winter, and farmers asked for loans to replant fields burnt along the border."
+)
 
 
-def _groups(plan_threads: tuple[EventThread, ...], articles: list[Article]) -> set[frozenset[str]]:
+def _groups(threads: tuple[EventThread, ...], articles: list[Article]) -> set[frozenset[str]]:
     titles = {a.id: a.title for a in articles}
-    return {frozenset(titles[i] for i in t.article_ids) for t in plan_threads}
+    return {frozenset(titles[i] for i in t.article_ids) for t in threads}
 
 
-def test_same_event_joins_and_shared_names_do_not(make_article: Make, now) -> None:
+def _calls(make: Make, hours: float = 5) -> list[Article]:
+    return [
+        make("Dukov tells Halvorsen he will not back down", CALL_A, outlet="North", hours=hours),
+        make("Halvorsen call yields no progress", CALL_B, outlet="Ledger", hours=hours - 2),
+    ]
+
+
+def test_same_event_joins_and_a_shared_leader_does_not(make_article: Make, now) -> None:
     articles = [
-        make_article(
-            "Dukov tells Halvorsen he will not back down", CALL_A, outlet="North Post", hours=5
-        ),
-        make_article(
-            "Halvorsen call yields no progress on Varnia", CALL_B, outlet="Daily Ledger", hours=3
-        ),
-        make_article(
-            "Ostrava strikes tariff deal with Halvorsen", TARIFF, outlet="Daily Ledger", hours=4
-        ),
+        *_calls(make_article),
+        make_article("Ostrava strikes tariff deal with Halvorsen", TARIFF, hours=4),
     ]
     plan = plan_clusters(articles, (), now=now)
     assert _groups(plan.new_threads, articles) == {
         frozenset(
-            {
-                "Dukov tells Halvorsen he will not back down",
-                "Halvorsen call yields no progress on Varnia",
-            }
+            {"Dukov tells Halvorsen he will not back down", "Halvorsen call yields no progress"}
         ),
         frozenset({"Ostrava strikes tariff deal with Halvorsen"}),
     }
     assert plan.extensions == ()
+    assert plan.merges == ()
 
 
-def test_different_meetings_of_one_leader_on_different_days_stay_apart(
+def test_a_reaction_the_next_day_attaches_to_the_event(make_article: Make, now) -> None:
+    reaction = make_article("Varnia lawmakers brace for winter", REACTION, hours=2)
+    articles = [*_calls(make_article, hours=30), reaction]
+    plan = plan_clusters(articles, (), now=now)
+    (thread,) = plan.new_threads
+    assert len(thread.article_ids) == 3
+    (why,) = [r for r in plan.reasons if r.article_id == reaction.id]
+    assert why.via == "attach"  # too unlike the reports for their core; it follows them
+    strict = ClusterParams(link=LinkParams(attach_threshold=1.0))
+    assert len(plan_clusters(articles, (), now=now, params=strict).new_threads) == 2
+
+
+def test_the_same_two_leaders_calling_again_days_later_is_a_new_event(
     make_article: Make, now
 ) -> None:
-    articles = [
-        make_article("Dukov tells Halvorsen he will not back down", CALL_A, hours=80),
-        make_article("Dukov and Amsel sign gas memorandum in Lindau", SUMMIT, hours=1),
+    monday = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    first = [dataclasses.replace(a, published=monday) for a in _calls(make_article)]
+    again = [
+        dataclasses.replace(
+            a,
+            id=a.id + "b",
+            text=a.text.replace("Thursday", "Friday"),
+            published=monday + timedelta(days=4),
+        )
+        for a in _calls(make_article)
     ]
-    assert len(plan_clusters(articles, (), now=now).new_threads) == 2
+    plan = plan_clusters(first + again, (), now=monday + timedelta(days=4))
+    assert sorted(len(t.article_ids) for t in plan.new_threads) == [2, 2]
 
 
 def test_a_later_run_extends_the_stored_thread(make_article: Make, now) -> None:
     first = make_article("Dukov tells Halvorsen he will not back down", CALL_A, hours=30)
     (thread,) = plan_clusters([first], (), now=now - timedelta(hours=30)).new_threads
-    later = make_article("Halvorsen call yields no progress on Varnia", CALL_B, hours=2)
+    later = make_article("Halvorsen call yields no progress", CALL_B, hours=2)
     other = make_article("Dukov and Amsel sign gas memorandum in Lindau", SUMMIT, hours=1)
     plan = plan_clusters([later, other], (thread,), now=now)
     (ext,) = plan.extensions
-    assert ext.thread_id == thread.id
-    assert ext.article_ids == (later.id,)
-    assert ext.last_updated == later.published
+    assert (ext.thread_id, ext.article_ids, ext.last_updated) == (
+        thread.id,
+        (later.id,),
+        later.published,
+    )
     assert [t.title for t in plan.new_threads] == ["Dukov and Amsel sign gas memorandum in Lindau"]
+    (joined,) = [r for r in plan.reasons if r.article_id == later.id]
+    assert joined.thread_id == thread.id
+    assert joined.via in {"core", "attach"}
+    assert joined.score is not None
+    assert "varnia" in joined.terms
 
 
 def test_a_thread_quiet_past_the_window_is_not_extended(make_article: Make, now) -> None:
     first = make_article("Dukov tells Halvorsen he will not back down", CALL_A, hours=24 * 6)
     (thread,) = plan_clusters([first], (), now=now).new_threads
-    later = make_article("Halvorsen call yields no progress on Varnia", CALL_B)
+    later = make_article("Halvorsen call yields no progress", CALL_B)
     plan = plan_clusters([later], (thread,), now=now, params=ClusterParams(window_days=3))
     assert plan.extensions == ()
     assert len(plan.new_threads) == 1
+
+
+def test_two_stored_threads_an_article_shows_to_be_one_event_merge(make_article: Make, now) -> None:
+    a, b = _calls(make_article, hours=20)
+    split = ClusterParams(link=LinkParams(threshold=2.0, attach_threshold=2.0))
+    first, second = plan_clusters([a, b], (), now=now, params=split).new_threads
+    bridge = make_article("Halvorsen and Dukov phone call: no progress", CALL_A + " " + CALL_B)
+    plan = plan_clusters([bridge], (first, second), now=now)
+    (merge,) = plan.merges
+    assert {merge.merged_id, merge.into_id} == {first.id, second.id}
+    assert merge.terms  # what the two threads shared
+    apart = frozenset({frozenset({first.id, second.id})})
+    assert plan_clusters([bridge], (first, second), now=now, apart=apart).merges == ()
 
 
 def test_ids_are_stable_and_the_plan_deterministic(make_article: Make, now) -> None:
@@ -108,79 +155,12 @@ ARREST = (
     "driving early on Sunday after a traffic stop on the coastal freeway. the team said it was "
     "aware of the arrest of {who} and was gathering information. {who} was released on bail."
 )
-ARREST_MORE = (
-    "{who} of the city's football team faces a drunk driving charge after the arrest on "
-    "the coastal freeway. police said {who} failed a field sobriety test; the team declined to "
-    "comment on whether {who} will play."
-)
 
 
-def _arrests(
-    make: Make, who: str, role: str, hours: float, outlet: str = "Test Wire"
-) -> list[Article]:
+def _desk_reports(make: Make, who: str, role: str, outlets: str, *, hours: float) -> list[Article]:
     return [
         make(
-            f"{who} arrested on suspicion of drunk driving",
-            ARREST.format(who=who, role=role),
-            hours=hours,
-            outlet=outlet,
-        ),
-        make(
-            f"{who} charged after drunk driving arrest",
-            ARREST_MORE.format(who=who),
-            hours=hours - 1,
-            outlet=outlet,
-        ),
-    ]
-
-
-def test_two_events_of_one_kind_with_different_people_stay_apart(make_article: Make, now) -> None:
-    articles = _arrests(make_article, "Tomas Varga", "receiver", 9) + _arrests(
-        make_article, "Emil Brandt", "tackle", 6
-    )
-    plan = plan_clusters(articles, (), now=now, params=ClusterParams(similarity_threshold=2.0))
-    groups = {frozenset(t.article_ids) for t in plan.new_threads}
-    assert groups == {frozenset(a.id for a in articles[:2]), frozenset(a.id for a in articles[2:])}
-    lax = ClusterParams(similarity_threshold=2.0, merge_name_threshold=0.0, merge_max_size=9)
-    assert len(plan_clusters(articles, (), now=now, params=lax).new_threads) < 4
-
-
-def test_a_continuing_story_with_the_same_people_merges(make_article: Make, now) -> None:
-    articles = _arrests(make_article, "Tomas Varga", "receiver", 9) + _arrests(
-        make_article, "Tomas Varga", "receiver", 6, "Daily Ledger"
-    )
-    plan = plan_clusters(articles, (), now=now, params=ClusterParams(similarity_threshold=2.0))
-    assert [len(t.article_ids) for t in plan.new_threads] == [4]
-
-
-def test_different_years_in_the_lead_lower_the_score(make_article: Make, now) -> None:
-    first = make_article(
-        "Quake shakes Varnia", f"In March 2008 a strong earthquake {CALL_B}", hours=2
-    )
-    second = make_article("Quake shakes Varnia", f"In March 2013 a strong earthquake {CALL_B}")
-    blocked = ClusterParams(year_penalty=0.0, merge_threshold=1.0)
-    assert len(plan_clusters([first, second], (), now=now, params=blocked).new_threads) == 2
-    assert len(plan_clusters([first, second], (), now=now).new_threads) == 1
-
-
-def test_names_and_years_survive_in_the_stored_signature(make_article: Make, now) -> None:
-    first = make_article("Varga arrested", ARREST.format(who="Tomas Varga", role="receiver"))
-    (thread,) = plan_clusters([first], (), now=now).new_threads
-    marks = {term[0] for term, _ in thread.signature}
-    assert {"@"} <= marks
-
-
-_ARRESTED = "{who} arrested on suspicion of drunk driving"
-
-
-def _desk_reports(
-    make: Make, who: str, role: str, outlets: str, *, hours: float, title: str = _ARRESTED
-) -> list[Article]:
-    """One ARREST report of ``who`` per outlet desk, a few minutes apart from ``hours`` ago
-    (``title``: "{who}" is the surname, "{o}" the outlet)."""
-    return [
-        make(
-            title.format(who=who.split()[-1], o=o),
+            f"{who.split()[-1]} arrested on suspicion of drunk driving",
             ARREST.format(who=who, role=role) + f" Reported by the {o} desk.",
             outlet=o,
             hours=hours - i / 10,
@@ -189,93 +169,117 @@ def _desk_reports(
     ]
 
 
-COURT = (
-    "Tomas Varga, the receiver of the city's football team, appeared before judge Ilse Moreau "
-    "on Monday and pleaded not guilty to drunk driving after his arrest on the coastal freeway. "
-    "His lawyer Karl Weiss asked for a jury trial; the drunk driving hearing resumes in May."
-)
+def test_two_events_of_one_kind_with_different_people_stay_apart(make_article: Make, now) -> None:
+    varga = _desk_reports(make_article, "Tomas Varga", "receiver", "ABCDEFGH", hours=20)
+    brandt = _desk_reports(make_article, "Emil Brandt", "tackle", "IJ", hours=10)
+    plan = plan_clusters([*varga, *brandt], (), now=now)
+    assert sorted(len(t.article_ids) for t in plan.new_threads) == [2, 8]
+    unguarded = ClusterParams(link=LinkParams(names_threshold=0.0))
+    assert len(plan_clusters([*varga, *brandt], (), now=now, params=unguarded).new_threads) == 1
 
 
-def test_a_long_run_gives_small_threads_their_second_look_as_it_goes(
-    make_article: Make, now
-) -> None:
-    # five reports of an arrest, then a court hearing that opens a thread of its own and is
-    # copied by five more outlets: looked at again only at the end of the run, both threads
-    # have grown past merge_max_size and stay apart; looked at as the run goes (as separate
-    # runs would), the hearing joins the arrest while it is small and its copies follow it
-    arrest = _desk_reports(make_article, "Tomas Varga", "receiver", "ABCDE", hours=20)
-    court = [
+def test_different_years_in_the_lead_lower_the_score(make_article: Make, now) -> None:
+    first = make_article(
+        "Quake shakes Varnia", f"In March 2008 a strong earthquake {CALL_B}", hours=2
+    )
+    second = make_article("Quake shakes Varnia", f"In March 2013 a strong earthquake {CALL_B}")
+    blocked = ClusterParams(link=LinkParams(year_penalty=0.0))
+    assert len(plan_clusters([first, second], (), now=now, params=blocked).new_threads) == 2
+    assert len(plan_clusters([first, second], (), now=now).new_threads) == 1
+
+
+def test_a_roundup_stands_alone(make_article: Make, now) -> None:
+    articles = [
+        *_calls(make_article),
         make_article(
-            f"Varga pleads not guilty ({o})",
-            f"{COURT} Reported by the {o} desk.",
-            outlet=o,
-            hours=9 - i / 10,
-        )
-        for i, o in enumerate("FGHIJK")
+            "Markets wrap: stocks slip after the Halvorsen-Dukov call",
+            CALL_B + " Stocks fell 1% and oil rose.",
+            hours=1,
+        ),
     ]
-    articles = arrest + court
-    params = ClusterParams(merge_name_threshold=0.0)
-    at_end = plan_clusters(articles, (), now=now, params=params)
-    assert sorted(len(t.article_ids) for t in at_end.new_threads) == [5, 6]
-    as_it_goes = dataclasses.replace(params, sweep_articles=len(arrest) + 1)
-    (thread,) = plan_clusters(articles, (), now=now, params=as_it_goes).new_threads
-    assert set(thread.article_ids) == {a.id for a in articles}
+    plan = plan_clusters(articles, (), now=now)
+    assert sorted(len(t.article_ids) for t in plan.new_threads) == [1, 2]
+    for title in ("Morning briefing: what happened overnight", "10 things you need to know today"):
+        assert is_roundup(title)
+    assert not is_roundup("Dockers strike: ports fall silent")
 
 
-def test_names_after_initials_and_titles_are_names(make_article: Make) -> None:
+def test_headlines_alone_cluster_by_centroid(make_article: Make, now) -> None:
+    titles = [
+        "Dockers strike at Portanza port",
+        "Portanza port strike strands ships",
+        "Ships queue as Portanza dockers strike",
+        "Central bank holds rates",
+    ]
+    articles = [make_article(t, "", hours=i) for i, t in enumerate(titles)]
+    plan = plan_clusters(articles, (), now=now)
+    assert sorted(len(t.article_ids) for t in plan.new_threads) == [1, 3]
+
+
+# ── what the clusterer reads ──────────────────────────────────────────────────────────────
+
+
+def _names(article: Article) -> set[str]:
+    return {t[1:] for t in features(article, Weights()).terms if t.startswith("@")}
+
+
+def test_names_are_words_capitalised_in_mid_sentence(make_article: Make) -> None:
     text = (
         "Union leader G. Zolhekson met Mr. Putin and U.S. President Biden in St. Petersburg. "
-        "Gov. Newsom spoke. The talks ended."
+        "Gov. Newsom spoke on Monday. The talks ended. Zolhekson left."
     )
-    terms = article_terms(make_article("", text), ClusterParams())
-    names = {t[1:] for t in terms if t.startswith("@")}
-    assert {"zolhekson", "putin", "president", "biden", "petersburg", "newsom"} <= names
-    assert not names & {"union", "the", "gov", "mr"}  # sentence openers and titles
+    names = _names(make_article("Zolhekson meets Putin", text))
+    assert {"zolhekson", "putin", "biden", "petersburg", "newsom"} <= names
+    assert not names & {"union", "the", "gov", "mr", "president", "monday", "meet"}
 
 
-def test_a_big_thread_does_not_take_in_an_event_of_its_kind_sharing_no_names(
-    make_article: Make, now
-) -> None:
-    varga = _desk_reports(
-        make_article, "Tomas Varga", "receiver", "ABCDEFGH", hours=20, title=f"{_ARRESTED} ({{o}})"
-    )
-    brandt = make_article(
-        "Brandt arrested on suspicion of drunk driving",
-        ARREST.format(who="Emil Brandt", role="tackle"),
-        outlet="I",
-        hours=10,
-    )
-    plan = plan_clusters([*varga, brandt], (), now=now)
-    assert sorted(len(t.article_ids) for t in plan.new_threads) == [1, 8]
-    unguarded = ClusterParams(join_name_threshold=0.0, merge_name_threshold=0.0)
-    assert len(plan_clusters([*varga, brandt], (), now=now, params=unguarded).new_threads) == 1
+def test_a_title_case_headline_is_not_read_as_a_string_of_names(make_article: Make) -> None:
+    text = "A federal judge blocked the Texas law on Tuesday, siding with app makers."
+    names = _names(make_article("Texas App Store Age Verification Law Blocked by Judge", text))
+    assert names == {"texa"}  # stemmed keys
+    twin = make_article("Judge blocks Texas app store age verification law", text)
+    assert _names(twin) == {"texa"}
 
 
-def test_a_small_thread_grown_by_merges_is_a_thread_of_its_own(make_article: Make, now) -> None:
-    # Brandt's arrest: one thread of seven copies. Varga's arrest of the same kind: two
-    # copies open a thread, three follow-up reports open threads of their own (too unlike
-    # to join, alike enough to merge). The second look gathers the follow-ups into the
-    # Varga thread; grown past merge_max_size, it is a thread in its own right and is not
-    # offered on to Brandt's (with names giving no evidence, as in lower-case text)
-    brandt = _desk_reports(make_article, "Emil Brandt", "tackle", "ABCDEFG", hours=30)
-    varga = [
-        make_article(
-            "Varga arrested on suspicion of drunk driving",
-            ARREST.format(who="Tomas Varga", role="receiver"),
-            outlet=o,
-            hours=20 - i / 10,
-        )
-        for i, o in enumerate("HI")
-    ] + [
-        make_article(
-            f"Varga charged ({o})",
-            ARREST_MORE.format(who="Tomas Varga") + f" {o} desk.",
-            outlet=o,
-            hours=10 - i / 10,
-        )
-        for i, o in enumerate("JKL")
-    ]
-    params = ClusterParams(similarity_threshold=0.8, merge_threshold=0.25, merge_name_threshold=0.0)
-    plan = plan_clusters(brandt + varga, (), now=now, params=params)
-    groups = {frozenset(t.article_ids) for t in plan.new_threads}
-    assert groups == {frozenset(a.id for a in brandt), frozenset(a.id for a in varga)}
+def test_the_outlets_own_name_and_the_dateline_are_not_event_terms(make_article: Make) -> None:
+    text = "CORRAN, May 11 (Atlas) - Dockers walked out at Portanza, a union told Atlas."
+    assert strip_dateline(text).startswith("Dockers walked out")
+    terms = features(
+        make_article("Dockers walk out", text, outlet="Atlas Newswire"), Weights()
+    ).terms
+    assert "atlas" not in terms
+    assert "@atlas" not in terms
+    assert "@corran" not in terms
+    assert "@portanza" in terms
+
+
+def test_the_event_day_is_the_day_the_lead_names() -> None:
+    tuesday = date(2026, 5, 12)
+    assert event_day("x", "Velmar said on Tuesday the call changed nothing.", tuesday) == tuesday
+    monday = date(2026, 5, 11)
+    assert event_day("x", "The call on Monday lasted an hour.", tuesday) == monday
+    assert event_day("x", "Officials said yesterday.", tuesday) == monday
+    assert event_day("x", "The bill is signed on Wednesday.", tuesday) == date(2026, 5, 13)
+    assert event_day("x", "VELMAR, May 9 (Atlas) - Drones hit.", tuesday) == date(2026, 5, 9)
+    assert event_day("Talks end", "No day is named here.", tuesday) == tuesday
+
+
+def test_an_undated_article_has_no_event_day(make_article: Make) -> None:
+    article = dataclasses.replace(make_article("Call", "Talks on Monday."), dated=False)
+    assert features(article, Weights()).day is None
+
+
+def test_sentence_openers_after_abbreviations_and_quotes() -> None:
+    s = scan('Mr. Putin said: "We will" and P. Vantosen agreed.')
+    opening = dict(zip(s.words, s.opening, strict=True))
+    assert opening["mr"]
+    assert not opening["putin"]
+    assert opening["we"]
+    assert not opening["vantosen"]
+
+
+def test_read_once_gives_the_same_plan(make_article: Make, now) -> None:
+    articles = [*_calls(make_article), make_article("Ostrava deal", TARIFF, hours=4)]
+    params = ClusterParams()
+    read = read_articles(articles, params)
+    assert plan_clusters(articles, (), now=now, read=read) == plan_clusters(articles, (), now=now)

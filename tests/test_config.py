@@ -19,7 +19,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_defaults_without_a_file() -> None:
     settings = load_settings(None, environ={})
-    assert settings.cluster.similarity_threshold == pytest.approx(0.36)
+    assert settings.cluster.similarity_threshold == pytest.approx(0.18)
     assert settings.output.timezone == "UTC"
     assert settings.origins == {}
 

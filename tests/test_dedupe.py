@@ -263,7 +263,11 @@ def test_fingerprint_round_trips_through_json() -> None:
     fp = fingerprint(article(WIRE))
     assert len(fp.minhash) == DedupeParams().num_perm
     assert all(type(v) is int and 0 <= v < 2**32 for v in fp.minhash)
-    back = Fingerprint(article_id=fp.article_id, minhash=tuple(json.loads(json.dumps(fp.minhash))))
+    back = Fingerprint(
+        article_id=fp.article_id,
+        minhash=tuple(json.loads(json.dumps(fp.minhash))),
+        title_key=fp.title_key,
+    )
     assert back == fp
 
 
@@ -331,6 +335,23 @@ def test_other_params_still_find_the_rewrite() -> None:
 
 
 # ── real text from shared/seeds (read at run time, never copied) ────────────────────────────
+
+
+def test_the_same_outlets_article_met_again_with_a_shorter_excerpt_is_seen_not_a_copy() -> None:
+    """An aggregator page lists yesterday's story again, with a shorter excerpt and a new
+    relative time, so its id differs: it is the article already stored (shown once), not a
+    copy that credits its own outlet a second time (news-days T12-1 on day 2)."""
+    body = " ".join(f"Sentence {i} of the report on the harbour strike talks." for i in range(30))
+    stored = article(
+        body, title="Dockers strike over pay", outlet="Harbour Daily", url=None, hours=20
+    )
+    excerpt = " ".join(body.split()[:200])
+    again = article(excerpt, title="Dockers strike over pay", outlet="Harbour Daily", url=None)
+    seen = SeenIndex(keys=frozenset(exact_keys(stored)), fingerprints=(fingerprint(stored),))
+    result = dedupe([again], seen)
+    assert [(d.of_id, d.reason) for d in result.duplicates] == [(stored.id, "exact")]
+    copy = article(excerpt, title="Dockers strike over pay", outlet="Bay Wire", url=None)
+    assert [d.reason for d in dedupe([copy], seen).duplicates] == ["near"]
 
 
 def test_seed_articles_copied_by_another_outlet() -> None:

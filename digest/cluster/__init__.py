@@ -48,8 +48,8 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClusterParams:
-    link: LinkParams = LinkParams()
-    weights: Weights = Weights()
+    link: LinkParams = field(default_factory=LinkParams)
+    weights: Weights = field(default_factory=Weights)
     window_days: float = 3.0  # a thread quiet for longer than this takes no new articles
     article_terms: int = 120  # terms kept per article vector
     probe_terms: int = 12  # an article's heaviest terms, used to find its candidates
@@ -114,7 +114,9 @@ def _heaviest(vec: Mapping[str, float], n: int) -> list[tuple[str, float]]:
     return sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
 
 
-def _link_candidates(nodes: dict[str, Node], order: Sequence[Article], params: ClusterParams) -> None:
+def _link_candidates(
+    nodes: dict[str, Node], order: Sequence[Article], params: ClusterParams
+) -> None:
     """Neighbours of each new article among the stored threads and the earlier articles
     within the window (an inverted index that forgets what falls out of the window)."""
     postings: defaultdict[str, list[str]] = defaultdict(list)
@@ -235,15 +237,15 @@ def _reasons(
                 first.setdefault(member, m)
     reasons = []
     for article_id, thread_id in sorted(thread_of.items()):
-        m = first.get(article_id)
+        link = first.get(article_id)
         reasons.append(
             JoinReason(
                 article_id=article_id,
                 thread_id=thread_id,
-                via="new" if m is None else "attach" if m.via == "attach" else "core",
-                score=None if m is None else round(m.score, 4),
-                terms=() if m is None else m.terms,
-                names=() if m is None else m.names,
+                via="new" if link is None else "attach" if link.via == "attach" else "core",
+                score=None if link is None else round(link.score, 4),
+                terms=() if link is None else link.terms,
+                names=() if link is None else link.names,
                 event_day=found[article_id].day,
             )
         )

@@ -53,8 +53,8 @@ _DATELINE = re.compile(
 # what comes before a word (punctuation, spaces), then the word (as digest.text.words)
 _SCAN = re.compile(r"([^\w]*)([^\W_]+(?:['’][^\W_]+)*)")
 _ENDS_SENTENCE = re.compile(r"[.!?…:;—–\"“”‘«»「」()\[\]]")
-_ABBREVIATIONS = frozenset(
-    "mr ms mrs dr st lt gen sen rep gov col sgt rev prof capt no vs".split()
+_ABBREVIATIONS = vocabulary(
+    "mr ms mrs dr st lt gen sen rep gov col sgt rev prof capt no vs"
 )  # "Mr. Putin", "Gen. Ruiz": the period does not end a sentence
 
 

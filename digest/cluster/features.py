@@ -10,6 +10,7 @@ single words name only its topic.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -84,7 +85,7 @@ def features(article: Article, weights: Weights) -> Features:
     reader.read(title, 0, len(title.words), weights.title, headline=title_cased, head=True)
     edges = (0, weights.lead_words, weights.next_words, weights.body_words)
     for (start, end), weight in zip(
-        zip(edges, edges[1:], strict=False), (weights.lead, weights.next, weights.rest), strict=True
+        itertools.pairwise(edges), (weights.lead, weights.next, weights.rest), strict=True
     ):
         reader.read(body, start, end, weight, headline=False, head=start == 0)
     dated = article.dated
@@ -104,7 +105,14 @@ class _Reader:
     weights: Weights
 
     def read(
-        self, s: entities.Scanned, start: int, end: int, weight: float, *, headline: bool, head: bool
+        self,
+        s: entities.Scanned,
+        start: int,
+        end: int,
+        weight: float,
+        *,
+        headline: bool,
+        head: bool,
     ) -> None:
         """Count words ``start:end`` of ``s`` at ``weight``; the title and lead (``head``)
         also give their years and adjacent pairs."""
@@ -129,6 +137,6 @@ class _Reader:
                 terms[YEAR_MARK + word] = terms.get(YEAR_MARK + word, 0.0) + 1.0
         if head and self.weights.pair > 0:
             pair = weight * self.weights.pair
-            for a, b in zip(content, content[1:], strict=False):
+            for a, b in itertools.pairwise(content):
                 key = f"{a} {b}" if a < b else f"{b} {a}"
                 terms[key] = terms.get(key, 0.0) + pair

@@ -209,20 +209,20 @@ def agglomerate(
     merges: list[Merge] = []
     while heap:
         negative, x, y, vx, vy = heapq.heappop(heap)
-        a, b = nodes[x], nodes[y]
-        if not (a.alive and b.alive) or a.version != vx or b.version != vy:
+        kept, gone = nodes[x], nodes[y]
+        if not (kept.alive and gone.alive) or kept.version != vx or gone.version != vy:
             continue
-        if _keeps(b, a):
-            a, b = b, a
-        merges.append(_absorb(a, b, params, -negative, "core"))
-        kept_apart.inherit(a.id, b.id)
-        a.nbrs = (a.nbrs | b.nbrs) - {a.id, b.id}
-        for other_id in a.nbrs:
-            other = nodes[other_id]
-            other.nbrs.discard(b.id)
-            other.nbrs.add(a.id)
-            if other.alive:
-                offer(a, other)
+        if _keeps(gone, kept):
+            kept, gone = gone, kept
+        merges.append(_absorb(kept, gone, params, -negative, "core"))
+        kept_apart.inherit(kept.id, gone.id)
+        kept.nbrs = (kept.nbrs | gone.nbrs) - {kept.id, gone.id}
+        for other_id in kept.nbrs:
+            neighbour = nodes[other_id]
+            neighbour.nbrs.discard(gone.id)
+            neighbour.nbrs.add(kept.id)
+            if neighbour.alive:
+                offer(kept, neighbour)
     merges.extend(_attach(nodes, scorer, kept_apart))
     return merges
 
@@ -237,7 +237,8 @@ def _attach(nodes: dict[str, Node], scorer: Scorer, apart: _Apart) -> list[Merge
             (
                 (scorer.score(node, nodes[o]), o)
                 for o in node.nbrs
-                if nodes[o].alive and (nodes[o].size > 1 or nodes[o].stored)
+                if nodes[o].alive
+                and (nodes[o].size > 1 or nodes[o].stored)
                 and not apart.between(node.id, o)
             ),
             default=(0.0, ""),

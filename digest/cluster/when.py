@@ -17,9 +17,11 @@ from datetime import date, timedelta
 from digest.cluster.entities import MONTHS, WEEKDAYS
 
 _WEEKDAY = {d: i for i, d in enumerate(WEEKDAYS)}
-_MONTH = {m: i + 1 for i, m in enumerate(MONTHS)} | {
-    m[:3]: i + 1 for i, m in enumerate(MONTHS)
-} | {"sept": 9}
+_MONTH = (
+    {m: i + 1 for i, m in enumerate(MONTHS)}
+    | {m[:3]: i + 1 for i, m in enumerate(MONTHS)}
+    | {"sept": 9}
+)
 _MONTH_NAMES = "|".join(sorted(_MONTH, key=len, reverse=True))
 _REFERENCE = re.compile(
     rf"\b(?P<weekday>{'|'.join(WEEKDAYS)})\b"
