@@ -1,11 +1,12 @@
-"""Event clustering quality on ECB+ and MStream News, through the production clusterer.
+"""Event clustering quality through the production clusterer: news-days, ECB+, MStream, UCI.
 
-    python -m eval.clustering            # ECB+ train+dev and test, MStream News and News-T,
-                                         # the benchmark's generated corpus (1 and 24 runs)
+    python -m eval.clustering            # news-days day by day (page dumps and JSONL, through
+                                         # run_once), ECB+ train+dev and test, MStream News
+                                         # and News-T, the UCI headlines, the generated corpus
     python -m eval.clustering --sweep    # threshold sweep on the tuning sets (never ECB+ test)
 
-ECB+ has no timestamps, so its stream order (by id) is arbitrary; a one-pass clusterer
-depends on it, so the ECB+ rows are followed by the B3 F1 over shuffled orders (mean, min).
+ECB+ has no timestamps, so its stream order (by id) is arbitrary; the ECB+ rows are followed
+by the B3 F1 over shuffled orders (mean, min) to show how much the order matters.
 
 The clusterer is ``digest.cluster.plan_clusters`` with ``pipeline.cluster_params(Settings())``,
 the defaults a user gets. A stream is cut into batches, each one ``plan_clusters`` call with
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import random
 import time
 from collections import Counter
@@ -35,6 +37,7 @@ from digest.models import Article, ClusterPlan, EventThread
 from digest.pipeline import cluster_params
 from eval.data import EPOCH, Labelled, ecbplus, eval_data, mstream, synthetic, uci_sample
 from eval.metrics import ClusteringScores, score_clustering
+from eval.newsdays import run_protocol
 
 ECB_TUNE = frozenset({"train", "dev"})
 ECB_TEST = frozenset({"test"})
@@ -154,16 +157,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     params = production_params()
     print(f"production defaults: {params}")
+    root = eval_data()
+    if root is not None and (root / "news-days").is_dir():
+        for form in ("pages", "jsonl"):
+            for day in run_protocol(root / "news-days", form):
+                print(f"news-days {form:<5} day {day.day}: {day.line}")
     print(HEADER)
     sets = report_sets()
     if args.sweep:
         sets = [s for s in sets if s[0] != "ECB+ test"]
-        for threshold in (0.24, 0.28, 0.32, 0.36, 0.40):
-            swept = dataclasses.replace(params, similarity_threshold=threshold)
+        for threshold, attach in itertools.product((0.14, 0.18, 0.22), (0.06, 0.10, 0.14)):
+            link = dataclasses.replace(params.link, threshold=threshold, attach_threshold=attach)
+            swept = dataclasses.replace(params, link=link)
             for name, data, batches in sets:
                 started = time.perf_counter()
                 scores = evaluate(data, swept, batches=batches)
-                print(row(f"{name[:20]} @{threshold:.2f}", scores, time.perf_counter() - started))
+                label = f"{name[:14]} @{threshold:.2f}/{attach:.2f}"
+                print(row(label, scores, time.perf_counter() - started))
         return
     for name, data, batches in sets:
         started = time.perf_counter()
@@ -172,11 +182,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         if name.startswith("ECB+"):
             mean, low = order_spread(data, params)
             print(f"{'  8 shuffled orders':<26} B3 F1 mean {mean:.3f}, min {low:.3f}")
-    strict = dataclasses.replace(params, merge_threshold=1.0)  # no second look at all
+    # without the attachment step: only what the cores gather
+    strict = dataclasses.replace(
+        params, link=dataclasses.replace(params.link, attach_threshold=1.0)
+    )
     for name, data, batches in sets:
         started = time.perf_counter()
         scores = evaluate(data, strict, batches=batches)
-        print(row(f"{name[:19]}, no merge", scores, time.perf_counter() - started))
+        print(row(f"{name[:16]}, no attach", scores, time.perf_counter() - started))
 
 
 if __name__ == "__main__":

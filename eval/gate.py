@@ -10,8 +10,10 @@ than dev's 197), the first 3,000 MStream News titles in stream order (NMI, in 4 
 one) and in News-T order (4 runs), 3,000 articles of the benchmark's generated corpus in 12
 runs (NMI: threads that continue across runs must not swallow other events), the seeds
 through ``run_once`` (6 event threads), faithfulness (100 %) of every summary produced on
-the seeds and on ECB+ dev, and ROUGE-1/2 of the production summarizer on the
-background-summaries dev split (163 timesteps).
+the seeds and on ECB+ dev, ROUGE-1/2 of the production summarizer on the
+background-summaries dev split (163 timesteps), and news-days run day by day through
+``run_once`` (page dumps and JSONL: day-4 B3 F1, and no article missing, listed twice in an
+edition or moved to another thread between editions).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from eval.clustering import evaluate, production_params
 from eval.data import REPO, ecbplus, mstream, shared_dir, synthetic
 from eval.faithfulness import labelled, seeds, thread_count_of_seeds
 from eval.metrics import ClusteringScores
+from eval.newsdays import DayScore, run_protocol
 from eval.summaries import load_cases, ours, rouge
 
 BASELINE = REPO / "eval" / "baseline.json"
@@ -43,6 +46,10 @@ def _measures(shared: Path) -> dict[str, Callable[[], float]]:
     @cache
     def dev_scores() -> ClusteringScores:
         return evaluate(dev, params)
+
+    @cache
+    def news_days(form: str) -> tuple[DayScore, ...]:
+        return run_protocol(root / "news-days", form)
 
     @cache
     def summaries_dev() -> tuple[float, ...]:
@@ -64,6 +71,11 @@ def _measures(shared: Path) -> dict[str, Callable[[], float]]:
         "faithfulness_ecbplus_dev": lambda: labelled(dev).share,
         "summaries_dev_rouge1": lambda: summaries_dev()[0],
         "summaries_dev_rouge2": lambda: summaries_dev()[1],
+        "news_days_pages_day4_b3_f1": lambda: news_days("pages")[-1].f1,
+        "news_days_jsonl_day4_b3_f1": lambda: news_days("jsonl")[-1].f1,
+        "news_days_no_faults": lambda: float(
+            not any(d.faults for form in ("pages", "jsonl") for d in news_days(form))
+        ),
     }
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from digest.text import STOPWORDS, vocabulary
+from digest.text import STOPWORDS, stem, vocabulary
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = (
@@ -60,12 +60,12 @@ _ABBREVIATIONS = vocabulary(
 
 @dataclass(frozen=True, slots=True)
 class Scanned:
-    """A text's words (lower-cased, ``’`` as ``'``), which were capitalised, and which
-    opened a sentence."""
+    """A text's words (lower-cased, ``’`` as ``'``), which were capitalised (``caps``: their
+    positions), and which of those opened a sentence."""
 
-    words: tuple[str, ...]
-    capital: tuple[bool, ...]
-    opening: tuple[bool, ...]
+    words: list[str]
+    caps: list[int]
+    opening: set[int]  # positions of capitalised words that open a sentence
 
 
 def strip_dateline(text: str) -> str:
@@ -75,21 +75,24 @@ def strip_dateline(text: str) -> str:
 
 def scan(text: str, *, limit: int | None = None) -> Scanned:
     """Read ``text`` (its first ``limit`` words) once."""
-    words: list[str] = []
-    capital: list[bool] = []
-    opening: list[bool] = []
-    previous = ""
-    for before, word in _SCAN.findall(text):
-        if limit is not None and len(words) >= limit:
-            break
-        starts = not words or bool(_ENDS_SENTENCE.search(before))
-        if starts and before.lstrip().startswith(".") and _abbreviation(previous):
-            starts = False
-        words.append(word.lower().replace("’", "'"))
-        capital.append(word[0].isupper())
-        opening.append(starts)
-        previous = word
-    return Scanned(words=tuple(words), capital=tuple(capital), opening=tuple(opening))
+    if limit is not None:
+        text = text[: limit * 16]  # words are shorter than this on average: cut before reading
+    pairs = _SCAN.findall(text)
+    if limit is not None:
+        del pairs[limit:]
+    originals = [w for _, w in pairs]
+    words = [w.lower() for w in originals]
+    if "’" in text:
+        words = [w.replace("’", "'") for w in words]
+    caps = [i for i, w in enumerate(originals) if w[0].isupper()]
+    opening = set()
+    for i in caps:
+        before = pairs[i][0]
+        if i == 0 or (before != " " and _ENDS_SENTENCE.search(before)):
+            if i and before.lstrip().startswith(".") and _abbreviation(originals[i - 1]):
+                continue
+            opening.add(i)
+    return Scanned(words=words, caps=caps, opening=opening)
 
 
 def _abbreviation(word: str) -> bool:
@@ -98,29 +101,27 @@ def _abbreviation(word: str) -> bool:
 
 def title_case(scanned: Scanned) -> bool:
     """Most of a headline's longer words are capitalised ("Judge Blocks Texas Law")."""
-    long = [c for w, c in zip(scanned.words, scanned.capital, strict=True) if len(w) > 3]
-    return len(long) >= 3 and sum(long) >= 0.8 * len(long)
+    long = [i for i, w in enumerate(scanned.words) if len(w) > 3]
+    capital = set(scanned.caps)
+    return len(long) >= 3 and sum(i in capital for i in long) >= 0.8 * len(long)
 
 
 def name_key(word: str) -> str:
     """The key a name is counted under ("Halloway's" -> "halloway")."""
-    from digest.text import stem
-
     return stem(word[:-2] if word.endswith("'s") else word)
 
 
 def mid_sentence(scanned: Scanned) -> set[str]:
     """Keys of the words written capitalised in mid-sentence."""
+    words, opening = scanned.words, scanned.opening
     return {
-        name_key(w)
-        for w, c, o in zip(scanned.words, scanned.capital, scanned.opening, strict=True)
-        if c and not o and w not in NOT_NAMES
+        name_key(words[i]) for i in scanned.caps if i not in opening and words[i] not in NOT_NAMES
     }
 
 
-def is_name(word: str, key: str, capital: bool, opening: bool, known: set[str]) -> bool:
-    """Whether a scanned word is a name (see the module docstring)."""
-    if not capital or len(key) < 2 or word in NOT_NAMES or word.isdigit():
+def is_name(word: str, key: str, opening: bool, known: set[str]) -> bool:
+    """Whether a capitalised word is a name (see the module docstring)."""
+    if len(key) < 2 or word in NOT_NAMES or word.isdigit():
         return False
     return not opening or key in known
 

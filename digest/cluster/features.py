@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -116,26 +117,32 @@ class _Reader:
     ) -> None:
         """Count words ``start:end`` of ``s`` at ``weight``; the title and lead (``head``)
         also give their years and adjacent pairs."""
-        if weight <= 0 or start >= len(s.words):
+        words = s.words[start:end]
+        if weight <= 0 or not words:
             return
-        terms, name_weight = self.terms, self.weights.name
-        content: list[str] = []
-        for i in range(start, min(end, len(s.words))):
+        terms, own = self.terms, self.own
+        content = [stem(w) for w in words if len(w) > 1 and w not in STOPWORDS]
+        if own:
+            content = [t for t in content if t not in own]
+        for term, n in Counter(content).items():
+            terms[term] = terms.get(term, 0.0) + n * weight
+        boost = weight * self.weights.name
+        for i in s.caps:
+            if not start <= i < end:
+                continue
             word = s.words[i]
-            if len(word) < 2 or word in STOPWORDS:
-                continue
-            term = stem(word)
-            if term in self.own:
-                continue
-            terms[term] = terms.get(term, 0.0) + weight
-            content.append(term)
             key = entities.name_key(word)
-            if entities.is_name(word, key, s.capital[i], s.opening[i] or headline, self.known):
-                terms[term] += weight * name_weight
+            term = stem(word)
+            if term in terms and entities.is_name(
+                word, key, headline or i in s.opening, self.known
+            ):
+                terms[term] += boost
                 terms[NAME_MARK + key] = terms.get(NAME_MARK + key, 0.0) + weight
-            elif head and _YEAR.match(word):
-                terms[YEAR_MARK + word] = terms.get(YEAR_MARK + word, 0.0) + 1.0
-        if head and self.weights.pair > 0:
+        if not head:
+            return
+        for year in (w for w in words if len(w) == 4 and _YEAR.match(w)):
+            terms[YEAR_MARK + year] = terms.get(YEAR_MARK + year, 0.0) + 1.0
+        if self.weights.pair > 0:
             pair = weight * self.weights.pair
             for a, b in itertools.pairwise(content):
                 key = f"{a} {b}" if a < b else f"{b} {a}"

@@ -24,7 +24,7 @@ from __future__ import annotations
 import heapq
 import math
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -60,6 +60,7 @@ class Node:
     alive: bool = True
     added: list[str] = field(default_factory=list)
     nbrs: set[str] = field(default_factory=set)
+    cross: dict[str, float] = field(default_factory=dict)  # neighbour -> dot of the sums
     version: int = 0
     norm: float = -1.0  # cached lengths (-1: not computed)
     names_norm: float = -1.0
@@ -114,10 +115,12 @@ def _main(years: Mapping[str, float]) -> set[str]:
 class Scorer:
     params: LinkParams
 
-    def score(self, a: Node, b: Node) -> float:
+    def score(self, a: Node, b: Node, cross: float | None = None) -> float:
+        """The link score of ``a`` and ``b`` (``cross``: the dot of their sums, if known)."""
         if a.roundup or b.roundup:
             return 0.0
-        cross = dot(a.vec, b.vec)
+        if cross is None:
+            cross = dot(a.vec, b.vec)
         if cross <= 0.0:
             return 0.0
         p = self.params
@@ -191,21 +194,28 @@ def agglomerate(
 ) -> list[Merge]:
     """Cores, then attachments (see the module docstring); the merges made, in order.
     Two stored threads may merge (the larger, else the older, is kept); a pair of ids in
-    ``apart`` never does, nor the clusters that grow from them."""
+    ``apart`` never does, nor the clusters that grow from them.
+
+    Each neighbouring pair's dot of sums is computed once; after a merge, a neighbour of
+    both sides gets the sum of its two (exact, as sums add up), one of a single side a
+    fresh dot product."""
     scorer = Scorer(params)
     kept_apart = _Apart(apart)
     heap: list[tuple[float, str, str, int, int]] = []
 
-    def offer(a: Node, b: Node) -> None:
-        s = scorer.score(a, b)
+    def offer(a: Node, b: Node, cross: float) -> None:
+        s = scorer.score(a, b, cross)
         if s >= params.threshold and not kept_apart.between(a.id, b.id):
             x, y = (a, b) if a.id < b.id else (b, a)
             heapq.heappush(heap, (-s, x.id, y.id, x.version, y.version))
 
     for node in nodes.values():
-        for other in node.nbrs:
-            if node.id < other:
-                offer(node, nodes[other])
+        for other_id in node.nbrs:
+            if node.id < other_id:
+                other = nodes[other_id]
+                cross = dot(node.vec, other.vec)
+                node.cross[other_id] = other.cross[node.id] = cross
+                offer(node, other, cross)
     merges: list[Merge] = []
     while heap:
         negative, x, y, vx, vy = heapq.heappop(heap)
@@ -216,15 +226,32 @@ def agglomerate(
             kept, gone = gone, kept
         merges.append(_absorb(kept, gone, params, -negative, "core"))
         kept_apart.inherit(kept.id, gone.id)
-        kept.nbrs = (kept.nbrs | gone.nbrs) - {kept.id, gone.id}
-        for other_id in kept.nbrs:
-            neighbour = nodes[other_id]
-            neighbour.nbrs.discard(gone.id)
-            neighbour.nbrs.add(kept.id)
-            if neighbour.alive:
-                offer(kept, neighbour)
+        _rewire(nodes, kept, gone, offer)
     merges.extend(_attach(nodes, scorer, kept_apart))
     return merges
+
+
+def _rewire(
+    nodes: dict[str, Node], kept: Node, gone: Node, offer: Callable[[Node, Node, float], None]
+) -> None:
+    """``gone`` is now part of ``kept``: its neighbours become ``kept``'s, with their sums."""
+    cross: dict[str, float] = {}
+    for other_id in (kept.nbrs | gone.nbrs) - {kept.id, gone.id}:
+        other = nodes[other_id]
+        other.nbrs.discard(gone.id)
+        other.nbrs.add(kept.id)
+        other.cross.pop(gone.id, None)
+        if not other.alive:
+            continue
+        if other_id in kept.cross and other_id in gone.cross:
+            value = kept.cross[other_id] + gone.cross[other_id]
+        else:
+            value = dot(kept.vec, other.vec)
+        cross[other_id] = other.cross[kept.id] = value
+        offer(kept, other, value)
+    kept.nbrs = set(cross) | {o for o in kept.nbrs | gone.nbrs if not nodes[o].alive}
+    kept.nbrs -= {kept.id, gone.id}
+    kept.cross = cross
 
 
 def _attach(nodes: dict[str, Node], scorer: Scorer, apart: _Apart) -> list[Merge]:
@@ -235,7 +262,7 @@ def _attach(nodes: dict[str, Node], scorer: Scorer, apart: _Apart) -> list[Merge
             continue
         best = max(
             (
-                (scorer.score(node, nodes[o]), o)
+                (scorer.score(node, nodes[o], node.cross.get(o)), o)
                 for o in node.nbrs
                 if nodes[o].alive
                 and (nodes[o].size > 1 or nodes[o].stored)
