@@ -14,7 +14,9 @@
 5. attribute   every outlet whose article or copy carries the sentence or a near-identical
                one (word Jaccard >= ``_SAME_SENTENCE``)
 
-Sentences are copied verbatim (white space collapsed); nothing is ever generated.
+Sentences are copied verbatim (white space collapsed); nothing is ever generated. A thread
+with no usable sentence (headline-only articles) shows its headlines instead
+(:mod:`digest.headlines`).
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from operator import attrgetter
 from types import MappingProxyType
 
+from digest.headlines import headline_lines
 from digest.models import (
     Article,
     EventThread,
@@ -104,11 +107,12 @@ def summarize(
     fresh_ids = new_article_ids if status == "continuing" else frozenset()
     candidates, centroid = _candidates(docs, fresh_ids)
     chosen = _order(_select(candidates, params))
+    sentences = tuple(_attribute(c.text, docs, new=c.fresh) for c in chosen)
     return ThreadSummary(
         thread_id=thread.id,
         headline=_headline(docs, candidates, centroid) or thread.title,
         status=status,
-        sentences=tuple(_attribute(c.text, docs, new=c.fresh) for c in chosen),
+        sentences=sentences or headline_lines(docs.everything, params.max_sentences),
         quotes=_quotes(docs, centroid, [c.text for c in chosen], fresh_ids, params.max_quotes),
         sources=tuple(map(_source_ref, docs.everything)),
         first_seen=thread.first_seen,
@@ -390,6 +394,5 @@ def _quotes(
 
 
 def _source_ref(a: Article) -> SourceRef:
-    return SourceRef(
-        outlet=a.outlet, title=a.title, url=a.canonical_url, published=a.published, article_id=a.id
-    )
+    ref = SourceRef(outlet=a.outlet, title=a.title, url=a.canonical_url, published=a.published)
+    return replace(ref, article_id=a.id, dated=a.dated)
