@@ -1,8 +1,6 @@
-"""The typed data objects that cross stage boundaries.
-
-Every type is a frozen, slotted, keyword-only dataclass; collections are tuples and every
-datetime is timezone-aware UTC. Change a value with ``dataclasses.replace``.
-"""
+"""The typed data objects that cross stage boundaries. Every type is a frozen, slotted,
+keyword-only dataclass; collections are tuples and every datetime is timezone-aware UTC.
+Change a value with ``dataclasses.replace``."""
 
 from __future__ import annotations
 
@@ -46,6 +44,7 @@ class RawItem:
     fetched_at: datetime
     authors: tuple[str, ...] = ()
     guid: str | None = None  # feed entry identity (see feeds.entry_identity): the id's basis
+    lang: str | None = None  # the language the source declares (a feed's <language>), a hint
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,7 +87,7 @@ class Article:
     source: str
     origin: str
     authors: tuple[str, ...] = ()
-    lang: str = "en"
+    lang: str = "en"  # ISO 639-1, detected from the title and text (digest.lang.detect)
     content_hash: str = ""  # hash of the title + text only (volatile fields excluded)
     dated: bool = True  # False: the source gave no date; ``published`` is the fetch time
 

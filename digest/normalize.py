@@ -6,6 +6,8 @@ ftfy, which is asked to fix encodings only (quotes, widths and ligatures stay as
 only text with a tell-tale character pair is handed to it, so clean text costs one regex
 search. An article whose source gave no date is ``dated=False``: its ``published`` is the
 time it was fetched (or captured), for ordering only, and the outputs say "time unknown".
+``Article.lang`` is detected from the title and the opening (py3langid); the language the
+source declares is the answer when the text is too short or unclear to tell.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import ftfy
 
+from digest.lang import detect
 from digest.models import Article, RawItem
 
 ID_CHARS = 16
@@ -201,6 +204,12 @@ def _continues(previous: str, line: str) -> bool:
     return previous[-1] not in _SENTENCE_END and line[0].islower()
 
 
+def _hint(lang: str | None) -> str:
+    """A declared language ("en-GB", "de_DE") as its ISO 639-1 code; "en" when none."""
+    code = (lang or "").strip().replace("_", "-").split("-")[0].lower()
+    return code if len(code) == 2 and code.isalpha() else "en"
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:ID_CHARS]
 
@@ -263,6 +272,6 @@ def normalize(item: RawItem) -> Article:
         source=item.source,
         origin=item.origin,
         authors=authors,
-        lang="en",
+        lang=detect("\n".join((title, *paragraphs[:3])), _hint(item.lang)),
         content_hash=chash,
     )

@@ -33,7 +33,12 @@ _BOUNDARY = re.compile(
 _NEXT_WORD = re.compile(rf"[{_OPEN}]?([^\W_]+)")
 _ACRONYM = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$|^[A-Z]$")
 _PARAGRAPHS = re.compile(r"\n\s*\n")
-_QUOTE_OPEN = re.compile(r"“|‘|(?<![^\s(\[{—–/:-])[\"'](?=[^\s\"'])")
+_QUOTE_OPEN = re.compile(
+    r"“|‘|„|«|‹|「|『|(?<!\S)»(?=[^\W\d_])|(?<![^\s(\[{—–/:-])[\"'](?=[^\s\"'])"
+)
+# Marks that close what they open: German „…“ (or „…”), French and Spanish « … », German
+# »…«, ‹…›, Japanese 「…」 and 『…』.
+_PAIRED_CLOSE = {"„": "“”", "«": "»", "‹": "›", "»": "«", "「": "」", "『": "』"}
 _DOUBLE_CLOSE = re.compile(r"[”\"]")
 _SINGLE_CLOSE = re.compile(r"(?<=[.,!?;])['’]|(?<=\S)['’](?![^\W_])")
 _WEAK_TAIL = re.compile(r"\s[a-z]")
@@ -84,13 +89,21 @@ def find_quote_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     pos = 0
     while match := _QUOTE_OPEN.search(text, pos):
-        close = _find_close(text, match.end(), match.group() in '"“')
+        if closers := _PAIRED_CLOSE.get(match.group()):
+            close = _find_paired(text, match.end(), closers)
+        else:
+            close = _find_close(text, match.end(), match.group() in '"“')
         if close is None:
             pos = match.end()
             continue
         spans.append((match.start(), close + 1))
         pos = close + 1
     return spans
+
+
+def _find_paired(text: str, start: int, closers: str) -> int | None:
+    found = [i for i in (text.find(c, start) for c in closers) if i >= 0]
+    return min(found) if found else None
 
 
 def _find_close(text: str, start: int, double: bool) -> int | None:

@@ -33,6 +33,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -125,7 +126,8 @@ def parse_feed(
     items = (
         _item(entry, n, spec, outlet, fetched, now, subject) for n, entry in enumerate(entries)
     )
-    return tuple(item for item in items if item is not None)
+    lang = plain_text(feed.get("language")) or None  # the feed's <language>: a hint
+    return tuple(replace(item, lang=lang) for item in items if item is not None)
 
 
 def _feedparse(fetched: Fetched) -> Mapping[str, Any]:

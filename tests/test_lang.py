@@ -1,0 +1,120 @@
+"""Languages (#14): detection, stop words and stems per language, quotes in „…“ « … » «…»
+「…」 with their speakers, on articles of our own in German, French and Spanish."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from digest import text as english
+from digest.lang import content_terms, detect, stem, stopwords
+from digest.models import Article, RawItem
+from digest.normalize import normalize
+from digest.quotes import extract_quotes
+from digest.sentences import find_quote_spans
+from digest.sources.dumps import read_dump
+from tests.conftest import NOW, REPO
+
+SAMPLES = REPO / "samples" / "lang"
+
+
+def sample_articles(lang: str) -> list[Article]:
+    (path,) = SAMPLES.joinpath(lang).glob("*.jsonl")
+    items = read_dump(path, source=lang, outlet=None, captured_at=NOW, now=NOW)
+    return [normalize(item) for item in items]
+
+
+@pytest.mark.parametrize("lang", ["de", "fr", "es"])
+def test_each_sample_article_is_detected_in_its_language(lang: str) -> None:
+    assert {a.lang for a in sample_articles(lang)} == {lang}
+
+
+def test_detection_keeps_the_default_or_the_declared_language_when_text_is_too_short() -> None:
+    assert detect("Port Brenna") == "en"
+    assert detect("Kessa", default="de") == "de"
+    item = RawItem(
+        source="s",
+        outlet="Radio Kessa",
+        origin="o",
+        url=None,
+        title="Kessa",
+        text="",
+        published=NOW,
+        fetched_at=NOW,
+        lang="de-DE",
+    )
+    assert normalize(item).lang == "de"
+    assert normalize(replace(item, lang=None)).lang == "en"
+
+
+def test_english_terms_are_exactly_the_english_helpers() -> None:
+    text = "The councils approved budgets; talks resumed on Monday."
+    assert content_terms(text, "en") == english.content_terms(text)
+    assert stem("talks", "en") == english.stem("talks")
+    assert stopwords("en") is english.STOPWORDS
+
+
+def test_terms_per_language_drop_function_words_and_join_inflections() -> None:
+    de = content_terms("Die Brücken der Stadt wurden gesperrt, sagte die Bürgermeisterin.", "de")
+    assert not {"die", "der", "sagte", "wurden"} & set(de)
+    assert stem("brücken", "de") == stem("brücke", "de")
+    assert stem("ponts", "fr") == stem("pont", "fr")
+    assert stem("puentes", "es") == stem("puente", "es")
+    assert content_terms("Городской совет утвердил бюджет.", "ru")[:2] == ["городск", "совет"]
+    assert content_terms("予算案を可決", "ja")[:2] == ["予算", "算案"]
+    assert [w in stopwords(lang) for w, lang in (("und", "de"), ("les", "fr"), ("los", "es"))] == [
+        True,
+        True,
+        True,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        ("„Wir haben verhandelt. Jetzt ist es entschieden“, sagte sie.", "Wir haben"),
+        ("Er sagte: »Das reicht jetzt wirklich.« Dann ging er.", "Das reicht"),
+        ("« Nous avons beaucoup négocié », a déclaré la maire.", "Nous avons"),
+        ("«Hemos negociado mucho», dijo la alcaldesa.", "Hemos negociado"),
+        ("市長は「長く交渉した。ようやく決まった。」と述べた。", "長く交渉した"),
+    ],
+)
+def test_quote_marks_of_other_languages(text: str, quoted: str) -> None:
+    (span,) = find_quote_spans(text)
+    assert text[span[0] + 1 :].startswith(quoted) or text[span[0] + 2 :].startswith(quoted)
+
+
+SPEAKERS = {
+    "de": {"Anna Keller", "Markus Brandt", "Jan Weber", "Petra Lang"},
+    "fr": {"Anne Leroy", "Paul Girard", "Jean Weber", "Sophie Laurent"},
+    "es": {"Ana López", "Pablo Ruiz", "Juan Weber", "Sofía Navarro"},
+}
+
+
+@pytest.mark.parametrize("lang", sorted(SPEAKERS))
+def test_every_sample_quote_keeps_its_speaker(lang: str) -> None:
+    quotes = [q for a in sample_articles(lang) for q in extract_quotes(a)]
+    assert len(quotes) == 4
+    assert {q.speaker for q in quotes} == SPEAKERS[lang]
+    assert all(not q.text.startswith(("„", "«", " ")) for q in quotes)
+
+
+def test_a_french_monsieur_is_a_title_but_a_middle_initial_is_not() -> None:
+    text = (
+        '"It is too expensive for patients," said Dr. Regina M. Benjamin on Monday.\n\n'
+        "« Le pont est dangereux depuis des années », a déclaré M. Paul Girard."
+    )
+    article = Article(
+        id="x",
+        canonical_url=None,
+        outlet="o",
+        title="t",
+        text=text,
+        published=datetime(2026, 3, 2, tzinfo=UTC),
+        fetched_at=NOW,
+        source="s",
+        origin="o",
+    )
+    assert [q.speaker for q in extract_quotes(article)] == ["Regina M. Benjamin", "Paul Girard"]
