@@ -9,7 +9,9 @@ Filters: ``safe_url`` (http/https only, else None: the template shows plain text
 ``md_escape`` (Markdown specials in outside text), ``md_url``, ``localtime(dt, fmt)`` and
 ``isotime`` (UTC -> ``briefing.timezone``), ``humandate(d, style)``, ``when`` (a clock
 time, with the date when it is not the briefing's day) and ``stamp`` (date and time). Dates
-are spelled in English by hand (the helpers behind the filters are in :mod:`digest.formatting`).
+and interface words follow the environment's language (``[output].language``): templates call
+``_()`` and ``ngettext()`` (Jinja's i18n extension) backed by :mod:`digest.lang.interface`;
+``language`` is a global. The helpers behind the filters are in :mod:`digest.formatting`.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ import css_inline
 import jinja2
 
 from digest.errors import RenderError
-from digest.formatting import humandate, in_zone, iso_utc, md_escape, md_url, safe_url, zone
+from digest.formatting import in_zone, iso_utc, md_escape, md_url, safe_url, zone
+from digest.lang import interface
 from digest.models import (
     Briefing,
     Quote,
@@ -89,21 +92,34 @@ def _when_filter(ctx: jinja2.runtime.Context, value: datetime) -> str:
     briefing = ctx.get("briefing")
     if isinstance(briefing, Briefing) and local.date() == briefing.day:
         return local.strftime("%H:%M")
-    return f"{humandate(local, 'short')}, {local:%H:%M}"
+    return f"{_spell(ctx.environment, local.date(), 'short')}, {local:%H:%M}"
 
 
 @jinja2.pass_context
 def _stamp_filter(ctx: jinja2.runtime.Context, value: datetime) -> str:
     """Always with the date: ``2 Mar, 23:00`` (local time)."""
     local = in_zone(value, _context_zone(ctx))
-    return f"{humandate(local, 'short')}, {local:%H:%M}"
+    return f"{_spell(ctx.environment, local.date(), 'short')}, {local:%H:%M}"
+
+
+@jinja2.pass_environment
+def _humandate_filter(env: jinja2.Environment, value: date, style: str = "long") -> str:
+    return _spell(env, value, style)
+
+
+def _spell(env: jinja2.Environment, value: date, style: str) -> str:
+    day = value.date() if isinstance(value, datetime) else value
+    return interface.spell_date(day, style, str(env.globals.get("language", interface.DEFAULT)))
 
 
 # ── environment and rendering ─────────────────────────────────────────────────────────────
 
 
-def make_environment(templates_dir: Path, user_dir: Path | None = None) -> jinja2.Environment:
-    """The Jinja environment: ``user_dir`` templates override ``templates_dir`` ones."""
+def make_environment(
+    templates_dir: Path, user_dir: Path | None = None, *, language: str = interface.DEFAULT
+) -> jinja2.Environment:
+    """The Jinja environment: ``user_dir`` templates override ``templates_dir`` ones; words
+    and dates in ``language``."""
     loaders = [jinja2.FileSystemLoader(str(d)) for d in (user_dir, templates_dir) if d is not None]
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
@@ -114,7 +130,12 @@ def make_environment(templates_dir: Path, user_dir: Path | None = None) -> jinja
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        interface.gettext(language), interface.ngettext(language), newstyle=True
+    )
+    env.globals["language"] = language
     env.filters.update(
         safe_url=safe_url,
         md_escape=md_escape,
@@ -123,7 +144,7 @@ def make_environment(templates_dir: Path, user_dir: Path | None = None) -> jinja
         isotime=_isotime_filter,
         when=_when_filter,
         stamp=_stamp_filter,
-        humandate=humandate,
+        humandate=_humandate_filter,
     )
     return env
 

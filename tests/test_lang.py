@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from digest import text as english
-from digest.lang import content_terms, detect, stem, stopwords
+from digest.config import load_settings
+from digest.errors import ConfigError
+from digest.lang import content_terms, detect, interface, stem, stopwords
 from digest.models import Article, RawItem
 from digest.normalize import normalize
 from digest.quotes import extract_quotes
@@ -118,3 +120,27 @@ def test_a_french_monsieur_is_a_title_but_a_middle_initial_is_not() -> None:
         origin="o",
     )
     assert [q.speaker for q in extract_quotes(article)] == ["Regina M. Benjamin", "Paul Girard"]
+
+
+def test_interface_words_and_plurals_follow_the_language() -> None:
+    assert interface.gettext("de")("Sources") == "Quellen"
+    assert interface.gettext("it")("Sources") == "Sources"  # no catalogue: English
+    assert interface.ngettext("de")("story", "stories", 1) == "Meldung"
+    assert interface.ngettext("fr")("article", "articles", 0) == "article"  # French: 0 is one
+    assert interface.ngettext("en")("article", "articles", 0) == "articles"
+
+
+def test_dates_are_spelled_in_the_language_and_english_keeps_its_house_style() -> None:
+    day = date(2026, 3, 2)
+    assert interface.spell_date(day, "long", "en") == "Monday 2 March 2026"
+    assert interface.spell_date(day, "long", "de") == "Montag, 2. März 2026"
+    assert interface.spell_date(day, "medium", "fr") == "2 mars 2026"
+    assert interface.spell_date(day, "short", "es") == "2 mar"
+    assert interface.spell_date(day, "long", "it") == "lunedì 2 marzo 2026"
+
+
+def test_an_unknown_output_language_is_a_one_line_config_error() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(None, environ={}, overrides=["output.language=xx-nowhere"])
+    assert "[output].language: unknown language 'xx-nowhere'" in str(info.value)
+    assert load_settings(None, environ={}, overrides=["output.language=de"]).output.language == "de"
