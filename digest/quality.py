@@ -33,6 +33,8 @@ _SAME_AS_TITLE = 0.8  # word Jaccard with the headline at or above which it repe
 
 def word_count(text: str) -> int:
     """Words of ``text``: white-space tokens, a CJK run counting one per two characters."""
+    if not _CJK.search(text):
+        return len(text.split())
     return sum(max(1, len(_CJK.findall(t)) // 2) for t in text.split())
 
 
