@@ -26,7 +26,6 @@ from digest.models import SourceSpec
 
 ENV_PREFIX = "DIGEST_"
 SECRET_KEYS = frozenset({("email", "password")})
-BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def _help(text: str, default: Any) -> Any:
@@ -56,7 +55,9 @@ class OutputSettings:
     language: str = _help(
         "language of the interface words and dates (ISO 639-1: en, de, fr, es, ...)", "en"
     )
-    templates_dir: Path = _help("the bundled Jinja2 templates", BUNDLED_TEMPLATES)
+    templates_dir: Path | None = _help(
+        "a folder of Jinja2 templates used instead of the ones inside the package", None
+    )
     user_templates_dir: Path | None = _help(
         "optional folder whose templates override the bundled ones", None
     )

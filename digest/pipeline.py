@@ -393,5 +393,5 @@ def source_statuses(
     return tuple(statuses)
 
 
-def _templates(settings: Settings) -> tuple[Path, Path | None]:
+def _templates(settings: Settings) -> tuple[Path | None, Path | None]:
     return settings.output.templates_dir, settings.output.user_templates_dir

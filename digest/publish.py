@@ -31,7 +31,6 @@ from digest.errors import PublishError
 from digest.fsutil import atomic_write, safe_join
 from digest.models import Briefing, Rendered
 from digest.render import (
-    DEFAULT_TEMPLATES_DIR,
     ArchiveEntry,
     archive_entry_from_dict,
     make_environment,
@@ -59,7 +58,7 @@ def publish(
 
     ``env`` renders the site templates (default: the bundled templates, no overrides).
     """
-    env = env or make_environment(DEFAULT_TEMPLATES_DIR)
+    env = env or make_environment()
     folder = briefing.folder
     icon = render_template(env, "static/favicon.svg", {})
     written = [_write(out_dir, ("favicon.svg",), icon)]

@@ -20,6 +20,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -41,7 +42,10 @@ from digest.models import (
     ThreadSummary,
 )
 
-DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+# The templates (and static files) ship inside the package, read through importlib.resources
+# (jinja2.PackageLoader); DEFAULT_TEMPLATES_DIR is where they are on disk, for tests and tools.
+TEMPLATES_PACKAGE = ("digest", "templates")
+DEFAULT_TEMPLATES_DIR = Path(str(resources.files(TEMPLATES_PACKAGE[0]) / TEMPLATES_PACKAGE[1]))
 MAX_FEED_ENTRIES = 30
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -116,11 +120,18 @@ def _spell(env: jinja2.Environment, value: date, style: str) -> str:
 
 
 def make_environment(
-    templates_dir: Path, user_dir: Path | None = None, *, language: str = interface.DEFAULT
+    templates_dir: Path | None = None,
+    user_dir: Path | None = None,
+    *,
+    language: str = interface.DEFAULT,
 ) -> jinja2.Environment:
-    """The Jinja environment: ``user_dir`` templates override ``templates_dir`` ones; words
-    and dates in ``language``."""
-    loaders = [jinja2.FileSystemLoader(str(d)) for d in (user_dir, templates_dir) if d is not None]
+    """The Jinja environment: ``user_dir`` templates override ``templates_dir`` ones (default:
+    the templates inside the package); words and dates in ``language``."""
+    loaders: list[jinja2.BaseLoader] = [
+        jinja2.FileSystemLoader(str(d)) for d in (user_dir, templates_dir) if d is not None
+    ]
+    if templates_dir is None:
+        loaders.append(jinja2.PackageLoader(*TEMPLATES_PACKAGE))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(
@@ -220,7 +231,8 @@ def _template_name(env: jinja2.Environment, filename: str) -> str:
     """The loader-relative name of a template file (``email/briefing.html``)."""
     loaders = env.loader.loaders if isinstance(env.loader, jinja2.ChoiceLoader) else [env.loader]
     for loader in loaders:
-        for root in getattr(loader, "searchpath", ()):
+        roots = getattr(loader, "searchpath", None) or [str(DEFAULT_TEMPLATES_DIR)]
+        for root in roots:
             path = Path(filename)
             if path.is_relative_to(root):
                 return path.relative_to(root).as_posix()

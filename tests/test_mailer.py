@@ -21,7 +21,7 @@ from digest.ledger import Ledger
 from digest.mailer import email_parts, flush_outbox, message_id, smtp_connection
 from digest.models import Briefing, SourceRef, SummarySentence, ThreadSummary
 from digest.pipeline import RunOptions, run_once
-from digest.render import DEFAULT_TEMPLATES_DIR, make_environment
+from digest.render import make_environment
 from digest.status import status_lines
 from digest.store import Store
 from tests.conftest import NOW, REPO, SmtpServer
@@ -158,7 +158,7 @@ def _big_briefing(threads: int) -> Briefing:
 
 
 def test_a_big_edition_is_cut_to_the_top_threads_with_a_link():
-    env = make_environment(DEFAULT_TEMPLATES_DIR)
+    env = make_environment()
     briefing = _big_briefing(80)
     parts = email_parts(
         env, briefing, max_html_bytes=100_000, site_url="https://news.example/digest/"
@@ -177,14 +177,14 @@ def test_a_big_edition_is_cut_to_the_top_threads_with_a_link():
 
 
 def test_without_a_site_url_the_cut_email_says_where_the_edition_is():
-    env = make_environment(DEFAULT_TEMPLATES_DIR)
+    env = make_environment()
     parts = email_parts(env, _big_briefing(80), max_html_bytes=100_000, site_url=None)
     assert "output/2026-03-02/index.html" in parts.html
     assert "<a href" not in parts.html.split("This email shows")[1].split("</p>")[0]
 
 
 def test_a_small_edition_is_not_cut():
-    env = make_environment(DEFAULT_TEMPLATES_DIR)
+    env = make_environment()
     parts = email_parts(env, _big_briefing(3), max_html_bytes=100_000, site_url=None)
     assert (parts.shown, parts.total) == (3, 3)
     assert "This email shows" not in parts.html

@@ -15,7 +15,7 @@ from digest.errors import PublishError
 from digest.fsutil import safe_join
 from digest.models import Briefing, SourceRef, SummarySentence, ThreadSummary
 from digest.publish import publish, read_archive
-from digest.render import DEFAULT_TEMPLATES_DIR, make_environment, render
+from digest.render import make_environment, render
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -47,7 +47,7 @@ def briefing_for(day: date, *headlines: str) -> Briefing:
 
 @pytest.fixture(scope="module")
 def env():
-    return make_environment(DEFAULT_TEMPLATES_DIR)
+    return make_environment()
 
 
 def publish_day(env, out: Path, day: date, *headlines: str) -> tuple[Path, ...]:

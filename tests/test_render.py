@@ -98,7 +98,7 @@ def make_briefing(*threads: ThreadSummary, **changes: object) -> Briefing:
 
 @pytest.fixture(scope="module")
 def env():
-    return make_environment(DEFAULT_TEMPLATES_DIR)
+    return make_environment()
 
 
 # ── escaping ──────────────────────────────────────────────────────────────────────────────
@@ -208,7 +208,7 @@ def test_markdown_specials_in_titles_are_escaped(env):
 
 def test_missing_variable_raises_render_error_naming_the_template(tmp_path):
     (tmp_path / "_thread.html").write_text("<p>{{ no_such_variable }}</p>\n", encoding="utf-8")
-    env = make_environment(DEFAULT_TEMPLATES_DIR, tmp_path)
+    env = make_environment(user_dir=tmp_path)
     with pytest.raises(RenderError) as info:
         render(env, make_briefing())
     assert info.value.subject == "briefing.html (_thread.html line 1)"
@@ -219,7 +219,7 @@ def test_missing_variable_raises_render_error_naming_the_template(tmp_path):
 def test_missing_variable_in_a_nested_template_names_it(tmp_path):
     (tmp_path / "email").mkdir()
     (tmp_path / "email" / "briefing.txt").write_text("ok\n{{ nope }}\n", encoding="utf-8")
-    env = make_environment(DEFAULT_TEMPLATES_DIR, tmp_path)
+    env = make_environment(user_dir=tmp_path)
     with pytest.raises(RenderError) as info:
         render(env, make_briefing())
     assert info.value.subject == "email/briefing.txt line 2"
@@ -228,7 +228,7 @@ def test_missing_variable_in_a_nested_template_names_it(tmp_path):
 def test_syntax_error_raises_render_error(tmp_path):
     (tmp_path / "markdown").mkdir()
     (tmp_path / "markdown" / "briefing.md").write_text("{% if %}\n", encoding="utf-8")
-    env = make_environment(DEFAULT_TEMPLATES_DIR, tmp_path)
+    env = make_environment(user_dir=tmp_path)
     with pytest.raises(
         RenderError, match=re.escape("template syntax error: markdown/briefing.md line 1")
     ):
@@ -245,7 +245,7 @@ def test_user_dir_overrides_a_default_template(tmp_path):
     (tmp_path / "markdown" / "briefing.md").write_text(
         "custom {{ briefing.title|md_escape }}\n", encoding="utf-8"
     )
-    rendered = render(make_environment(DEFAULT_TEMPLATES_DIR, tmp_path), make_briefing())
+    rendered = render(make_environment(user_dir=tmp_path), make_briefing())
     assert rendered.markdown == "custom Morning briefing\n"
     assert "<h1>Morning briefing</h1>" in rendered.html  # the others still come from the defaults
 
