@@ -145,6 +145,15 @@ def raw(title: str, text: str, published: datetime | None = NOW) -> RawItem:
     )
 
 
+def test_a_feed_with_mojibake_reads_clean_in_the_briefing(
+    http_server: LoopbackServer, make_settings: SettingsFactory
+) -> None:
+    _, md, doc = run_feeds(make_settings, feed("packet", http_server.url("/feeds/mojibake.rss")))
+    assert "Ferry crews can’t agree on night rotas" in md
+    assert "The union said “we won’t sail” until the operator’s new rota is withdrawn" in md
+    assert "â€" not in json.dumps(doc, ensure_ascii=False)
+
+
 def test_mojibake_in_a_source_is_repaired_and_clean_text_is_left_alone() -> None:
     article = normalize(raw("Port canâ€™t reopen", "The mayor said â€œnot yetâ€\x9d on Monday."))
     assert article.title == "Port can’t reopen"
