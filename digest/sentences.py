@@ -36,6 +36,7 @@ _PARAGRAPHS = re.compile(r"\n\s*\n")
 _QUOTE_OPEN = re.compile(
     r"“|‘|„|«|‹|「|『|(?<!\S)»(?=[^\W\d_])|(?<![^\s(\[{—–/:-])[\"'](?=[^\s\"'])"
 )
+_QUOTE_MARK = re.compile("[“‘„«‹「『»\"']")
 # Marks that close what they open: German „…“ (or „…”), French and Spanish « … », German
 # »…«, ‹…›, Japanese 「…」 and 『…』.
 _PAIRED_CLOSE = {"„": "“”", "«": "»", "‹": "›", "»": "«", "「": "」", "『": "』"}
@@ -88,6 +89,8 @@ def find_quote_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of each quote in ``text``, quotation marks included."""
     spans: list[tuple[int, int]] = []
     pos = 0
+    if not _QUOTE_MARK.search(text):
+        return spans  # most sentences: one fast scan for any mark that can open a quote
     while match := _QUOTE_OPEN.search(text, pos):
         if closers := _PAIRED_CLOSE.get(match.group()):
             close = _find_paired(text, match.end(), closers)

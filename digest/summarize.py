@@ -81,6 +81,7 @@ class _Candidate:
     score: float
     fresh: bool  # said only by a new article (continuing threads)
     published: datetime  # its article's
+    length: int  # words (quality.word_count), for the budget
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,6 +160,7 @@ def _candidates(docs: _Docs, fresh_ids: frozenset[str]) -> tuple[list[_Candidate
             score=_score(text, pos, vector, centroid, titles[doc]) * recency[doc],
             fresh=docs.articles[doc].id in fresh_ids and not _near_any(text, old),
             published=docs.articles[doc].published,
+            length=word_count(text),
         )
         for (doc, pos, text), vector in zip(raw, vectors, strict=True)
     ]
@@ -278,8 +280,8 @@ def _fits(
     """Within the word budget and good enough, once ``min_sentences`` are in."""
     if len(chosen) < params.min_sentences:
         return True
-    used = sum(word_count(c.text) for c in chosen)
-    fits = used + word_count(candidate.text) <= params.max_words
+    used = sum(c.length for c in chosen)
+    fits = used + candidate.length <= params.max_words
     return fits and candidate.score >= _FLOOR * top
 
 
