@@ -12,11 +12,12 @@ from digest import text as english
 from digest.config import load_settings
 from digest.errors import ConfigError
 from digest.lang import content_terms, detect, interface, stem, stopwords
-from digest.models import Article, RawItem
+from digest.models import Article, Fetched, RawItem, SourceSpec, Validators
 from digest.normalize import normalize
 from digest.quotes import extract_quotes
 from digest.sentences import find_quote_spans
 from digest.sources.dumps import read_dump
+from digest.sources.feeds import parse_feed
 from tests.conftest import NOW, REPO
 
 SAMPLES = REPO / "samples" / "lang"
@@ -144,3 +145,17 @@ def test_an_unknown_output_language_is_a_one_line_config_error() -> None:
         load_settings(None, environ={}, overrides=["output.language=xx-nowhere"])
     assert "[output].language: unknown language 'xx-nowhere'" in str(info.value)
     assert load_settings(None, environ={}, overrides=["output.language=de"]).output.language == "de"
+
+
+def test_a_feeds_declared_language_reaches_its_items() -> None:
+    feeds = REPO / "tests" / "data" / "feeds"
+    fetched = Fetched(
+        url="http://feeds.test/feeds/full.rss",
+        status=200,
+        headers=(("content-type", "application/rss+xml"),),
+        body=feeds.joinpath("full.rss").read_bytes(),
+        validators=Validators(),
+    )
+    spec = SourceSpec(name="courier", kind="feed", location=fetched.url)
+    items = parse_feed(spec, fetched, now=NOW, subject="t")
+    assert {i.lang for i in items} == {"en"}
