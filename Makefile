@@ -17,8 +17,12 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+# The bundled samples are fictional news of 2 March 2026: the sample edition is dated and
+# titled as what it is.
+SAMPLE_RUN := run --date 2026-03-02 --set "output.title='Sample briefing (bundled fictional news)'"
+
 run: $(STAMP)
-	$(BIN)/digest run
+	$(BIN)/digest $(SAMPLE_RUN)
 
 # Installed when missing and we are root with apt-get (CI: a fresh machine, as root).
 # Otherwise, or when the install fails, the browser tests skip and say why.

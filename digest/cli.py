@@ -1,121 +1,67 @@
 """The command-line interface: thin commands over the pipeline.
 
-Exit codes: 0 a briefing was published; 1 nothing could be published (or a run error);
-2 usage or configuration error.
+Exit codes (cron conventions): 0 the command did its work (for ``run``: an edition was
+published, or there was nothing new, said on stdout); 1 it failed (a run error, every
+source failed, the store stayed busy); 2 usage or configuration error. ``--quiet`` prints
+errors only, so cron mails only when something is wrong.
 """
 
 from __future__ import annotations
 
-import functools
-import logging
+import contextlib
 import os
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
-from dotenv import dotenv_values
 
-from digest import __version__, pipeline
-from digest.config import Settings, describe, load_settings
+from digest import __version__, logs, pipeline
+from digest.cli_options import VERBOSE, Exit2, config_options, parse_time, quiet_flag, writer_lock
+from digest.config import Settings, describe
+from digest.discovery import find_config, user_config
 from digest.errors import ConfigError, DigestError
 from digest.health import LIVE_KINDS, health_table
+from digest.installation import init_dir
 from digest.ledger import Ledger
 from digest.models import RunReport
-from digest.pipeline import RunOptions, health_params, run_once
-from digest.sources import display_path
+from digest.pipeline import RunOptions, health_params, input_specs, run_once
+from digest.sources import display_path, skipped_files
+from digest.status import last_run_lines
 from digest.store import Store
-
-DEFAULT_CONFIG = Path("config/digest.toml")
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class _Exit2(click.ClickException):
-    exit_code = 2
-
-
-def _parse_time(value: str | None, what: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(
-            f"expected an ISO 8601 time, got {value!r}", param_hint=what
-        ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def _environ(config: Path | None) -> dict[str, str]:
-    """The environment with ``.env`` underneath it (real variables win)."""
-    merged: dict[str, str] = {}
-    for candidate in {Path(".env"), *((config.parent.parent / ".env",) if config else ())}:
-        if candidate.is_file():
-            merged.update({k: v for k, v in dotenv_values(candidate).items() if v is not None})
-    merged.update(os.environ)
-    return merged
-
-
-def config_options(func: F) -> F:
-    """Shared options: --config, --db, --output, --set, -v; loads Settings once."""
-
-    @click.option(
-        "--config",
-        "config_path",
-        type=click.Path(path_type=Path),
-        help="Config file (default: config/digest.toml if present).",
-    )
-    @click.option("--db", type=click.Path(path_type=Path), help="SQLite store file.")
-    @click.option(
-        "--output",
-        "--output-dir",
-        "output",
-        type=click.Path(path_type=Path),
-        help="Folder to publish briefings into.",
-    )
-    @click.option(
-        "--set",
-        "overrides",
-        multiple=True,
-        metavar="SECTION.KEY=VALUE",
-        help="Override a setting (TOML value syntax); may be repeated.",
-    )
-    @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-    @functools.wraps(func)
-    def wrapper(
-        config_path: Path | None,
-        db: Path | None,
-        output: Path | None,
-        overrides: tuple[str, ...],
-        verbose: int,
-        **kwargs: Any,
-    ) -> Any:
-        logging.basicConfig(
-            level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)],
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-            stream=sys.stderr,
-        )
-        path = config_path or (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
-        flags = list(overrides)
-        if db:
-            flags.append(f"store.path={str(db.resolve())!r}")
-        if output:
-            flags.append(f"output.dir={str(output.resolve())!r}")
-        try:
-            settings = load_settings(path, environ=_environ(path), overrides=flags)
-        except ConfigError as e:
-            raise _Exit2(str(e)) from e
-        return func(settings, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="digest")
 def main() -> None:
     """digest: the day's news as an event-clustered, attributed briefing."""
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an existing digest.toml.")
+def init(directory: Path | None, force: bool) -> None:
+    """Set up a new installation: a commented digest.toml, .env.example and dumps/ in DIRECTORY.
+
+    DIRECTORY defaults to $XDG_CONFIG_HOME/digest (~/.config/digest), where every digest
+    command finds its config from any folder. The store (var/) and the site (output/) are
+    created inside DIRECTORY by the first run; the config's paths are relative to it.
+
+    \b
+    Example:
+        digest init ~/news && digest run --config ~/news/digest.toml
+    """
+    target = (directory or user_config(os.environ).parent).expanduser()
+    try:
+        written = init_dir(target, force=force)
+    except ConfigError as e:
+        raise Exit2(str(e)) from e
+    for path in written:
+        click.echo(f"{'created' if path.is_dir() else 'wrote'} {display_path(path)}")
+    config = target / "digest.toml"
+    found = find_config(None, os.environ, Path.cwd())
+    use = "" if found and found.resolve() == config.resolve() else f" --config {config}"
+    click.echo(f"next: add feeds as [[sources]] to {display_path(config)}, then: digest run{use}")
 
 
 @main.command()
@@ -154,39 +100,54 @@ def run(
     INPUTS are dump files or folders; when given they replace [inputs].dump_dirs.
     Prints one line per input (new / seen / error), then the files written.
 
-    Exit status: 0 a briefing was published, 1 nothing could be published,
-    2 usage or configuration error.
+    Exit status: 0 the run succeeded: an edition was published, or there was nothing new
+    ("nothing new ..." on stdout); 1 the run failed (every input failed, a store or publish
+    error, the store stayed busy); 2 usage or configuration error. With --quiet only
+    errors are printed (the inputs that failed, on stderr).
 
     \b
     Example:
         digest run samples/dumps --date 2026-03-02 --output /tmp/site
     """
-    now = _parse_time(now_text, "--now") or datetime.now(UTC)
+    now = parse_time(now_text, "--now") or datetime.now(UTC)
     options = RunOptions(
         day=day.date() if day else None,
         inputs=tuple(p.resolve() for p in inputs),
-        captured_at=_parse_time(captured_at, "--captured-at"),
+        captured_at=parse_time(captured_at, "--captured-at"),
         email=email,
     )
     try:
-        with Store(settings.store.path) as store:
+        with writer_lock(settings, "digest run"), Store(settings.store.path) as store:
             report = run_once(settings, now=now, store=store, options=options)
     except DigestError as e:
         raise click.ClickException(str(e)) from e
-    width = max((len(s.name) for s in report.sources), default=10)
-    for s in report.sources:
-        detail = f"error: {s.error}" if s.error else f"{s.new} new, {s.seen} seen"
-        click.echo(f"{s.name:<{width}}  {s.status:<5}  {detail}")
-    click.echo(
-        f"{report.new_articles} new articles, {report.duplicates} duplicates; "
-        f"threads: {report.threads_new} new, {report.threads_extended} continued"
-    )
-    for path in report.outputs:
-        click.echo(f"wrote {display_path(path)}")
-    _report_edition(report)
-    if not report.outputs:
-        click.echo(f"nothing to publish for {report.day.isoformat()}: no new articles", err=True)
-        sys.exit(1)
+    _print_report(report, quiet=quiet_flag())
+    skipped = skipped_files(input_specs(settings, options))
+    if skipped and not quiet_flag():
+        click.echo(f"not read (README*, LICENSE*, hidden files): {', '.join(skipped)}")
+    if report.sources and len(report.failed) == len(report.sources):
+        raise click.ClickException(f"no input could be read ({len(report.sources)} failed)")
+
+
+def _print_report(report: RunReport, *, quiet: bool) -> None:
+    """One line per input, the counts, the files written and the edition (stdout); the
+    inputs that failed also on stderr with --quiet."""
+    for s in report.failed if quiet else ():
+        click.echo(f"error: {s.name}: {s.error}", err=True)
+    if not quiet:
+        width = max((len(s.name) for s in report.sources), default=10)
+        for s in report.sources:
+            detail = f"error: {s.error}" if s.error else f"{s.new} new, {s.seen} seen"
+            click.echo(f"{s.name:<{width}}  {s.status:<5}  {detail}")
+        click.echo(
+            f"{report.new_articles} new articles, {report.duplicates} duplicates; "
+            f"threads: {report.threads_new} new, {report.threads_extended} continued"
+        )
+        for path in report.outputs:
+            click.echo(f"wrote {display_path(path)}")
+    _report_edition(report, quiet=quiet)
+    if not report.outputs and not quiet:
+        click.echo(f"nothing new for {report.day.isoformat()}: no edition published")
 
 
 @main.command("config")
@@ -208,12 +169,12 @@ def config_command(settings: Settings) -> None:
         click.echo(f"source {spec.name!r}: {spec.kind} {spec.location}")
 
 
-def _report_edition(report: RunReport) -> None:
+def _report_edition(report: RunReport, *, quiet: bool = False) -> None:
     edition = report.edition
-    if edition is not None and edition.number is not None:
+    if edition is not None and edition.number is not None and not quiet:
         runs = f"runs {edition.first_run}..{edition.last_run}"
         click.echo(f"edition No. {edition.number} ({edition.slug}/): {runs}")
-    for line in report.emailed:
+    for line in () if quiet else report.emailed:
         click.echo(f"emailed {line}")
     if report.email_error:
         click.echo(f"email queued for the next run: {report.email_error}", err=True)
@@ -236,9 +197,16 @@ def daemon(settings: Settings) -> None:
     """
     from digest.daemon import serve  # apscheduler is only loaded for the daemon
 
+    logs.configure(
+        verbose=int(click.get_current_context().meta.get(VERBOSE, 0)),
+        quiet=quiet_flag(),
+        fmt=settings.log.format,
+        progress_seconds=settings.log.progress_seconds,
+        log_file=settings.schedule.log_file,
+        daemon=True,
+    )
     try:
-        level = logging.getLogger().getEffectiveLevel()
-        sys.exit(serve(settings, verbose={logging.WARNING: 0, logging.INFO: 1}.get(level, 2)))
+        sys.exit(serve(settings))
     except DigestError as e:
         raise click.ClickException(str(e)) from e
 
@@ -297,25 +265,34 @@ def sources_command(settings: Settings, reset: tuple[str, ...], now_text: str | 
     """Print the health of every feed and page source, one line each.
 
     Columns: status (ok, failing, backing off, disabled, quiet, not yet run), last success,
-    items new and seen in its last run, failed runs in a row, and the last error.
+    items new and seen in its last run, failed runs in a row, and the last error; then every
+    input (feed, page or dump file) that failed in the last run, with its error.
 
     \b
     Example:
         digest sources --reset city-desk
     """
-    now = _parse_time(now_text, "--now") or datetime.now(UTC)
+    now = parse_time(now_text, "--now") or datetime.now(UTC)
     specs = [s for s in settings.sources if s.kind in LIVE_KINDS]
     try:
-        with Store(settings.store.path) as store:
+        lock = (
+            writer_lock(settings, "digest sources --reset") if reset else contextlib.nullcontext()
+        )
+        with lock, Store(settings.store.path) as store:
             for name in reset:
                 if not store.reset_source(name):
                     raise click.BadParameter(f"no stored state for {name!r}", param_hint="--reset")
                 click.echo(f"reset {name}: it is fetched on the next run")
             states = store.source_states()
+            failures = last_run_lines(store.db, settings.tz)
     except DigestError as e:
         raise click.ClickException(str(e)) from e
     if not specs:
         click.echo("no feed or page sources configured (see [[sources]] in the config)")
-        return
-    for line in health_table(specs, states, now=now, params=health_params(settings)):
+    else:
+        for line in health_table(specs, states, now=now, params=health_params(settings)):
+            click.echo(line)
+    if failures[1:]:
+        click.echo("inputs that failed in the last run:")
+    for line in failures[1:]:
         click.echo(line)

@@ -45,6 +45,9 @@ class StoreSettings:
     path: Path = _help(
         "SQLite database file, relative to the config file", Path("var/digest.sqlite3")
     )
+    lock_wait_seconds: float = _help(
+        "a run waits this long for another run or the daemon to finish with the store", 600.0
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,6 +110,14 @@ class SummarySettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LogSettings:
+    format: str = _help("log lines as 'text' or 'json' (one object per line)", "text")
+    progress_seconds: float = _help(
+        "without a terminal, a running stage logs its progress this often (INFO)", 10.0
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     inputs: InputSettings = field(default_factory=InputSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
@@ -117,6 +128,7 @@ class Settings:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     email: EmailSettings = field(default_factory=EmailSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
+    log: LogSettings = field(default_factory=LogSettings)
     sources: tuple[SourceSpec, ...] = ()
     config_path: Path | None = None
     origins: Mapping[str, str] = field(
@@ -138,6 +150,7 @@ _SECTION_TYPES = {
     "schedule": ScheduleSettings,
     "email": EmailSettings,
     "fetch": FetchSettings,
+    "log": LogSettings,
 }
 
 
@@ -201,6 +214,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "email.port": (1, 65535),
     "email.max_html_bytes": (10_000, 10_000_000),
     "email.timeout_seconds": (1, 600),
+    "store.lock_wait_seconds": (0, 86400),
+    "log.progress_seconds": (0.01, 86400),
 }
 
 
@@ -209,6 +224,8 @@ def _check(key: str, value: Any) -> None:
         low, high = _RANGES[key]
         if not low <= value <= high:
             raise ValueError(f"expected a number in {low:g}..{high:g}, got {value:g}")
+    if key == "log.format" and value not in ("text", "json"):
+        raise ValueError(f"expected 'text' or 'json', got {value!r}")
     if key == "output.timezone":
         try:
             ZoneInfo(value)

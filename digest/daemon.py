@@ -8,8 +8,10 @@
 - catch-up comes from our own editions ledger: on start, ``schedule.owed_edition`` decides
   whether the latest slot was missed (daemon down, machine asleep); if so that edition is
   produced once, late, and marked so. A restart after that owes nothing.
-- One daemon per store: an exclusive ``flock`` on ``<store>.lock``, which the OS releases
-  when the process dies. A second daemon exits at once with status 1 and one line.
+- One daemon per store: an exclusive ``flock`` on ``<store>.daemon.lock``, which the OS
+  releases when the process dies. A second daemon exits at once with status 1 and one line.
+  Each run also takes the store's writer lock (:mod:`digest.locks`), as ``digest run`` does:
+  a manual run and a scheduled one never write at once.
 - SIGTERM/SIGINT: no new run starts; the current one finishes; exit status 0.
 - A run that raises is logged (one line for a DigestError, a traceback for a bug) and the
   schedule goes on. Every tick also retries email still queued in the outbox.
@@ -17,15 +19,12 @@
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
-from pathlib import Path
 from types import FrameType
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
@@ -33,8 +32,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from digest.config import Settings
-from digest.errors import DaemonError, DigestError
+from digest.errors import DigestError
 from digest.ledger import Ledger
+from digest.locks import DaemonLock, StoreLock
 from digest.pipeline import RunOptions, run_once
 from digest.schedule import (
     fire_times,
@@ -48,91 +48,10 @@ from digest.store import Store
 log = logging.getLogger(__name__)
 
 JOB_ID = "digest-edition"
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def lock_path(store_path: Path) -> Path:
-    return store_path.with_name(store_path.name + ".lock")
-
-
-class StoreLock:
-    """An exclusive ``flock`` on ``<store>.lock`` with our pid in it."""
-
-    def __init__(self, store_path: Path) -> None:
-        self.path = lock_path(store_path)
-        self.fd: int | None = None
-
-    def __enter__(self) -> StoreLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        if not _try_lock(fd, attempts=10):  # `digest status` may hold it for a moment
-            os.close(fd)
-            pid = holder_pid(self.path)
-            raise DaemonError(
-                f"{self.path} is locked by pid {pid or '?'}",
-                "another digest daemon is already running for this store",
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self.fd = fd
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.fd is not None:
-            os.close(self.fd)  # closing the descriptor releases the lock
-            self.fd = None
-
-
-def _try_lock(fd: int, *, attempts: int) -> bool:
-    for attempt in range(attempts):
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if attempt + 1 < attempts:
-                time.sleep(0.1)
-            continue
-        return True
-    return False
-
-
-def holder_pid(path: Path) -> int | None:
-    """The pid written in the lock file, if any."""
-    try:
-        text = path.read_text(encoding="ascii").strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
-
-
-def running_daemon(store_path: Path) -> int | None:
-    """The pid of the daemon holding the store's lock, or None when none does."""
-    path = lock_path(store_path)
-    if not path.exists():
-        return None
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return holder_pid(path) or -1
-    finally:
-        os.close(fd)
-    return None
-
-
-def setup_logging(log_file: Path | None, verbose: int = 0) -> None:
-    """Log to stderr with timestamps (already set up by the CLI), plus ``log_file``."""
-    root = logging.getLogger()
-    if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(log_file, encoding="utf-8")
-        handler.setFormatter(logging.Formatter(LOG_FORMAT))
-        root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
-    logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 class Daemon:
@@ -207,7 +126,12 @@ class Daemon:
                 log.exception("edition for %s failed with a bug", _local(slot, self.settings.tz))
 
     def _run(self, slot: datetime, late: bool) -> None:
-        with Store(self.settings.store.path) as store:
+        what = f"digest daemon, edition for {_local(slot, self.settings.tz)}"
+        wait = self.settings.store.lock_wait_seconds
+        with (
+            StoreLock(self.settings.store.path, what, wait_seconds=wait),
+            Store(self.settings.store.path) as store,
+        ):
             previous = Ledger(store).last_scheduled_for()
             if repeats_wall_time(slot, previous, self.settings.tz):
                 log.info("skipping %s: a repeated local time (DST change)", slot.isoformat())
@@ -251,9 +175,8 @@ def _local(when: datetime, tz: tzinfo) -> str:
     return when.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-def serve(settings: Settings, *, verbose: int = 0) -> int:
-    """``digest daemon``: take the store's lock, then run the schedule until stopped."""
-    setup_logging(settings.schedule.log_file, verbose)
+def serve(settings: Settings) -> int:
+    """``digest daemon``: take the store's daemon lock, then run the schedule until stopped."""
     daemon = Daemon(settings)
-    with StoreLock(settings.store.path):
+    with DaemonLock(settings.store.path):
         return daemon.serve()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from pathlib import PurePath
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -85,3 +86,8 @@ def humandate(value: date, style: str = "long") -> str:
         return f"{value.day} {month[:3]}"
     medium = f"{value.day} {month} {value.year}"
     return medium if style == "medium" else f"{_WEEKDAYS[value.weekday()]} {medium}"
+
+
+def public_source_name(name: str, kind: str) -> str:
+    """A source's name as readers see it: a dump file by its file name, never its path."""
+    return PurePath(name).name if kind == "dump" else name

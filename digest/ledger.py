@@ -84,8 +84,8 @@ class Ledger:
 
     def last_scheduled_for(self) -> datetime | None:
         """The newest schedule slot the ledger has served (published or empty)."""
-        slots = [_dt(s) for (s,) in self.db.execute("SELECT scheduled_for FROM editions")]
-        return max((s for s in slots if s), default=None)
+        rows = self.db.execute("SELECT scheduled_for FROM editions WHERE scheduled_for IS NOT NULL")
+        return max((_dt(s) for (s,) in rows), default=None)  # manual editions have no slot
 
     def next_number(self) -> int:
         row = self.db.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM editions").fetchone()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -19,6 +19,7 @@ from digest.editions import EditionRequest, plan_edition, publish_as
 from digest.errors import DeliveryError
 from digest.health import HealthParams, plan_health
 from digest.ledger import Ledger, WindowThread
+from digest.logs import stage
 from digest.mailer import (
     FlushResult,
     edition_message,
@@ -35,7 +36,6 @@ from digest.models import (
     Edition,
     RunReport,
     SourceOk,
-    SourceResult,
     SourceSpec,
     SourceStatus,
     ThreadSummary,
@@ -43,7 +43,9 @@ from digest.models import (
 from digest.normalize import normalize
 from digest.publish import publish
 from digest.render import make_environment, render
-from digest.sources import IngestContext, ingest_all
+from digest.site import installation, site_identity
+from digest.sources import IngestContext, expand, ingest_all
+from digest.statuses import log_results, source_statuses
 from digest.store import Store
 from digest.summarize import SummaryParams, summarize
 
@@ -92,11 +94,16 @@ def run_once(
         states=states,
         seen=store.seen_among,
     )
-    results = ingest_all(_specs(settings, options), context)
-    articles = [
-        normalize(item) for r in results if isinstance(r.value, SourceOk) for item in r.value.items
-    ]
-    deduped = _dedupe(store, articles, settings)
+    specs = expand(input_specs(settings, options))
+    with stage("ingest", total=len(specs), unit="inputs") as advance:
+        results = ingest_all(specs, context, progress=advance)
+    log_results(results)
+    items = [item for r in results if isinstance(r.value, SourceOk) for item in r.value.items]
+    with stage("normalize", total=len(items), unit="articles") as advance:
+        articles = [normalize(item) for item in items]
+        advance(len(articles))
+    with stage("dedupe", total=len(articles), unit="articles"):
+        deduped = _dedupe(store, articles, settings)
     plan = _store_and_cluster(store, deduped, day=day, run_id=run_id, settings=settings)
     ledger = Ledger(store)
     edition = _plan_edition(ledger, settings, options, run_id=run_id, now=now)
@@ -105,12 +112,19 @@ def run_once(
     )
     store.save_source_states(health)  # after the articles: a 304 never hides unsaved items
     briefing = edition_briefing(store, settings, edition, now=now, sources=statuses)
-    env = make_environment(*_templates(settings), language=settings.output.language)
+    look = settings.output
+    env = make_environment(look.templates_dir, look.user_templates_dir, language=look.language)
     outputs: tuple[Path, ...] = ()
     if options.publish and briefing.threads:
         edition = publish_as(edition, next_number=ledger.next_number(), taken_slugs=ledger.slugs())
         briefing = with_edition(briefing, edition)
-        outputs = publish(render(env, briefing), briefing, settings.output.dir, env=env)
+        with stage("publish", unit="files") as advance:
+            site = site_identity(settings.output.site_url, installation(store, now=now))
+            rendered = render(env, briefing)
+            outputs = publish(rendered, briefing, settings.output.dir, env=env, site=site)
+            advance(len(outputs))
+        for path in outputs:
+            log.debug("wrote %s", path)
     if outputs or edition.scheduled_for is not None:
         edition = ledger.save(edition)
     mailed = _mail(settings, ledger, env, briefing if outputs else None, options, now=now)
@@ -209,7 +223,8 @@ def send_test(settings: Settings, store: Store, address: str, *, now: datetime) 
     if edition is None or edition.number is None:
         raise DeliveryError(str(settings.store.path), "no edition published yet")
     briefing = edition_briefing(store, settings, edition, now=edition.produced_at)
-    env = make_environment(*_templates(settings), language=settings.output.language)
+    look = settings.output
+    env = make_environment(look.templates_dir, look.user_templates_dir, language=look.language)
     msg_id = one_off_message_id(email)
     send_now(
         edition_message(env, settings, briefing, recipient=address, msg_id=msg_id, now=now), email
@@ -240,7 +255,7 @@ def _mail(
     return replace(flushed, error=queue_error or flushed.error)
 
 
-def _specs(settings: Settings, options: RunOptions) -> tuple[SourceSpec, ...]:
+def input_specs(settings: Settings, options: RunOptions) -> tuple[SourceSpec, ...]:
     """Inputs named on the command line replace the configured ones."""
     if options.inputs:
         return tuple(SourceSpec(name=str(p), kind="dump", location=str(p)) for p in options.inputs)
@@ -277,7 +292,7 @@ def _store_and_cluster(
     params = cluster_params(settings)
     plan = ClusterPlan(new_threads=(), extensions=())
     df: Counter[str] = Counter()
-    with store.transaction():
+    with stage("cluster", total=len(new), unit="articles"), store.transaction():
         if new:  # planned first, so every article row is written once, with its thread
             since = min(a.published for a in new) - timedelta(days=params.window_days)
             terms = term_counts(new, params)
@@ -310,6 +325,14 @@ def _store_and_cluster(
         len(plan.new_threads),
         len(plan.extensions),
     )
+    for thread in plan.new_threads:
+        log.debug(
+            "new thread %s (%d articles): %s", thread.id, len(thread.article_ids), thread.title
+        )
+    for extension in plan.extensions:
+        log.debug(
+            "thread %s continued: +%d articles", extension.thread_id, len(extension.article_ids)
+        )
     return plan
 
 
@@ -336,6 +359,16 @@ def summarize_window(
         entries = _most_important(entries, limit)
     ids = [i for e in entries for i in e.thread.article_ids]
     articles, copies = store.articles(ids), store.copies_of(ids)
+    with stage("summarise", total=len(entries), unit="threads"):
+        return _summaries(entries, articles, copies, params)
+
+
+def _summaries(
+    entries: Sequence[WindowThread],
+    articles: Mapping[str, Article],
+    copies: Mapping[str, tuple[Article, ...]],
+    params: SummaryParams,
+) -> tuple[ThreadSummary, ...]:
     return tuple(
         replace(
             summarize(
@@ -365,33 +398,3 @@ def _most_important(entries: Sequence[WindowThread], limit: int) -> list[WindowT
         return ranked
     last = key(ranked[limit - 1])
     return [e for e in ranked if key(e) <= last]
-
-
-def source_statuses(
-    results: Sequence[SourceResult], deduped: DedupeResult
-) -> tuple[SourceStatus, ...]:
-    new = Counter(a.source for a in deduped.new)
-    new.update(d.article.source for d in deduped.duplicates if d.reason == "near")
-    seen = Counter(d.article.source for d in deduped.duplicates if d.reason == "exact")
-    statuses = []
-    for r in results:
-        name, kind = r.source.name, r.source.kind
-        if isinstance(r.value, Exception):
-            statuses.append(SourceStatus(name=name, kind=kind, status="error", error=str(r.value)))
-        elif not isinstance(r.value, SourceOk):
-            statuses.append(SourceStatus(name=name, kind=kind, status="not modified"))
-        else:
-            statuses.append(
-                SourceStatus(
-                    name=name,
-                    kind=kind,
-                    status="new" if new[name] else "seen",
-                    new=new[name],
-                    seen=seen[name],
-                )
-            )
-    return tuple(statuses)
-
-
-def _templates(settings: Settings) -> tuple[Path | None, Path | None]:
-    return settings.output.templates_dir, settings.output.user_templates_dir

@@ -27,18 +27,19 @@ from pathlib import Path
 
 import jinja2
 
+from digest.document import ArchiveEntry, archive_entry_from_dict, dump_json
 from digest.errors import PublishError
 from digest.fsutil import atomic_write, safe_join
 from digest.models import Briefing, Rendered
 from digest.render import (
-    ArchiveEntry,
-    archive_entry_from_dict,
+    ANONYMOUS_SITE,
     make_environment,
     newest_first,
     render_index,
     render_page,
     render_template,
 )
+from digest.site import SiteIdentity
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +53,14 @@ def publish(
     out_dir: Path,
     *,
     env: jinja2.Environment | None = None,
+    site: SiteIdentity = ANONYMOUS_SITE,
 ) -> tuple[Path, ...]:
     """Write the edition's files, the archive, the feed and (when it is the newest edition)
     the front page; return the paths written.
 
-    ``env`` renders the site templates (default: the bundled templates, no overrides).
+    ``env`` renders the site templates (default: the bundled templates, no overrides);
+    ``site`` gives the feed its ids and links. A re-published edition keeps the time it was
+    first published (``edition.published`` in its JSON: the feed entry's ``published``).
     """
     env = env or make_environment()
     folder = briefing.folder
@@ -65,15 +69,29 @@ def publish(
     files = {"index.html": rendered.html, "briefing.md": rendered.markdown}
     written += [_write(out_dir, (folder, name), data) for name, data in files.items()]
     # the JSON goes last: its presence is what makes the edition appear in the archive
-    written.append(_write(out_dir, (folder, BRIEFING_JSON), rendered.json))
+    document = _keep_first_published(rendered.json, out_dir / folder / BRIEFING_JSON)
+    written.append(_write(out_dir, (folder, BRIEFING_JSON), document))
     entries = read_archive(out_dir)
-    archive_html, feed_xml = render_index(env, entries)
+    archive_html, feed_xml = render_index(env, entries, site=site, timezone=briefing.timezone)
     written.append(_write(out_dir, ("archive.html",), archive_html))
     written.append(_write(out_dir, ("feed.xml",), feed_xml))
     if entries and entries[0].folder == folder:
         front = render_page(env, briefing, site_root="")
         written.append(_write(out_dir, ("index.html",), front))
     return tuple(written)
+
+
+def _keep_first_published(document: str, previous: Path) -> str:
+    """``document`` with the ``edition.published`` of the JSON it replaces, if any."""
+    try:
+        old = json.loads(previous.read_text(encoding="utf-8"))["edition"]["published"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return document
+    doc = json.loads(document)
+    if not isinstance(old, str) or not isinstance(doc.get("edition"), dict):
+        return document
+    doc["edition"]["published"] = old
+    return dump_json(doc)
 
 
 def _write(out_dir: Path, parts: tuple[str, ...], data: str) -> Path:

@@ -8,17 +8,18 @@ page to the site's root. The archive templates (``index.html``, ``feed.xml``) ge
 Filters: ``safe_url`` (http/https only, else None: the template shows plain text),
 ``md_escape`` (Markdown specials in outside text), ``md_url``, ``localtime(dt, fmt)`` and
 ``isotime`` (UTC -> ``briefing.timezone``), ``humandate(d, style)``, ``when`` (a clock
-time, with the date when it is not the briefing's day) and ``stamp`` (date and time). Dates
-and interface words follow the environment's language (``[output].language``): templates call
-``_()`` and ``ngettext()`` (Jinja's i18n extension) backed by :mod:`digest.lang.interface`;
-``language`` is a global. The helpers behind the filters are in :mod:`digest.formatting`.
+time, with the date when it is not the briefing's day), ``stamp`` (date and time) and
+``source_name`` (a source as readers see it: a dump by its file name); ``isoutc`` (ISO 8601
+in UTC, for the feed). Dates and interface words follow the environment's language
+(``[output].language``): templates call ``_()`` and ``ngettext()`` (Jinja's i18n extension)
+backed by :mod:`digest.lang.interface`; ``language`` is a global. The helpers behind the
+filters are in :mod:`digest.formatting`.
 """
 
 from __future__ import annotations
 
-import json
+import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
@@ -29,18 +30,24 @@ from zoneinfo import ZoneInfo
 import css_inline
 import jinja2
 
+from digest.document import ArchiveEntry, briefing_to_dict, dump_json
 from digest.errors import RenderError
-from digest.formatting import in_zone, iso_utc, md_escape, md_url, safe_url, zone
+from digest.formatting import (
+    in_zone,
+    iso_utc,
+    md_escape,
+    md_url,
+    public_source_name,
+    safe_url,
+    zone,
+)
 from digest.lang import interface
 from digest.models import (
     Briefing,
-    Quote,
     Rendered,
-    SourceRef,
     SourceStatus,
-    SummarySentence,
-    ThreadSummary,
 )
+from digest.site import Installation, SiteIdentity, site_identity
 
 # The templates (and static files) ship inside the package, read through importlib.resources
 # (jinja2.PackageLoader); DEFAULT_TEMPLATES_DIR is where they are on disk, for tests and tools.
@@ -48,28 +55,8 @@ TEMPLATES_PACKAGE = ("digest", "templates")
 DEFAULT_TEMPLATES_DIR = Path(str(resources.files(TEMPLATES_PACKAGE[0]) / TEMPLATES_PACKAGE[1]))
 MAX_FEED_ENTRIES = 30
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ArchiveEntry:
-    """One published briefing as the archive page and the feed show it."""
-
-    day: date
-    title: str
-    generated_at: datetime
-    thread_count: int
-    article_count: int = 0
-    outlet_count: int = 0
-    headlines: tuple[str, ...] = ()
-    edition: int | None = None
-    slug: str = ""  # permalink folder; "" = the day
-    window_start: datetime | None = None
-    window_end: datetime | None = None
-    late: bool = False
-
-    @property
-    def folder(self) -> str:
-        return self.slug or self.day.isoformat()
+# ids for a feed rendered without a store (tests, tools): the nil UUID, never a real site's
+ANONYMOUS_SITE = site_identity(None, Installation(id=uuid.UUID(int=0), created=EPOCH.date()))
 
 
 # ── filters ─────────────────────────────────────────────────────────────────────────────────
@@ -77,7 +64,7 @@ class ArchiveEntry:
 
 def _context_zone(ctx: jinja2.runtime.Context) -> ZoneInfo:
     briefing = ctx.get("briefing")
-    return zone(briefing.timezone) if isinstance(briefing, Briefing) else zone("UTC")
+    return zone(briefing.timezone if isinstance(briefing, Briefing) else ctx.get("timezone", "UTC"))
 
 
 @jinja2.pass_context
@@ -114,6 +101,47 @@ def _humandate_filter(env: jinja2.Environment, value: date, style: str = "long")
 def _spell(env: jinja2.Environment, value: date, style: str) -> str:
     day = value.date() if isinstance(value, datetime) else value
     return interface.spell_date(day, style, str(env.globals.get("language", interface.DEFAULT)))
+
+
+def news_span(briefing: Briefing, lang: str = interface.DEFAULT) -> str:
+    """``News published from 1 Mar, 18:00 to 2 Mar, 21:30 (Europe/Berlin)`` (or ``on 2 Mar
+    between 08:00 and 21:30``): the span of the
+    publication times of the edition's new articles (of all its articles when none is
+    marked new), in the site's zone, with the year when it is not the edition's; "" if empty.
+    Spelled in ``lang``."""
+    refs = [r for t in briefing.threads for r in t.new_sources] or [
+        r for t in briefing.threads for r in t.sources
+    ]
+    if not refs:
+        return ""
+    tz, _ = zone(briefing.timezone), interface.gettext(lang)
+    first, last = (in_zone(f(r.published for r in refs), tz) for f in (min, max))
+
+    def stamp(when: datetime) -> str:
+        style = "short" if when.year == briefing.day.year else "medium"
+        return f"{interface.spell_date(when.date(), style, lang)}, {when:%H:%M}"
+
+    if first == last:
+        span = stamp(first)
+    elif first.date() == last.date():
+        day = stamp(first).rpartition(", ")[0]
+        span = _("on %(day)s between %(start)s and %(end)s") % {
+            "day": day,
+            "start": f"{first:%H:%M}",
+            "end": f"{last:%H:%M}",
+        }
+    else:
+        span = _("from %(start)s to %(end)s") % {"start": stamp(first), "end": stamp(last)}
+    return _("News published %(span)s (%(zone)s)") % {"span": span, "zone": briefing.timezone}
+
+
+@jinja2.pass_environment
+def _news_span_global(env: jinja2.Environment, briefing: Briefing) -> str:
+    return news_span(briefing, str(env.globals.get("language", interface.DEFAULT)))
+
+
+def _source_name_filter(status: SourceStatus) -> str:
+    return public_source_name(status.name, status.kind)
 
 
 # ── environment and rendering ─────────────────────────────────────────────────────────────
@@ -156,7 +184,10 @@ def make_environment(
         when=_when_filter,
         stamp=_stamp_filter,
         humandate=_humandate_filter,
+        source_name=_source_name_filter,
+        isoutc=iso_utc,
     )
+    env.globals["news_span"] = _news_span_global
     return env
 
 
@@ -188,8 +219,15 @@ def newest_first(entry: ArchiveEntry) -> tuple[date, int, str]:
     return (entry.day, entry.edition or 0, entry.folder)
 
 
-def render_index(env: jinja2.Environment, entries: Sequence[ArchiveEntry]) -> tuple[str, str]:
-    """The archive page and the Atom feed (``archive.html``, ``feed.xml``) for ``entries``."""
+def render_index(
+    env: jinja2.Environment,
+    entries: Sequence[ArchiveEntry],
+    *,
+    site: SiteIdentity = ANONYMOUS_SITE,
+    timezone: str = "UTC",
+) -> tuple[str, str]:
+    """The archive page and the Atom feed (``archive.html``, ``feed.xml``) for ``entries``;
+    ``site`` gives the feed its ids and links, ``timezone`` the times shown."""
     ordered = tuple(sorted(entries, key=newest_first, reverse=True))
     context = {
         "entries": ordered,
@@ -197,6 +235,8 @@ def render_index(env: jinja2.Environment, entries: Sequence[ArchiveEntry]) -> tu
         "feed_entries": ordered[:MAX_FEED_ENTRIES],
         "updated": max((e.generated_at for e in ordered), default=EPOCH),
         "site_root": "",
+        "site": site,
+        "timezone": timezone,
     }
     return render_template(env, "archive.html", context), render_template(env, "feed.xml", context)
 
@@ -246,136 +286,3 @@ def inline_css(html: str) -> str:
         return inliner.inline(html)
     except (css_inline.InlineError, ValueError) as e:
         raise RenderError("email/briefing.html", "css inlining failed") from e
-
-
-# ── the JSON document ─────────────────────────────────────────────────────────────────────
-
-
-def dump_json(doc: Mapping[str, object]) -> str:
-    return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-
-
-def briefing_to_dict(briefing: Briefing) -> dict[str, object]:
-    """The briefing as plain JSON data (ISO 8601 times in UTC, unsafe URLs as null)."""
-    return {
-        "date": briefing.day.isoformat(),
-        "generated_at": iso_utc(briefing.generated_at),
-        "timezone": briefing.timezone,
-        "title": briefing.title,
-        "stats": {
-            "threads": len(briefing.threads),
-            "articles": briefing.article_count,
-            "outlets": briefing.outlet_count,
-        },
-        "threads": [_thread_dict(t) for t in briefing.threads],
-        "sources": [_status_dict(s) for s in briefing.sources],
-        "edition": _edition_dict(briefing),
-    }
-
-
-def _edition_dict(b: Briefing) -> dict[str, object] | None:
-    if b.edition is None:
-        return None
-    times = {"window_start": b.window_start, "window_end": b.window_end}
-    times["scheduled_for"] = b.scheduled_for
-    return {
-        "number": b.edition,
-        "folder": b.folder,
-        "late": b.late,
-        **{k: iso_utc(v) if v else None for k, v in times.items()},
-    }
-
-
-def _thread_dict(thread: ThreadSummary) -> dict[str, object]:
-    since = thread.continues_from
-    return {
-        "id": thread.thread_id,
-        "headline": thread.headline,
-        "status": thread.status,
-        "continues_from": since.isoformat() if since is not None else None,
-        "first_seen": iso_utc(thread.first_seen),
-        "last_updated": iso_utc(thread.last_updated),
-        "outlets": list(thread.outlets),
-        "summary": [_sentence_dict(s) for s in thread.sentences],
-        "quotes": [_quote_dict(q) for q in thread.quotes],
-        "articles": [_article_dict(a) for a in thread.sources],
-        "new_since_previous_edition": {
-            "article_ids": list(thread.new_article_ids),
-            "outlets": list(thread.new_outlets),
-        },
-    }
-
-
-def _sentence_dict(sentence: SummarySentence) -> dict[str, object]:
-    return {
-        "text": sentence.text,
-        "outlets": list(sentence.outlets),
-        "article_ids": list(sentence.article_ids),
-        "new": sentence.new,
-    }
-
-
-def _quote_dict(quote: Quote) -> dict[str, object]:
-    return {
-        "text": quote.text,
-        "speaker": quote.speaker,
-        "outlet": quote.outlet,
-        "article_id": quote.article_id,
-    }
-
-
-def _article_dict(ref: SourceRef) -> dict[str, object]:
-    return {
-        "id": ref.article_id,
-        "title": ref.title,
-        "outlet": ref.outlet,
-        "url": safe_url(ref.url),
-        "published": iso_utc(ref.published) if ref.dated else None,  # None: no date found
-    }
-
-
-def _status_dict(status: SourceStatus) -> dict[str, object]:
-    return {
-        "name": status.name,
-        "kind": status.kind,
-        "status": status.status,
-        "new": status.new,
-        "seen": status.seen,
-        "error": status.error,
-        "failures": status.failures,
-        "last_success": iso_utc(status.last_success) if status.last_success else None,
-        "quiet_since": iso_utc(status.quiet_since) if status.quiet_since else None,
-    }
-
-
-def archive_entry_from_dict(doc: Mapping[str, Any]) -> ArchiveEntry:
-    """Read an :class:`ArchiveEntry` back from a ``briefing.json`` document.
-
-    Raises KeyError, TypeError or ValueError when the document is not one of ours.
-    """
-    threads = doc["threads"]
-    if not isinstance(threads, list) or not all(isinstance(t, dict) for t in threads):
-        raise TypeError("threads is not a list of objects")
-    generated_at = datetime.fromisoformat(str(doc["generated_at"]))
-    if generated_at.tzinfo is None:
-        raise ValueError("generated_at has no time zone")
-    stats = doc.get("stats") or {}
-    edition = doc.get("edition") or {}
-    return ArchiveEntry(
-        day=date.fromisoformat(str(doc["date"])),
-        title=str(doc["title"]),
-        generated_at=generated_at.astimezone(UTC),
-        thread_count=len(threads),
-        article_count=int(stats.get("articles", sum(len(t.get("articles", ())) for t in threads))),
-        outlet_count=int(stats.get("outlets", 0)),
-        headlines=tuple(str(t["headline"]) for t in threads),
-        edition=int(edition["number"]) if edition.get("number") else None,
-        slug=str(edition.get("folder") or ""),
-        window_start=_utc_or_none(edition.get("window_start")),
-        window_end=_utc_or_none(edition.get("window_end")),
-        late=bool(edition.get("late")),
-    )
-
-
-def _utc_or_none(text: object) -> datetime | None:
-    return datetime.fromisoformat(str(text)).astimezone(UTC) if text else None

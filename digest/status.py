@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections import Counter
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from digest.config import Settings
-from digest.daemon import running_daemon
 from digest.ledger import Ledger
+from digest.locks import running_daemon
 from digest.models import Delivery, Edition
 from digest.schedule import fire_times, make_trigger
 
@@ -29,6 +31,8 @@ def status_lines(
         "daemon:    "
         + (f"running (pid {pid})" if pid and pid > 0 else "running" if pid else "not running"),
         "email:     " + _email_line(settings),
+        f"store:     {settings.store.path}",
+        *last_run_lines(ledger.db, tz),
     ]
     editions = ledger.editions(limit)
     if not editions:
@@ -83,3 +87,19 @@ def _delivery_state(deliveries: list[Delivery], now: datetime) -> str:
 
 def _when(when: datetime | None, tz: tzinfo) -> str:
     return when.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if when else "-"
+
+
+def last_run_lines(db: sqlite3.Connection, tz: tzinfo) -> list[str]:
+    """The last finished run and every input that failed in it, with the full error (the
+    operator's view; a briefing shows readers only the failed sources' names)."""
+    row = db.execute(
+        "SELECT started, status, report FROM runs WHERE finished IS NOT NULL ORDER BY id DESC"
+    ).fetchone()
+    if row is None:
+        return ["last run:  none yet"]
+    sources = json.loads(row[2] or "{}").get("sources", [])
+    failed = [(name, error) for name, state, _new, _seen, error in sources if state == "error"]
+    started = datetime.fromisoformat(row[0]).astimezone(UTC)
+    verdict = f"{len(failed)} of {len(sources)} inputs failed" if failed else "every input read"
+    lines = [f"last run:  {_when(started, tz)} ({row[1]}): {verdict}"]
+    return lines + [f"  {name}: {error}" for name, error in failed]

@@ -56,12 +56,15 @@ def test_run_on_samples_then_again(tmp_path: Path) -> None:
     )
 
 
-def test_nothing_new_on_another_day_exits_1(tmp_path: Path) -> None:
+def test_nothing_new_exits_0_says_so_on_stdout_and_quiet_says_nothing(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    result = digest("run", str(empty), "--date", "2026-03-03", *_store_args(tmp_path))
-    assert result.returncode == 1
-    assert "nothing to publish for 2026-03-03" in result.stderr
+    args = ["run", str(empty), "--date", "2026-03-03", *_store_args(tmp_path)]
+    result = digest(*args)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert "nothing new for 2026-03-03: no edition published" in result.stdout
+    quiet = digest(*args, "--quiet")
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
 
 
 def test_bad_config_value_exits_2_with_one_line_naming_the_key(tmp_path: Path) -> None:

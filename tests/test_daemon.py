@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from digest.config import load_settings
-from digest.daemon import running_daemon
 from digest.ledger import Ledger
+from digest.locks import running_daemon
 from digest.models import Edition
 from digest.schedule import last_fire_time, make_trigger
 from digest.store import Store
@@ -53,9 +53,9 @@ def write_config(tmp_path: Path, cron: str, **extra: str) -> Path:
 def daemons() -> Iterator[Callable[[Path], subprocess.Popen[str]]]:
     started: list[subprocess.Popen[str]] = []
 
-    def start(config: Path) -> subprocess.Popen[str]:
+    def start(config: Path, *args: str) -> subprocess.Popen[str]:
         process = subprocess.Popen(
-            [sys.executable, "-m", "digest", "daemon", "--config", str(config)],
+            [sys.executable, "-m", "digest", "daemon", "--config", str(config), *args],
             cwd=REPO,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -197,3 +197,61 @@ def test_a_failing_run_is_logged_and_the_schedule_goes_on(tmp_path, daemons):
     code, _ = stop(process)
     assert code == 0
     assert "ERROR digest.daemon: edition for" in log
+
+
+# ── a daemon that survives its own history (#12) ─────────────────────────────────────────
+
+
+def _cli(config: Path, *args: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "digest", *args, "--config", str(config)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def _scheduled(config: Path, daemons) -> None:
+    process = daemons(config, "--set", "schedule.cron='*/2 * * * * *'")
+    wait_for_log(config, "edition No. 1: 1 new articles")
+    assert stop(process)[0] == 0
+
+
+def _late(config: Path, daemons) -> None:
+    _owe_an_edition(config)
+    process = daemons(config)
+    wait_for_log(config, "edition No. 1 (late)")
+    assert stop(process)[0] == 0
+
+
+HISTORIES = {
+    "manual": lambda config, daemons: _cli(config, "run"),
+    "dated": lambda config, daemons: _cli(config, "run", "--date", "2026-03-02"),
+    "scheduled": _scheduled,
+    "late": _late,
+    "scheduled, then manual and dated": lambda config, daemons: (
+        _scheduled(config, daemons),
+        _cli(config, "run", "--date", "2026-03-02"),
+        _cli(config, "run"),
+    ),
+}
+
+
+@pytest.mark.parametrize("history", HISTORIES)
+def test_the_daemon_starts_and_ticks_on_a_store_made_by_any_kind_of_run(tmp_path, daemons, history):
+    config = write_config(tmp_path, YEARLY)
+    HISTORIES[history](config, daemons)
+    log_file = config.parent / "var" / "daemon.log"
+    before = (
+        log_file.read_text(encoding="utf-8").count("next edition at") if log_file.exists() else 0
+    )
+    process = daemons(config, "--set", "schedule.cron='*/2 * * * * *'")
+    log = wait_for_log(config, "nothing new for", count=1)
+    log = wait_for_log(config, "next edition at", count=before + 1)
+    code, stderr = stop(process)
+    assert code == 0, stderr
+    assert "Traceback" not in stderr
+    assert "failed" not in log

@@ -147,6 +147,7 @@ def test_consecutive_editions_and_what_is_new_since_the_last(
         "number": 2,
         "folder": "2026-03-03",
         "late": False,
+        "published": "2026-03-03T22:00:00Z",
         "scheduled_for": None,
         "window_start": "2026-03-02T22:00:00Z",
         "window_end": "2026-03-03T22:00:00Z",

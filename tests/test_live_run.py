@@ -100,8 +100,8 @@ def test_a_broken_source_is_reported_and_loses_nothing(
     assert by_name(second, "courier").status == "not modified"
     assert second.outputs  # the briefing is still published
     md = briefing_md(settings)
-    assert "**Sources that need attention:**" in md
-    assert "- gazette (feed): " in md
+    assert "**1 source could not be read today:** gazette." in md
+    assert reason not in md  # the error is for the operator (digest sources, status, log)
     assert "Fenmouth ferry crews vote to strike" in md
     assert "Valley rail line reopens" in md  # stored articles stay in the day's briefing
     assert stored_titles(settings) == before
@@ -277,7 +277,9 @@ def test_a_private_address_is_refused_when_the_switch_is_off(
     assert error.startswith("refused: 127.0.0.1 resolves to a non-public address (127.0.0.1)")
     assert http_server.log == []
     assert report.outputs  # the healthy dump still makes a briefing
-    assert "- inside (feed): refused: 127.0.0.1" in briefing_md(settings)
+    md = briefing_md(settings)
+    assert "**1 source could not be read today:** inside." in md
+    assert "127.0.0.1" not in md
 
 
 def test_a_quiet_feed_is_listed_in_the_briefing(
@@ -296,4 +298,6 @@ def test_a_quiet_feed_is_listed_in_the_briefing(
     courier = by_name(report, "courier")
     assert courier.status == "not modified"
     assert courier.quiet_since == NOW
-    assert "- courier (feed): nothing new since 2 Mar, 22:00" in briefing_md(settings, later.date())
+    assert "Nothing new lately from courier (since 2 Mar, 22:00)." in briefing_md(
+        settings, later.date()
+    )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
 import xml.etree.ElementTree as ET
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from digest.errors import PublishError
 from digest.fsutil import safe_join
 from digest.models import Briefing, SourceRef, SummarySentence, ThreadSummary
 from digest.publish import publish, read_archive
-from digest.render import make_environment, render
+from digest.render import ANONYMOUS_SITE, make_environment, render
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -104,13 +105,30 @@ def test_feed_is_atom_with_one_entry_per_briefing(env, tmp_path):
     assert root.findtext(f"{ATOM}updated") == "2024-06-05T12:00:00Z"
     entries = root.findall(f"{ATOM}entry")
     assert [e.findtext(f"{ATOM}id") for e in entries] == [
-        "tag:digest,2024-06-05:briefing",
-        "tag:digest,2024-06-04:briefing",
+        ANONYMOUS_SITE.entry_id("2024-06-05"),
+        ANONYMOUS_SITE.entry_id("2024-06-04"),
     ]
     assert entries[0].find(f"{ATOM}link").get("href") == "2024-06-05/index.html"
+    assert entries[0].findtext(f"{ATOM}published") == "2024-06-05T12:00:00Z"
     content = entries[0].find(f"{ATOM}content")
     assert content.get("type") == "html"
-    assert "<li>Tram &lt;b&gt;line&lt;/b&gt; &amp; extension opens</li>" in content.text
+    assert "<h3>Tram &lt;b&gt;line&lt;/b&gt; &amp; extension opens</h3>" in content.text
+    assert "<p>Tram &lt;b&gt;line&lt;/b&gt; &amp; extension opens happened. (Valley Times)" in (
+        content.text
+    )
+
+
+def test_republishing_keeps_the_first_publication_time(env, tmp_path):
+    briefing = dataclasses.replace(briefing_for(date(2024, 6, 4), "First version"), edition=1)
+    publish(render(env, briefing), briefing, tmp_path, env=env)
+    later = dataclasses.replace(briefing, generated_at=briefing.generated_at + timedelta(hours=3))
+    publish(render(env, later), later, tmp_path, env=env)
+    doc = json.loads((tmp_path / "2024-06-04" / "briefing.json").read_text(encoding="utf-8"))
+    root = ET.fromstring((tmp_path / "feed.xml").read_bytes())  # noqa: S314
+    (entry,) = root.findall(f"{ATOM}entry")
+    assert entry.findtext(f"{ATOM}published") == "2024-06-04T12:00:00Z"
+    assert entry.findtext(f"{ATOM}updated") == "2024-06-04T15:00:00Z"
+    assert doc["generated_at"] == "2024-06-04T15:00:00Z"
 
 
 def test_republishing_a_day_replaces_it(env, tmp_path):

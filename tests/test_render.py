@@ -21,6 +21,7 @@ from digest.models import (
     ThreadSummary,
 )
 from digest.render import (
+    ANONYMOUS_SITE,
     DEFAULT_TEMPLATES_DIR,
     ArchiveEntry,
     briefing_to_dict,
@@ -263,8 +264,8 @@ def test_html_page_shows_the_thread(env):
     assert "— <cite>Harbour Post</cite>" in html
     assert '<a href="https://harbour.example/ferry" rel="noopener noreferrer">' in html
     assert "1 story from 2 outlets · 2 articles" in html
-    assert "<strong>gazette</strong> (feed)" in html
-    assert "fetch failed: HTTP 503" in html
+    assert "1 source could not be read today: gazette." in html
+    assert "HTTP 503" not in html
     assert "<script" not in html
     assert '<link rel="stylesheet"' not in html
     assert html.count("<style>") == 1
@@ -278,7 +279,7 @@ def test_markdown_edition_layout(env):
     assert "> “We missed the boat, literally” — Captain Ida Marsh (Island FM)" in md
     assert "> “Timetables will follow” — Harbour Post" in md
     assert "- Harbour Post: [Ferry back in service](https://harbour.example/ferry) · 06:30" in md
-    assert "- gazette (feed): fetch failed: HTTP 503" in md
+    assert "**1 source could not be read today:** gazette." in md
     assert md.endswith("*Generated 5 June 2024, 05:00 (UTC).*\n")
 
 
@@ -366,7 +367,7 @@ def test_json_document_keys_and_types(env):
         "published": "2024-06-05T06:30:00Z",
     }
     assert doc["sources"][1]["status"] == "error"
-    assert doc["sources"][1]["error"]
+    assert "error" not in doc["sources"][1]  # the error text is for the operator (#12)
     assert doc["edition"] is None  # not an edition: a bare briefing
 
 
@@ -388,8 +389,8 @@ def test_feed_keeps_at_most_30_entries(env):
     ]
     _, feed = render_index(env, entries)
     assert feed.count("<entry>") == 30
-    assert "tag:digest,2024-05-31:briefing" in feed
-    assert "tag:digest,2024-05-01:briefing" not in feed
+    assert ANONYMOUS_SITE.entry_id("2024-05-31") in feed
+    assert ANONYMOUS_SITE.entry_id("2024-05-01") not in feed
 
 
 # ── template contract ─────────────────────────────────────────────────────────────────────
@@ -423,3 +424,28 @@ def test_templates_use_only_documented_fields():
         if path.is_file() and path.suffix in {".html", ".md", ".txt", ".xml"}:
             used |= {m.group(2) for m in pattern.finditer(path.read_text(encoding="utf-8"))}
     assert used - allowed == set()
+
+
+def test_readers_see_failed_sources_by_name_and_nothing_of_their_errors_or_paths(env):
+    """#12: error text, hints and local paths are the operator's (digest sources, status, log)."""
+    failing = (
+        SourceStatus(name="city-desk", kind="feed", status="error", error="fetch failed: DNS"),
+        SourceStatus(
+            name="/home/ana/dumps/wire.jsonl",
+            kind="dump",
+            status="error",
+            error="invalid JSON: /home/ana/dumps/wire.jsonl:3",
+        ),
+    )
+    rendered = render(env, make_briefing(sources=failing))
+    for part in ("html", "markdown", "json", "email_html", "email_text"):
+        text = getattr(rendered, part)
+        assert "/home/ana" not in text, part
+        assert "invalid JSON" not in text, part
+        assert "fetch failed" not in text, part
+        assert "wire.jsonl" in text, part
+    assert "2 sources could not be read today: city-desk, wire.jsonl." in rendered.html
+    assert "2 sources could not be read today: city-desk, wire.jsonl." in rendered.email_text
+    doc = json.loads(rendered.json)
+    assert [s["name"] for s in doc["sources"]] == ["city-desk", "wire.jsonl"]
+    assert all("error" not in s for s in doc["sources"])

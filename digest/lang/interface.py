@@ -25,17 +25,13 @@ _Forms = Mapping[str, str]  # babel plural category ("one", "other", ...) -> wor
 _DE: dict[str, str] = {
     "%(stories)s from %(outlets)s · %(articles)s": "%(stories)s aus %(outlets)s · %(articles)s",
     "No. %(n)s": "Nr. %(n)s",
+    "%(sources)s could not be read today:": "Heute nicht lesbar (%(sources)s):",
+    "Nothing new lately from": "Zuletzt nichts Neues von",
+    "News published %(span)s (%(zone)s)": "Nachrichten veröffentlicht %(span)s (%(zone)s)",
+    "on %(day)s between %(start)s and %(end)s": "am %(day)s zwischen %(start)s und %(end)s",
+    "from %(start)s to %(end)s": "vom %(start)s bis %(end)s",
     "late edition": "verspätete Ausgabe",
     "late": "verspätet",
-    "Covers news stored from %(start)s to %(end)s (%(zone)s)": (
-        "Nachrichten, gespeichert von %(start)s bis %(end)s (%(zone)s)"
-    ),
-    "news stored from %(start)s to %(end)s (%(zone)s)": (
-        "Nachrichten, gespeichert von %(start)s bis %(end)s (%(zone)s)"
-    ),
-    "covers news stored from %(start)s to %(end)s (%(zone)s)": (
-        "Nachrichten, gespeichert von %(start)s bis %(end)s (%(zone)s)"
-    ),
     "New since the last edition:": "Neu seit der letzten Ausgabe:",
     "first report from %(outlets)s": "erste Meldung von %(outlets)s",
     "Continuing": "Fortsetzung",
@@ -46,12 +42,6 @@ _DE: dict[str, str] = {
     "[new]": "[neu]",
     "Sources": "Quellen",
     "Sources:": "Quellen:",
-    "Sources that need attention:": "Quellen, die Aufmerksamkeit brauchen:",
-    "unknown error": "unbekannter Fehler",
-    "failed %(n)s runs in a row": "%(n)s Läufe in Folge fehlgeschlagen",
-    "last read %(when)s": "zuletzt gelesen %(when)s",
-    "last read never": "noch nie gelesen",
-    "nothing new since %(when)s": "nichts Neues seit %(when)s",
     "Generated %(when)s (%(zone)s).": "Erstellt %(when)s (%(zone)s).",
     "time unknown": "Zeit unbekannt",
     "No stories in this briefing.": "Keine Meldungen in diesem Überblick.",
@@ -65,7 +55,7 @@ _DE: dict[str, str] = {
     "Read the edition →": "Zur Ausgabe →",
     "No editions yet.": "Noch keine Ausgaben.",
     "Earlier editions": "Frühere Ausgaben",
-    "Last updated %(when)s.": "Zuletzt aktualisiert %(when)s.",
+    "Last updated %(when)s (%(zone)s).": "Zuletzt aktualisiert %(when)s (%(zone)s).",
     "Read this edition on the web": "Diese Ausgabe im Web lesen",
     "Read the full edition on the web": "Die ganze Ausgabe im Web lesen",
     "This email shows the top %(shown)s of %(total)s stories.": (
@@ -74,23 +64,18 @@ _DE: dict[str, str] = {
     "The full edition is at %(location)s.": "Die ganze Ausgabe: %(location)s.",
     "The full edition: %(location)s": "Die ganze Ausgabe: %(location)s",
     "On the web: %(url)s": "Im Web: %(url)s",
-    "attention:": "Aufmerksamkeit:",
     "“%(quote)s”": "„%(quote)s“",
 }
 _FR: dict[str, str] = {
     "%(stories)s from %(outlets)s · %(articles)s": "%(stories)s de %(outlets)s · %(articles)s",
     "No. %(n)s": "N° %(n)s",
+    "%(sources)s could not be read today:": "Illisibles aujourd'hui (%(sources)s) :",
+    "Nothing new lately from": "Rien de nouveau ces derniers temps de",
+    "News published %(span)s (%(zone)s)": "Nouvelles publiées %(span)s (%(zone)s)",
+    "on %(day)s between %(start)s and %(end)s": "le %(day)s entre %(start)s et %(end)s",
+    "from %(start)s to %(end)s": "du %(start)s au %(end)s",
     "late edition": "édition en retard",
     "late": "en retard",
-    "Covers news stored from %(start)s to %(end)s (%(zone)s)": (
-        "Nouvelles enregistrées du %(start)s au %(end)s (%(zone)s)"
-    ),
-    "news stored from %(start)s to %(end)s (%(zone)s)": (
-        "nouvelles enregistrées du %(start)s au %(end)s (%(zone)s)"
-    ),
-    "covers news stored from %(start)s to %(end)s (%(zone)s)": (
-        "nouvelles enregistrées du %(start)s au %(end)s (%(zone)s)"
-    ),
     "New since the last edition:": "Nouveau depuis la dernière édition :",
     "first report from %(outlets)s": "premier article de %(outlets)s",
     "Continuing": "Suite",
@@ -101,12 +86,6 @@ _FR: dict[str, str] = {
     "[new]": "[nouveau]",
     "Sources": "Sources",
     "Sources:": "Sources :",
-    "Sources that need attention:": "Sources à vérifier :",
-    "unknown error": "erreur inconnue",
-    "failed %(n)s runs in a row": "%(n)s échecs de suite",
-    "last read %(when)s": "dernière lecture %(when)s",
-    "last read never": "jamais lue",
-    "nothing new since %(when)s": "rien de nouveau depuis %(when)s",
     "Generated %(when)s (%(zone)s).": "Produit le %(when)s (%(zone)s).",
     "time unknown": "heure inconnue",
     "No stories in this briefing.": "Aucune nouvelle dans ce point.",
@@ -120,7 +99,7 @@ _FR: dict[str, str] = {
     "Read the edition →": "Lire l'édition →",
     "No editions yet.": "Aucune édition pour l'instant.",
     "Earlier editions": "Éditions précédentes",
-    "Last updated %(when)s.": "Mis à jour le %(when)s.",
+    "Last updated %(when)s (%(zone)s).": "Mis à jour le %(when)s (%(zone)s).",
     "Read this edition on the web": "Lire cette édition sur le web",
     "Read the full edition on the web": "Lire l'édition complète sur le web",
     "This email shows the top %(shown)s of %(total)s stories.": (
@@ -129,23 +108,18 @@ _FR: dict[str, str] = {
     "The full edition is at %(location)s.": "L'édition complète : %(location)s.",
     "The full edition: %(location)s": "L'édition complète : %(location)s",
     "On the web: %(url)s": "Sur le web : %(url)s",
-    "attention:": "une vérification :",
     "“%(quote)s”": "«\u00a0%(quote)s\u00a0»",
 }
 _ES: dict[str, str] = {
     "%(stories)s from %(outlets)s · %(articles)s": "%(stories)s de %(outlets)s · %(articles)s",
     "No. %(n)s": "N.º %(n)s",
+    "%(sources)s could not be read today:": "No se pudieron leer hoy (%(sources)s):",
+    "Nothing new lately from": "Nada nuevo últimamente de",
+    "News published %(span)s (%(zone)s)": "Noticias publicadas %(span)s (%(zone)s)",
+    "on %(day)s between %(start)s and %(end)s": "el %(day)s entre las %(start)s y las %(end)s",
+    "from %(start)s to %(end)s": "del %(start)s al %(end)s",
     "late edition": "edición con retraso",
     "late": "con retraso",
-    "Covers news stored from %(start)s to %(end)s (%(zone)s)": (
-        "Noticias guardadas del %(start)s al %(end)s (%(zone)s)"
-    ),
-    "news stored from %(start)s to %(end)s (%(zone)s)": (
-        "noticias guardadas del %(start)s al %(end)s (%(zone)s)"
-    ),
-    "covers news stored from %(start)s to %(end)s (%(zone)s)": (
-        "noticias guardadas del %(start)s al %(end)s (%(zone)s)"
-    ),
     "New since the last edition:": "Nuevo desde la última edición:",
     "first report from %(outlets)s": "primera noticia de %(outlets)s",
     "Continuing": "Continúa",
@@ -156,12 +130,6 @@ _ES: dict[str, str] = {
     "[new]": "[nuevo]",
     "Sources": "Fuentes",
     "Sources:": "Fuentes:",
-    "Sources that need attention:": "Fuentes que requieren atención:",
-    "unknown error": "error desconocido",
-    "failed %(n)s runs in a row": "%(n)s fallos seguidos",
-    "last read %(when)s": "última lectura %(when)s",
-    "last read never": "nunca leída",
-    "nothing new since %(when)s": "nada nuevo desde %(when)s",
     "Generated %(when)s (%(zone)s).": "Generado el %(when)s (%(zone)s).",
     "time unknown": "hora desconocida",
     "No stories in this briefing.": "No hay noticias en este resumen.",
@@ -175,7 +143,7 @@ _ES: dict[str, str] = {
     "Read the edition →": "Leer la edición →",
     "No editions yet.": "Todavía no hay ediciones.",
     "Earlier editions": "Ediciones anteriores",
-    "Last updated %(when)s.": "Actualizado el %(when)s.",
+    "Last updated %(when)s (%(zone)s).": "Actualizado el %(when)s (%(zone)s).",
     "Read this edition on the web": "Leer esta edición en la web",
     "Read the full edition on the web": "Leer la edición completa en la web",
     "This email shows the top %(shown)s of %(total)s stories.": (
@@ -184,7 +152,6 @@ _ES: dict[str, str] = {
     "The full edition is at %(location)s.": "La edición completa: %(location)s.",
     "The full edition: %(location)s": "La edición completa: %(location)s",
     "On the web: %(url)s": "En la web: %(url)s",
-    "attention:": "atención:",
     "“%(quote)s”": "«%(quote)s»",
 }
 _WORDS: dict[str, dict[str, str]] = {"de": _DE, "fr": _FR, "es": _ES}
@@ -196,7 +163,7 @@ _PLURALS: dict[str, dict[str, _Forms]] = {
         "outlet": {"one": "Medium", "other": "Medien"},
         "article": {"one": "Artikel", "other": "Artikel"},
         "edition": {"one": "Ausgabe", "other": "Ausgaben"},
-        "source needs": {"one": "Quelle braucht", "other": "Quellen brauchen"},
+        "source": {"one": "Quelle", "other": "Quellen"},
         "edition in the archive": {"one": "Ausgabe im Archiv", "other": "Ausgaben im Archiv"},
     },
     "fr": {
@@ -204,7 +171,7 @@ _PLURALS: dict[str, dict[str, _Forms]] = {
         "outlet": {"one": "média", "other": "médias"},
         "article": {"one": "article", "other": "articles"},
         "edition": {"one": "édition", "other": "éditions"},
-        "source needs": {"one": "source demande", "other": "sources demandent"},
+        "source": {"one": "source", "other": "sources"},
         "edition in the archive": {"one": "édition archivée", "other": "éditions archivées"},
     },
     "es": {
@@ -212,7 +179,7 @@ _PLURALS: dict[str, dict[str, _Forms]] = {
         "outlet": {"one": "medio", "other": "medios"},
         "article": {"one": "artículo", "other": "artículos"},
         "edition": {"one": "edición", "other": "ediciones"},
-        "source needs": {"one": "fuente requiere", "other": "fuentes requieren"},
+        "source": {"one": "fuente", "other": "fuentes"},
         "edition in the archive": {"one": "edición archivada", "other": "ediciones archivadas"},
     },
 }

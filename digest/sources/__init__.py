@@ -21,6 +21,8 @@ from digest.sources.live import ingest_live
 
 log = logging.getLogger(__name__)
 
+NOT_DUMPS = ("readme", "license")  # file name prefixes (any case) of a folder's documentation
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IngestContext:
@@ -41,6 +43,26 @@ def display_path(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
+def not_a_dump(path: Path) -> bool:
+    """A folder's README*, LICENSE* (any case) are documentation, never article dumps."""
+    return path.name.lower().startswith(NOT_DUMPS)
+
+
+def skipped_files(specs: Sequence[SourceSpec]) -> tuple[str, ...]:
+    """What dump folders hold and a run does not read: README*, LICENSE* and hidden files."""
+    skipped: list[str] = []
+    for spec in specs:
+        root = Path(spec.location)
+        if spec.enabled and spec.kind == "dump" and root.is_dir():
+            files = [p for p in root.rglob("*") if p.is_file()]
+            skipped += [display_path(p) for p in sorted(files) if not_a_dump(p)]
+            hidden = sum(any(x.startswith(".") for x in p.relative_to(root).parts) for p in files)
+            skipped += (
+                [f"{hidden} hidden file{'s' if hidden > 1 else ''} in {root}"] if hidden else []
+            )
+    return tuple(skipped)
+
+
 def expand(specs: Sequence[SourceSpec]) -> tuple[SourceSpec, ...]:
     """Dump folders become one spec per file, so each file reports on its own line."""
     expanded: list[SourceSpec] = []
@@ -52,6 +74,7 @@ def expand(specs: Sequence[SourceSpec]) -> tuple[SourceSpec, ...]:
             expanded.extend(
                 SourceSpec(name=display_path(f), kind="dump", location=str(f), outlet=spec.outlet)
                 for f in list_dump_files(path)
+                if not not_a_dump(f)
             )
         else:
             expanded.append(spec)
@@ -75,9 +98,14 @@ def ingest_one(spec: SourceSpec, ctx: IngestContext) -> SourceResult:
     return SourceResult(source=spec, value=SourceOk(items=tuple(items)))
 
 
-def ingest_all(specs: Sequence[SourceSpec], ctx: IngestContext) -> tuple[SourceResult, ...]:
+def ingest_all(
+    specs: Sequence[SourceSpec],
+    ctx: IngestContext,
+    progress: Callable[[int], None] = lambda _n: None,
+) -> tuple[SourceResult, ...]:
     """Ingest every enabled source; one result each, in order. Feeds and pages are fetched
-    together (see ``digest.sources.live``); dumps are read one by one."""
+    together (see ``digest.sources.live``); dumps are read one by one. ``progress(n)`` is
+    called as inputs are done."""
     expanded = expand(specs)
     live = [s for s in expanded if s.kind in LIVE_KINDS]
     fetched = (
@@ -85,4 +113,9 @@ def ingest_all(specs: Sequence[SourceSpec], ctx: IngestContext) -> tuple[SourceR
         if live
         else {}
     )
-    return tuple(fetched.get(spec.name) or ingest_one(spec, ctx) for spec in expanded)
+    progress(len(fetched))
+    results = []
+    for spec in expanded:
+        results.append(fetched.get(spec.name) or ingest_one(spec, ctx))
+        progress(0 if spec.name in fetched else 1)
+    return tuple(results)
