@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
@@ -159,3 +160,19 @@ def test_a_feeds_declared_language_reaches_its_items() -> None:
     spec = SourceSpec(name="courier", kind="feed", location=fetched.url)
     items = parse_feed(spec, fetched, now=NOW, subject="t")
     assert {i.lang for i in items} == {"en"}
+
+
+def test_every_interface_word_in_the_templates_has_a_translation() -> None:
+    templates = REPO / "digest" / "templates"
+    text = "\n".join(p.read_text(encoding="utf-8") for p in templates.rglob("*") if p.is_file())
+    messages = set(re.findall(r'_\("((?:[^"\\]|\\.)*)"', text))
+    plurals = set(re.findall(r'(?:ngettext|plural)\([^"()\n]*"([^"]+)"', text))
+    assert "Sources" in messages
+    assert "story" in plurals
+    for lang in ("de", "fr", "es"):
+        translate = interface.gettext(lang)
+        missing = sorted(m for m in messages if translate(m) == m and m != "Sources")
+        assert not missing, f"{lang}: no translation for {missing}"
+        pick = interface.ngettext(lang)
+        untranslated = sorted(w for w in plurals if pick(w, "\x00", 2) == "\x00")
+        assert not untranslated, f"{lang}: no plural forms for {untranslated}"
