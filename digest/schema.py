@@ -116,6 +116,11 @@ def _migrate_3_to_4(db: sqlite3.Connection) -> None:
 
 
 def _migrate_4_to_5(db: sqlite3.Connection) -> None:
+    """Undated articles (#14): 0 when the source gave no date (published = fetch time)."""
+    db.execute("ALTER TABLE articles ADD COLUMN dated INTEGER NOT NULL DEFAULT 1")
+
+
+def _migrate_5_to_6(db: sqlite3.Connection) -> None:
     """Threads that turn out to be one event, and why articles are in their threads (#11):
     a merged thread's id redirects to the surviving one (permalinks and feeds stay valid);
     each article's join reason (``digest explain``); pairs of threads an operator split."""
@@ -146,5 +151,6 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_2_to_3,
     _migrate_3_to_4,
     _migrate_4_to_5,
+    _migrate_5_to_6,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
