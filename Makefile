@@ -63,6 +63,7 @@ lint: $(STAMP)
 defaults:
 	cp config/digest.toml digest/defaults/digest.toml
 	cp config/.env.example digest/defaults/env.example
+	cp config/threads.txt digest/defaults/threads.txt
 
 clean:
 	rm -rf $(VENV) build/ dist/ var/ output/*/ output/*.html output/*.xml output/*.svg test-artifacts/

@@ -37,6 +37,13 @@ def main() -> None:
     """digest: the day's news as an event-clustered, attributed briefing."""
 
 
+def _add_thread_commands() -> None:
+    from digest.cli_threads import explain_command, threads_command
+
+    main.add_command(threads_command)
+    main.add_command(explain_command)
+
+
 @main.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace an existing digest.toml.")
@@ -134,14 +141,19 @@ def _print_report(report: RunReport, *, quiet: bool) -> None:
     inputs that failed also on stderr with --quiet."""
     for s in report.failed if quiet else ():
         click.echo(f"error: {s.name}: {s.error}", err=True)
+    for problem in report.override_problems:
+        click.echo(f"error: {problem}", err=True)
     if not quiet:
         width = max((len(s.name) for s in report.sources), default=10)
         for s in report.sources:
             detail = f"error: {s.error}" if s.error else f"{s.new} new, {s.seen} seen"
             click.echo(f"{s.name:<{width}}  {s.status:<5}  {detail}")
+        for line in report.overrides:
+            click.echo(line)
         click.echo(
             f"{report.new_articles} new articles, {report.duplicates} duplicates; "
             f"threads: {report.threads_new} new, {report.threads_extended} continued"
+            + (f", {report.threads_merged} merged" if report.threads_merged else "")
         )
         for path in report.outputs:
             click.echo(f"wrote {display_path(path)}")
@@ -296,3 +308,6 @@ def sources_command(settings: Settings, reset: tuple[str, ...], now_text: str | 
         click.echo("inputs that failed in the last run:")
     for line in failures[1:]:
         click.echo(line)
+
+
+_add_thread_commands()

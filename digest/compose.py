@@ -27,9 +27,12 @@ def compose(
     title: str,
     sources: Sequence[SourceStatus] = (),
     max_threads: int = 40,
+    pinned: frozenset[str] = frozenset(),
 ) -> Briefing:
-    """The briefing for ``day``: the most important threads first, at most ``max_threads``."""
-    ordered = sorted(summaries, key=importance)[:max_threads]
+    """The briefing for ``day``: the most important threads first, at most ``max_threads``;
+    threads the operator pinned come first (they count towards the limit)."""
+    ordered = sorted(summaries, key=lambda s: (s.thread_id not in pinned, importance(s)))
+    ordered = ordered[:max_threads]
     return Briefing(
         day=day,
         generated_at=generated_at,

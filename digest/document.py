@@ -94,6 +94,24 @@ def _thread_dict(thread: ThreadSummary) -> dict[str, object]:
             "article_ids": list(thread.new_article_ids),
             "outlets": list(thread.new_outlets),
         },
+        "why": _why_dict(thread),
+    }
+
+
+def _why_dict(thread: ThreadSummary) -> dict[str, object]:
+    """Why the thread's articles are together (``digest explain`` prints the same)."""
+    return {
+        "merged_from": list(thread.merged_from),
+        "articles": {
+            r.article_id: {
+                "via": r.via,
+                "score": r.score,
+                "terms": list(r.terms),
+                "names": list(r.names),
+                "event_day": r.event_day.isoformat() if r.event_day else None,
+            }
+            for r in thread.reasons
+        },
     }
 
 

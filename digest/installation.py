@@ -2,7 +2,8 @@
 
 It writes ``DIR/digest.toml`` (the packaged, fully commented default config: the
 repository's ``config/digest.toml``, read with importlib.resources) with the paths of an
-installation folder, ``DIR/.env.example`` and an empty ``DIR/dumps/`` watched folder. The
+installation folder, ``DIR/.env.example``, a commented ``DIR/threads.txt`` for corrections
+to event threads, and an empty ``DIR/dumps/`` watched folder. The
 store and the site are created by the first run, inside DIR (paths in the config are
 relative to it). Without DIR it writes ``$XDG_CONFIG_HOME/digest/``, where every digest
 command finds its config from any folder.
@@ -62,6 +63,9 @@ def init_dir(target: Path, *, force: bool = False) -> tuple[Path, ...]:
         atomic_write(config, installation_config()),
         atomic_write(target / ".env.example", packaged("env.example")),
     ]
+    corrections = target / "threads.txt"
+    if not corrections.exists():  # the operator's corrections: never overwritten
+        written.append(atomic_write(corrections, packaged("threads.txt")))
     dumps = target / "dumps"
     if not dumps.is_dir():
         dumps.mkdir(parents=True)

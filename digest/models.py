@@ -214,6 +214,12 @@ class ThreadSummary:
     new_article_ids: tuple[str, ...] = field(
         default=(), metadata={"help": "ids of the sources stored since the previous edition"}
     )
+    reasons: tuple[JoinReason, ...] = field(
+        default=(), metadata={"help": "why each article is in the thread (digest explain)"}
+    )
+    merged_from: tuple[str, ...] = field(
+        default=(), metadata={"help": "ids of threads found to be this event (they redirect)"}
+    )
 
     @property
     def outlets(self) -> tuple[str, ...]:
@@ -310,6 +316,9 @@ class RunReport:
     duplicates: int
     threads_new: int
     threads_extended: int
+    threads_merged: int = 0  # stored threads found to be one event with another
+    overrides: tuple[str, ...] = ()  # one line per operator correction, what it did
+    override_problems: tuple[str, ...] = ()  # bad lines of the corrections file (skipped)
     outputs: tuple[Path, ...] = ()
     edition: Edition | None = None  # the edition this run produced or replaced
     emailed: tuple[str, ...] = ()  # "No. N -> address" for every message the server accepted

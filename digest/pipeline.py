@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -11,19 +10,13 @@ from pathlib import Path
 
 import jinja2
 
-from digest.cluster import (
-    ClusterParams,
-    LinkParams,
-    document_frequencies,
-    plan_clusters,
-    read_articles,
-)
 from digest.compose import compose
 from digest.config import Settings
-from digest.dedupe import DedupeParams, dedupe, fingerprints
+from digest.dedupe import DedupeParams, dedupe
 from digest.editions import EditionRequest, plan_edition, publish_as
 from digest.errors import DeliveryError
 from digest.health import HealthParams, plan_health
+from digest.intake import store_and_cluster
 from digest.ledger import Ledger, WindowThread
 from digest.logs import stage
 from digest.mailer import (
@@ -37,7 +30,6 @@ from digest.mailer import (
 from digest.models import (
     Article,
     Briefing,
-    ClusterPlan,
     DedupeResult,
     Edition,
     RunReport,
@@ -47,6 +39,7 @@ from digest.models import (
     ThreadSummary,
 )
 from digest.normalize import normalize
+from digest.overrides import Overrides, read_overrides
 from digest.publish import publish
 from digest.render import make_environment, render
 from digest.site import installation, site_identity
@@ -111,14 +104,22 @@ def run_once(
         advance(len(articles))
     with stage("dedupe", total=len(articles), unit="articles"):
         deduped = _dedupe(store, articles, settings)
-    plan = _store_and_cluster(store, deduped, day=day, run_id=run_id, settings=settings, now=now)
+    overrides = read_overrides(settings.cluster.overrides_file)
+    for problem in overrides.problems:
+        log.error("%s (skipped)", problem)
+    clustered = store_and_cluster(
+        store, deduped, day=day, run_id=run_id, settings=settings, now=now, overrides=overrides
+    )
+    plan = clustered.plan
     ledger = Ledger(store)
     edition = _plan_edition(ledger, settings, options, run_id=run_id, now=now)
     health, statuses = plan_health(
         states, results, source_statuses(results, deduped), now=now, params=health_params(settings)
     )
     store.save_source_states(health)  # after the articles: a 304 never hides unsaved items
-    briefing = edition_briefing(store, settings, edition, now=now, sources=statuses)
+    briefing = edition_briefing(
+        store, settings, edition, now=now, sources=statuses, overrides=overrides
+    )
     look = settings.output
     env = make_environment(look.templates_dir, look.user_templates_dir, language=look.language)
     outputs: tuple[Path, ...] = ()
@@ -144,6 +145,9 @@ def run_once(
         duplicates=len(deduped.duplicates),
         threads_new=len(plan.new_threads),
         threads_extended=len(plan.extensions),
+        threads_merged=len(plan.merges),
+        overrides=clustered.corrections,
+        override_problems=overrides.problems,
         outputs=outputs,
         edition=edition,
         emailed=tuple(f"No. {d.edition} -> {d.recipient}" for d in mailed.sent),
@@ -195,16 +199,26 @@ def edition_briefing(
     *,
     now: datetime,
     sources: Sequence[SourceStatus] = (),
+    overrides: Overrides | None = None,
 ) -> Briefing:
-    """The composed briefing of ``edition``: its window's threads, with its details."""
+    """The composed briefing of ``edition``: its window's threads (the operator's muted
+    ones left out, pinned ones first), with its details."""
+    if overrides is None:
+        overrides = read_overrides(settings.cluster.overrides_file)
+    book = ThreadStore(store)
+    pinned = frozenset(book.resolve(t) for t in overrides.threads("pin"))
+    muted = frozenset(book.resolve(t) for t in overrides.threads("mute"))
+    limit = settings.output.max_threads
+    summaries = summarize_window(store, edition, settings, limit=limit, skip=muted, keep=pinned)
     briefing = compose(
         edition.day,
-        summarize_window(store, edition, settings, limit=settings.output.max_threads),
+        summaries,
         generated_at=now,
         timezone=settings.output.timezone,
         title=settings.output.title,
         sources=sources,
-        max_threads=settings.output.max_threads,
+        max_threads=limit,
+        pinned=pinned,
     )
     return with_edition(briefing, edition)
 
@@ -280,81 +294,6 @@ def _dedupe(store: Store, articles: Sequence[Article], settings: Settings) -> De
     return dedupe(articles, store.seen_index(since=since), params)
 
 
-def cluster_params(settings: Settings) -> ClusterParams:
-    c = settings.cluster
-    return ClusterParams(
-        link=LinkParams(
-            threshold=c.similarity_threshold,
-            attach_threshold=c.attach_threshold,
-            decay_days=c.decay_days,
-            names_threshold=c.names_threshold,
-            year_penalty=c.year_penalty,
-        ),
-        window_days=c.window_days,
-    )
-
-
-def _store_and_cluster(
-    store: Store,
-    deduped: DedupeResult,
-    *,
-    day: date,
-    run_id: int,
-    settings: Settings,
-    now: datetime,
-) -> ClusterPlan:
-    new = deduped.new
-    params = cluster_params(settings)
-    plan = ClusterPlan(new_threads=(), extensions=())
-    df: Counter[str] = Counter()
-    with stage("cluster", total=len(new), unit="articles"), store.transaction():
-        if new:  # planned first, so every article row is written once, with its thread
-            since = min(a.published for a in new) - timedelta(days=params.window_days)
-            read = read_articles(new, params)
-            plan = plan_clusters(
-                new,
-                store.open_threads(since=since),
-                now=max(a.published for a in new),
-                params=params,
-                vocabulary=store.vocabulary(),
-                read=read,
-                apart=ThreadStore(store).kept_apart(),
-            )
-            df = document_frequencies(read)
-            del read  # the biggest structure of a big run: gone before the fingerprints
-        store.save_articles(
-            new,
-            day=day,
-            run_id=run_id,
-            fingerprints={f.article_id: f for f in fingerprints(new)},
-            threads={a: t.id for t in plan.new_threads for a in t.article_ids}
-            | {a: e.thread_id for e in plan.extensions for a in e.article_ids},
-        )
-        store.save_duplicates(deduped.duplicates, day=day, run_id=run_id)
-        store.apply_plan(plan, run_id=run_id, at=now)
-        if new:
-            store.add_vocabulary(df, len(new))
-    log.info(
-        "stored %d new articles, %d duplicates; %d new threads, %d extended, %d merged",
-        len(new),
-        len(deduped.duplicates),
-        len(plan.new_threads),
-        len(plan.extensions),
-        len(plan.merges),
-    )
-    for merge in plan.merges:
-        log.info("thread %s merged into %s (%s)", merge.merged_id, merge.into_id, merge.score)
-    for thread in plan.new_threads:
-        log.debug(
-            "new thread %s (%d articles): %s", thread.id, len(thread.article_ids), thread.title
-        )
-    for extension in plan.extensions:
-        log.debug(
-            "thread %s continued: +%d articles", extension.thread_id, len(extension.article_ids)
-        )
-    return plan
-
-
 def summary_params(settings: Settings) -> SummaryParams:
     s = settings.summary
     return SummaryParams(
@@ -366,20 +305,37 @@ def summary_params(settings: Settings) -> SummaryParams:
 
 
 def summarize_window(
-    store: Store, edition: Edition, settings: Settings, *, limit: int | None = None
+    store: Store,
+    edition: Edition,
+    settings: Settings,
+    *,
+    limit: int | None = None,
+    skip: frozenset[str] = frozenset(),
+    keep: frozenset[str] = frozenset(),
 ) -> tuple[ThreadSummary, ...]:
-    """Summaries of every thread that got an article in the edition's window; with
-    ``limit``, only of the threads that can make a briefing of ``limit`` threads."""
+    """Summaries of every thread that got an article in the edition's window, but those in
+    ``skip``; with ``limit``, only of the threads that can make a briefing of ``limit``
+    threads (and those in ``keep``, whatever their rank)."""
     params = summary_params(settings)
-    entries: Sequence[WindowThread] = Ledger(store).threads_in_window(
-        edition.first_run, edition.last_run
-    )
+    entries: Sequence[WindowThread] = [
+        e
+        for e in Ledger(store).threads_in_window(edition.first_run, edition.last_run)
+        if e.thread.id not in skip
+    ]
     if limit is not None:
-        entries = _most_important(entries, limit)
+        ranked = _most_important(entries, limit)
+        entries = ranked + [e for e in entries if e.thread.id in keep and e not in ranked]
     ids = [i for e in entries for i in e.thread.article_ids]
     articles, copies = store.articles(ids), store.copies_of(ids)
     with stage("summarise", total=len(entries), unit="threads"):
-        return _summaries(entries, articles, copies, params)
+        summaries = _summaries(entries, articles, copies, params)
+    book = ThreadStore(store)
+    thread_ids = [s.thread_id for s in summaries]
+    reasons, merged = book.reasons_for(thread_ids), book.merged_into(thread_ids)
+    return tuple(
+        replace(s, reasons=reasons.get(s.thread_id, ()), merged_from=merged.get(s.thread_id, ()))
+        for s in summaries
+    )
 
 
 def _summaries(

@@ -8,13 +8,16 @@ writes run inside the caller's transaction; ``Store.apply_plan`` calls ``apply_m
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from digest.cluster import ClusterParams, thread_signature
 from digest.models import JoinReason, ThreadMerge
+from digest.overrides import Override, Overrides, report_line
 from digest.rows import from_iso, iso
 
 if TYPE_CHECKING:
@@ -103,6 +106,91 @@ class ThreadStore:
         a, b = sorted((x, y))
         self.db.execute("INSERT OR IGNORE INTO threads_apart (a, b) VALUES (?, ?)", (a, b))
 
+    # ── operator corrections (digest.overrides) ──────────────────────────────────────────
+
+    def merge(self, o: Override, *, now: datetime) -> str:
+        target = self.resolve(o.args[0])
+        if not self.exists(target):
+            return f"skipped: no thread {o.args[0]}"
+        done = []
+        for other in o.args[1:]:
+            source = self.resolve(other)
+            if source != target and self.exists(source):
+                self.move_thread(source, target, at=now, why=f"override {o}")
+                done.append(source)
+        return f"merged {', '.join(done)} into {target}" if done else "already in effect"
+
+    def split(self, o: Override, *, now: datetime, params: ClusterParams) -> str:
+        source = self.resolve(o.args[0])
+        if not self.exists(source):
+            return f"skipped: no thread {o.args[0]}"
+        members = set(self.store.thread(source).article_ids)
+        leaving = [a for a in o.args[1:] if a in members]
+        if not leaving:
+            return "already in effect"
+        new_id = "t" + hashlib.sha256(f"split:{sorted(leaving)[0]}".encode()).hexdigest()[:12]
+        if not self.exists(new_id):
+            self.store.db.execute(
+                "INSERT INTO threads (id, title, first_seen, last_updated, signature)"
+                " SELECT ?, title, first_seen, last_updated, '[]' FROM threads WHERE id = ?",
+                (new_id, source),
+            )
+        self._place(leaving, new_id, o)
+        self.keep_apart(source, new_id)
+        self.refresh((source, new_id), params=params)
+        return f"{len(leaving)} articles left {source} for {new_id}"
+
+    def move(self, o: Override, *, now: datetime, params: ClusterParams) -> str:
+        article, target = o.args[0], self.resolve(o.args[1])
+        row = self.db.execute("SELECT thread_id FROM articles WHERE id = ?", (article,)).fetchone()
+        if row is None:
+            return f"skipped: no article {article}"
+        if not self.exists(target):
+            return f"skipped: no thread {o.args[1]}"
+        if row[0] == target:
+            return "already in effect"
+        self._place([article], target, o)
+        self.refresh((row[0], target), params=params)
+        return f"moved from {row[0]} to {target}"
+
+    def _place(self, articles: Sequence[str], thread: str, o: Override) -> None:
+        for article in articles:
+            self.db.execute(
+                "UPDATE articles SET thread_id = ?1 WHERE id = ?2 OR duplicate_of = ?2",
+                (thread, article),
+            )
+        self.save_reasons(
+            [
+                JoinReason(article_id=a, thread_id=thread, via="override", terms=(str(o),))
+                for a in articles
+            ],
+            run_id=None,
+        )
+
+    def refresh(self, thread_ids: Sequence[str], *, params: ClusterParams) -> None:
+        """Sum the threads' signatures, titles and times again from their articles (a thread
+        left empty goes)."""
+        vocabulary = self.store.vocabulary()
+        for thread_id in thread_ids:
+            thread = self.store.thread(thread_id)
+            articles = self.store.articles(thread.article_ids)
+            ordered = [articles[a] for a in thread.article_ids if a in articles]
+            if not ordered:
+                self.db.execute("DELETE FROM threads WHERE id = ?", (thread_id,))
+                continue
+            sig = thread_signature(ordered, params=params, vocabulary=vocabulary)
+            self.db.execute(
+                "UPDATE threads SET title = ?, first_seen = ?, last_updated = ?, signature = ?"
+                " WHERE id = ?",
+                (
+                    ordered[0].title,
+                    iso(ordered[0].published),
+                    iso(ordered[-1].published),
+                    json.dumps(sig),
+                    thread_id,
+                ),
+            )
+
     # ── reads ─────────────────────────────────────────────────────────────────────────────
 
     def kept_apart(self) -> frozenset[frozenset[str]]:
@@ -134,23 +222,42 @@ class ThreadStore:
         return row is not None
 
     def reasons(self, thread_id: str) -> dict[str, JoinReason]:
-        rows = self.db.execute(
-            "SELECT article_id, thread_id, via, score, terms, names, event_day"
-            " FROM thread_reasons WHERE thread_id = ?",
-            (thread_id,),
-        )
-        return {
-            a: JoinReason(
-                article_id=a,
-                thread_id=t,
-                via=via,
-                score=score,
-                terms=tuple(json.loads(terms)),
-                names=tuple(json.loads(names)),
-                event_day=date.fromisoformat(day) if day else None,
+        return {r.article_id: r for r in self.reasons_for([thread_id]).get(thread_id, ())}
+
+    def reasons_for(self, thread_ids: Sequence[str]) -> dict[str, tuple[JoinReason, ...]]:
+        """Thread id -> why each of its articles is in it (in article id order)."""
+        found: dict[str, list[JoinReason]] = {}
+        ids = list(thread_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                "SELECT article_id, thread_id, via, score, terms, names, event_day"  # noqa: S608
+                f" FROM thread_reasons WHERE thread_id IN ({marks}) ORDER BY article_id",
+                chunk,
             )
-            for a, t, via, score, terms, names, day in rows
-        }
+            for a, t, via, score, terms, names, day in rows:
+                found.setdefault(t, []).append(
+                    JoinReason(
+                        article_id=a,
+                        thread_id=t,
+                        via=via,
+                        score=score,
+                        terms=tuple(json.loads(terms)),
+                        names=tuple(json.loads(names)),
+                        event_day=date.fromisoformat(day) if day else None,
+                    )
+                )
+        return {t: tuple(r) for t, r in found.items()}
+
+    def merged_into(self, thread_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """Thread id -> the ids that were merged into it (they redirect to it)."""
+        wanted = set(thread_ids)
+        merged: dict[str, list[str]] = {}
+        for old, new in sorted(self.redirects().items()):
+            if new in wanted:
+                merged.setdefault(new, []).append(old)
+        return {t: tuple(ids) for t, ids in merged.items()}
 
     def recent(self, *, since: datetime, limit: int) -> tuple[ThreadRow, ...]:
         """Threads updated since ``since``, newest first (``digest threads``)."""
@@ -171,3 +278,26 @@ class ThreadStore:
             )
             for tid, title, first, last, n, outlets in rows
         )
+
+
+def apply_overrides(
+    store: Store, overrides: Overrides, *, now: datetime, params: ClusterParams
+) -> tuple[str, ...]:
+    """Carry out the merge, split and move corrections (inside the caller's transaction);
+    one report line per correction, pins and mutes included (they act on editions)."""
+    book = ThreadStore(store)
+    lines = []
+    for o in overrides.items:
+        if o.verb == "merge":
+            outcome = book.merge(o, now=now)
+        elif o.verb == "split":
+            outcome = book.split(o, now=now, params=params)
+        elif o.verb == "move":
+            outcome = book.move(o, now=now, params=params)
+        else:
+            thread = book.resolve(o.args[0])
+            known = book.exists(thread)
+            done = {"pin": "pinned", "mute": "muted"}[o.verb]
+            outcome = f"{done} {thread}" if known else f"skipped: no thread {o.args[0]}"
+        lines.append(report_line(o, outcome))
+    return tuple(lines)

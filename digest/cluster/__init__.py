@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from digest.cluster.features import Features, Weights, features
-from digest.cluster.link import LinkParams, Merge, Node, agglomerate
+from digest.cluster.link import LinkParams, Merge, Node, absorb, agglomerate
 from digest.cluster.nodes import article_node, idf_of, signature, thread_node
 from digest.models import (
     Article,
@@ -43,6 +43,7 @@ __all__ = [
     "document_frequencies",
     "plan_clusters",
     "read_articles",
+    "thread_signature",
 ]
 
 
@@ -108,6 +109,27 @@ def plan_clusters(
     _link_candidates(nodes, order, params)
     merges = agglomerate(nodes, params.link, apart=apart)
     return _plan(nodes, merges, {a.id: a for a in order}, found)
+
+
+def thread_signature(
+    articles: Sequence[Article],
+    *,
+    params: ClusterParams = ClusterParams(),
+    vocabulary: Vocabulary = Vocabulary(),
+) -> tuple[tuple[str, float], ...]:
+    """The stored signature of a thread made of ``articles`` (after an operator's split or
+    move, the threads on both sides are summed again from their articles)."""
+    if not articles:
+        return ()
+    found = read_articles(articles, params)
+    n_docs = max(vocabulary.n_docs, 1)
+    idf = idf_of(vocabulary.df, n_docs)
+    default = math.log(1 + n_docs) + 1.0
+    nodes = [article_node(a, found[a.id], idf, default, params.article_terms) for a in articles]
+    first = nodes[0]
+    for node in nodes[1:]:
+        absorb(first, node, params.link)
+    return signature(first)
 
 
 def _heaviest(vec: Mapping[str, float], n: int) -> list[tuple[str, float]]:

@@ -189,6 +189,11 @@ def _absorb(a: Node, b: Node, params: LinkParams, score: float, via: str) -> Mer
     return merge
 
 
+def absorb(kept: Node, gone: Node, params: LinkParams) -> None:
+    """``gone``'s members and sums join ``kept`` (outside a clustering run)."""
+    _absorb(kept, gone, params, 0.0, "override")
+
+
 def agglomerate(
     nodes: dict[str, Node], params: LinkParams, *, apart: frozenset[frozenset[str]] = frozenset()
 ) -> list[Merge]:
