@@ -22,6 +22,7 @@ with no usable sentence (headline-only articles) shows its headlines instead
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -336,17 +337,40 @@ def _near_any(text: str, others: Sequence[frozenset[str]]) -> bool:
 # ── headline, quotes, sources ─────────────────────────────────────────────────────────────
 
 
+_LABELLED = re.compile(
+    r"^(?:analysis|opinion|comment|editorial|explainer|review|column|podcast|video|watch|live"
+    r"|letters?|fact ?check|q&a)\s*[:|—-]",
+    re.IGNORECASE,
+)
+
+
 def _headline(docs: _Docs, candidates: Sequence[_Candidate], centroid: Vector) -> str:
-    """The title of the most central article (the earliest on ties), without " - Outlet"."""
+    """The thread's most representative current title: the article whose sentences are
+    most central to the thread, and whose title is most like every outlet's title (copies
+    included: a story the wires all tell), the newest days counting up to twice; a labelled
+    piece ("Analysis: ...", "Opinion: ...") only when nothing else is central. Without
+    " - Outlet"; the earliest on ties."""
     if not docs.articles:
         return ""
     by_doc: dict[int, list[Vector]] = {}
     for c in candidates:
         by_doc.setdefault(c.doc, []).append(c.vector)
-    scores = [
-        _cosine(_normalise(_add(by_doc.get(i, []))), centroid) for i in range(len(docs.articles))
-    ]
-    best = max(range(len(scores)), key=lambda i: (round(scores[i], 9), -i))
+    titles = [Counter(content_terms(a.title, a.lang)) for a in docs.everything]
+    idf = _idf(titles)
+    title_vectors = {
+        a.id: _normalise({t: n * idf[t] for t, n in tf.items()})
+        for a, tf in zip(docs.everything, titles, strict=True)
+    }
+    all_titles = _normalise(_add(list(title_vectors.values())))
+    recency = _recency(docs.articles)
+
+    def score(i: int) -> float:
+        article = docs.articles[i]
+        central = _cosine(_normalise(_add(by_doc.get(i, []))), centroid)
+        label = 0.5 if _LABELLED.match(article.title) else 1.0
+        return (central + _cosine(title_vectors[article.id], all_titles)) * recency[i] * label
+
+    best = max(range(len(docs.articles)), key=lambda i: (round(score(i), 9), -i))
     outlets = {letters(a.outlet) for a in docs.everything}
     return strip_outlet(docs.articles[best].title, outlets)
 

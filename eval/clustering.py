@@ -8,7 +8,7 @@
 ECB+ has no timestamps, so its stream order (by id) is arbitrary; the ECB+ rows are followed
 by the B3 F1 over shuffled orders (mean, min) to show how much the order matters.
 
-The clusterer is ``digest.cluster.plan_clusters`` with ``pipeline.cluster_params(Settings())``,
+The clusterer is ``digest.cluster.plan_clusters`` with ``intake.cluster_params(Settings())``,
 the defaults a user gets. A stream is cut into batches, each one ``plan_clusters`` call with
 the threads and the running vocabulary of the batches before it, as successive runs of
 ``digest run`` would see them (no look-ahead past the current batch).
@@ -33,8 +33,8 @@ from digest.cluster import (
     read_articles,
 )
 from digest.config import Settings
+from digest.intake import cluster_params
 from digest.models import Article, ClusterPlan, EventThread
-from digest.pipeline import cluster_params
 from eval.data import EPOCH, Labelled, ecbplus, eval_data, mstream, synthetic, uci_sample
 from eval.metrics import ClusteringScores, score_clustering
 from eval.newsdays import run_protocol

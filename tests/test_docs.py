@@ -40,7 +40,11 @@ def test_the_packaged_default_config_is_the_repository_config() -> None:
     """One source of truth: the package ships config/digest.toml, config/.env.example and
     config/threads.txt (``digest init`` writes them for a new installation). After editing either, run
     ``make defaults`` to copy them into digest/defaults/."""
-    pairs = {"digest.toml": "digest.toml", ".env.example": "env.example", "threads.txt": "threads.txt"}
+    pairs = {
+        "digest.toml": "digest.toml",
+        ".env.example": "env.example",
+        "threads.txt": "threads.txt",
+    }
     for repo_name, packaged_name in pairs.items():
         ours = (REPO / "config" / repo_name).read_text(encoding="utf-8")
         packaged = (REPO / "digest" / "defaults" / packaged_name).read_text(encoding="utf-8")

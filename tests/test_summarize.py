@@ -205,8 +205,23 @@ def test_headline_is_the_most_central_title_without_outlet_suffix() -> None:
 
 def test_headline_prefers_the_earliest_on_ties() -> None:
     early = article("e1", "Coastal Wire", COASTAL, hours=0, title="Early title | Coastal Wire")
-    late = article("l1", "Metro Daily", COASTAL, hours=5, title="Late title - Metro Daily")
-    assert run(late, early).headline == "Early title"
+    same = article("l1", "Metro Daily", COASTAL, hours=0, title="Late title - Metro Daily")
+    assert run(same, early).headline == "Early title"
+
+
+def test_headline_is_what_the_latest_reports_say() -> None:
+    """'Contact lost with jet' was first; by the next day every outlet reports the crash
+    and who died: the thread is headlined by what most reports, and the newest, say."""
+    first = article("c1", "Coastal Wire", COASTAL, hours=0, title="Contact lost with army jet")
+    later = [
+        article(
+            f"k{i}", outlet, COASTAL, hours=20 + i, title=f"Army chief killed in jet crash ({i})"
+        )
+        for i, outlet in enumerate(("Metro Daily", "Bay Herald", "Valley Post"))
+    ]
+    assert run(first, *later).headline.startswith("Army chief killed in jet crash")
+    analysis = article("a1", "Valley Post", COASTAL, hours=30, title="Analysis: why jets crash")
+    assert not run(first, *later, analysis).headline.startswith("Analysis")
 
 
 def test_quotes_named_speaker_first_and_deduplicated_across_outlets() -> None:
