@@ -38,8 +38,8 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 
 def test_the_packaged_default_config_is_the_repository_config() -> None:
     """One source of truth: the package ships config/digest.toml, config/.env.example and
-    config/threads.txt (``digest init`` writes them for a new installation). After editing either, run
-    ``make defaults`` to copy them into digest/defaults/."""
+    config/threads.txt (``digest init`` writes them for a new installation). After editing
+    one, run ``make defaults`` to copy them into digest/defaults/."""
     pairs = {
         "digest.toml": "digest.toml",
         ".env.example": "env.example",
