@@ -67,24 +67,25 @@ class _Clock:
 
 
 def _instrument(clock: _Clock) -> None:
+    import digest.intake as i
     import digest.pipeline as p
     from digest.store import Store
 
-    for name, stage in (
-        ("ingest_all", "ingest"),
-        ("normalize", "normalize"),
-        ("dedupe", "dedupe"),
-        ("fingerprints", "dedupe"),
-        ("plan_clusters", "cluster"),
-        ("document_frequencies", "cluster"),
-        ("term_counts", "cluster"),
-        ("summarize", "summarize"),
-        ("compose", "compose"),
-        ("render", "render"),
-        ("make_environment", "render"),
-        ("publish", "publish"),
+    for module, name, stage in (
+        (p, "ingest_all", "ingest"),
+        (p, "normalize", "normalize"),
+        (p, "dedupe", "dedupe"),
+        (i, "fingerprints", "dedupe"),
+        (i, "plan_clusters", "cluster"),
+        (i, "document_frequencies", "cluster"),
+        (i, "read_articles", "cluster"),
+        (p, "summarize", "summarize"),
+        (p, "compose", "compose"),
+        (p, "render", "render"),
+        (p, "make_environment", "render"),
+        (p, "publish", "publish"),
     ):
-        setattr(p, name, clock.wrap(stage, getattr(p, name)))
+        setattr(module, name, clock.wrap(stage, getattr(module, name)))
     for name, member in list(vars(Store).items()):
         if callable(member) and not name.startswith("__"):
             setattr(Store, name, clock.wrap("store", member))

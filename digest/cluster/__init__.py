@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -155,7 +156,8 @@ def _link_candidates(
                 postings[term].remove(old)
         me = nodes["a:" + article.id]
         shared: defaultdict[str, float] = defaultdict(float)
-        for term, weight in _heaviest(me.vec, params.probe_terms):
+        heaviest = list(itertools.islice(me.vec.items(), params.index_terms))  # vectorise sorts
+        for term, weight in heaviest[: params.probe_terms]:
             ids = postings.get(term, ())
             if len(ids) <= params.common:
                 for other in ids:
@@ -167,7 +169,7 @@ def _link_candidates(
         threads = [o for o, _ in best if nodes[o].stored]
         for x in threads:  # threads one article links may turn out to be one event
             nodes[x].nbrs.update(y for y in threads if y != x)
-        terms = [t for t, _ in _heaviest(me.vec, params.index_terms)]
+        terms = [t for t, _ in heaviest]
         for term in terms:
             postings[term].append(me.id)
         recent.append((article.published, me.id, terms))

@@ -239,7 +239,9 @@ def agglomerate(
 def _rewire(
     nodes: dict[str, Node], kept: Node, gone: Node, offer: Callable[[Node, Node, float], None]
 ) -> None:
-    """``gone`` is now part of ``kept``: its neighbours become ``kept``'s, with their sums."""
+    """``gone`` is now part of ``kept``: its neighbours become ``kept``'s, with their sums
+    (sums add up: a neighbour of both sides gets the sum of its two dot products; one of a
+    single side a fresh dot product, so the average stays exact)."""
     cross: dict[str, float] = {}
     for other_id in (kept.nbrs | gone.nbrs) - {kept.id, gone.id}:
         other = nodes[other_id]
@@ -248,14 +250,14 @@ def _rewire(
         other.cross.pop(gone.id, None)
         if not other.alive:
             continue
-        if other_id in kept.cross and other_id in gone.cross:
-            value = kept.cross[other_id] + gone.cross[other_id]
+        mine, theirs = kept.cross.get(other_id), gone.cross.get(other_id)
+        if mine is not None and theirs is not None:
+            value = mine + theirs
         else:
             value = dot(kept.vec, other.vec)
         cross[other_id] = other.cross[kept.id] = value
         offer(kept, other, value)
-    kept.nbrs = set(cross) | {o for o in kept.nbrs | gone.nbrs if not nodes[o].alive}
-    kept.nbrs -= {kept.id, gone.id}
+    kept.nbrs = set(cross)
     kept.cross = cross
 
 

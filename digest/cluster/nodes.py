@@ -25,7 +25,8 @@ def idf_of(df: Mapping[str, int], n_docs: int) -> dict[str, float]:
 def vectorise(
     counts: Mapping[str, float], idf: Mapping[str, float], default: float, keep: int
 ) -> Vector:
-    """Sublinear TF-IDF of ``counts``, its ``keep`` heaviest terms, scaled to length 1."""
+    """Sublinear TF-IDF of ``counts``, its ``keep`` heaviest terms, scaled to length 1 (in
+    order, heaviest first: the candidates' probes read the first ones)."""
     weights = {t: (1.0 + math.log(c)) * idf.get(t, default) for t, c in counts.items() if c > 0}
     top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
     length = math.sqrt(sum(w * w for _, w in top)) or 1.0
