@@ -111,6 +111,9 @@ def _main(years: Mapping[str, float]) -> set[str]:
     return {y for y, n in years.items() if n * 2 >= top}
 
 
+_TWO = 2
+
+
 @dataclass(frozen=True, slots=True)
 class Scorer:
     params: LinkParams
@@ -126,6 +129,8 @@ class Scorer:
         p = self.params
         headlines = a.short == a.size or b.short == b.size
         if headlines and not (a.stored and b.stored):  # headlines: cosine to a centroid
+            if a.size == b.size == 1 and len(a.vec.keys() & b.vec.keys()) < _TWO:
+                return 0.0  # two headlines sharing one word ("Montreal", "2025") are not one story
             s = cross / ((a.length() * b.length()) or 1.0)
             s *= 1.0 + p.short_boost * math.log(max(a.size, b.size))
         else:
