@@ -14,13 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from digest.cluster import (
-    ClusterParams,
-    LinkParams,
-    document_frequencies,
-    plan_clusters,
-    read_articles,
-)
+from digest.cluster import ClusterParams, LinkParams, plan_clusters
 from digest.config import Settings
 from digest.dedupe import fingerprints
 from digest.logs import stage
@@ -69,25 +63,20 @@ def store_and_cluster(
     new = deduped.new
     params = cluster_params(settings)
     plan = ClusterPlan(new_threads=(), extensions=())
-    df: Counter[str] = Counter()
     with stage("cluster", total=len(new), unit="articles"), store.transaction():
         corrections = apply_overrides(store, overrides, now=now, params=params)
         for line in corrections:
             log.info("%s", line)
         if new:  # planned first, so every article row is written once, with its thread
             since = min(a.published for a in new) - timedelta(days=params.window_days)
-            read = read_articles(new, params)
             plan = plan_clusters(
                 new,
                 store.open_threads(since=since),
                 now=max(a.published for a in new),
                 params=params,
                 vocabulary=store.vocabulary(),
-                read=read,
                 apart=ThreadStore(store).kept_apart(),
             )
-            df = document_frequencies(read)
-            del read  # the biggest structure of a big run: gone before the fingerprints
         store.save_articles(
             new,
             day=day,
@@ -99,7 +88,7 @@ def store_and_cluster(
         store.save_duplicates(deduped.duplicates, day=day, run_id=run_id)
         store.apply_plan(plan, run_id=run_id, at=now)
         if new:
-            store.add_vocabulary(df, len(new))
+            store.add_vocabulary(Counter(plan.document_frequencies), len(new))
     log.info(
         "stored %d new articles, %d duplicates; %d new threads, %d extended, %d merged",
         len(new),

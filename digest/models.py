@@ -4,6 +4,7 @@ Change a value with ``dataclasses.replace``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -164,6 +165,8 @@ class ClusterPlan:
     extensions: tuple[ThreadExtension, ...]
     merges: tuple[ThreadMerge, ...] = ()
     reasons: tuple[JoinReason, ...] = ()
+    # how many of the batch's articles hold each term: the store adds them to its vocabulary
+    document_frequencies: Mapping[str, int] = field(default_factory=dict)
 
 
 # ── summaries and briefings ──────────────────────────────────────────────────────────────

@@ -25,13 +25,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
 
-from digest.cluster import (
-    ClusterParams,
-    Vocabulary,
-    document_frequencies,
-    plan_clusters,
-    read_articles,
-)
+from digest.cluster import ClusterParams, Vocabulary, plan_clusters
 from digest.config import Settings
 from digest.intake import cluster_params
 from digest.models import Article, ClusterPlan, EventThread
@@ -84,17 +78,15 @@ def run_batches(batches: Sequence[Sequence[Article]], params: ClusterParams) -> 
     for batch in batches:
         since = min(a.published for a in batch) - timedelta(days=params.window_days)
         open_threads = [t for t in threads.values() if t.last_updated >= since]
-        read = read_articles(batch, params)
         plan = plan_clusters(
             batch,
             sorted(open_threads, key=lambda t: t.id),
             now=max(a.published for a in batch),
             params=params,
             vocabulary=Vocabulary(df=df, n_docs=n_docs),
-            read=read,
         )
         _apply(threads, plan)
-        df.update(document_frequencies(read))
+        df.update(plan.document_frequencies)
         n_docs += len(batch)
     return {a: t.id for t in threads.values() for a in t.article_ids}
 

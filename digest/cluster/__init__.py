@@ -21,8 +21,8 @@ import itertools
 import math
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
 from digest.cluster.features import Features, Weights, features
 from digest.cluster.link import LinkParams, Merge, Node, absorb, agglomerate
@@ -53,7 +53,7 @@ class ClusterParams:
     link: LinkParams = field(default_factory=LinkParams)
     weights: Weights = field(default_factory=Weights)
     window_days: float = 3.0  # a thread quiet for longer than this takes no new articles
-    article_terms: int = 120  # terms kept per article vector
+    article_terms: int = 120  # terms kept per article vector (its heaviest)
     probe_terms: int = 12  # an article's heaviest terms, used to find its candidates
     index_terms: int = 30  # a node is found by its heaviest terms
     max_candidates: int = 16  # neighbours per article
@@ -69,7 +69,7 @@ class Vocabulary:
 
 
 def read_articles(articles: Iterable[Article], params: ClusterParams) -> dict[str, Features]:
-    """Each article's features, by id (read once, for clustering and the vocabulary)."""
+    """Each article's features, by id (what clustering reads of it)."""
     return {a.id: features(a, params.weights) for a in articles}
 
 
@@ -88,28 +88,33 @@ def plan_clusters(
     now: datetime,
     params: ClusterParams = ClusterParams(),
     vocabulary: Vocabulary = Vocabulary(),
-    read: Mapping[str, Features] | None = None,
     apart: frozenset[frozenset[str]] = frozenset(),
 ) -> ClusterPlan:
-    """Assign each new article to an open thread or a new one; return the plan.
-    ``read``: ``read_articles(new, params)`` when the caller has it; ``apart``: pairs of
-    thread ids an operator split, never merged again."""
-    found = read if read is not None else read_articles(new, params)
+    """Assign each new article to an open thread or a new one; return the plan, with the
+    batch's document frequencies for the store's vocabulary. ``apart``: pairs of thread
+    ids an operator split, never merged again."""
+    order = sorted(new, key=lambda a: (a.published, a.id))
+    read = read_articles(order, params)
+    batch_df = document_frequencies(read)
     df: Counter[str] = Counter(vocabulary.df)
-    for f in found.values():
-        df.update(f.terms.keys())
+    df.update(batch_df)
     n_docs = vocabulary.n_docs + len(new)
     idf = idf_of(df, n_docs)
+    del df
     default = math.log(1 + n_docs) + 1.0
     window = timedelta(days=params.window_days)
     nodes = {t.id: thread_node(t) for t in open_threads if now - t.last_updated <= window}
-    order = sorted(new, key=lambda a: (a.published, a.id))
-    for article in order:
-        node = article_node(article, found[article.id], idf, default, params.article_terms)
+    days = {}
+    for article in order:  # each article's features are dropped once it is a node
+        f = read.pop(article.id)
+        days[article.id] = f.day
+        node = article_node(article, f, idf, default, params.article_terms)
         nodes[node.id] = node
+    del idf
     _link_candidates(nodes, order, params)
     merges = agglomerate(nodes, params.link, apart=apart)
-    return _plan(nodes, merges, {a.id: a for a in order}, found)
+    plan = _plan(nodes, merges, {a.id: a for a in order}, days)
+    return replace(plan, document_frequencies=batch_df)
 
 
 def thread_signature(
@@ -183,7 +188,7 @@ def _plan(
     nodes: Mapping[str, Node],
     merges: Sequence[Merge],
     articles: Mapping[str, Article],
-    found: Mapping[str, Features],
+    days: Mapping[str, date | None],
 ) -> ClusterPlan:
     thread_ids: dict[str, str] = {}  # alive node -> its thread's id
     new_threads, extensions = [], []
@@ -229,7 +234,7 @@ def _plan(
         new_threads=tuple(new_threads),
         extensions=tuple(extensions),
         merges=stored_merges,
-        reasons=_reasons(merges, found, {a: thread_ids[end["a:" + a]] for a in articles}),
+        reasons=_reasons(merges, days, {a: thread_ids[end["a:" + a]] for a in articles}),
     )
 
 
@@ -250,7 +255,7 @@ def _ends(nodes: Mapping[str, Node], merges: Sequence[Merge]) -> dict[str, str]:
 
 
 def _reasons(
-    merges: Sequence[Merge], found: Mapping[str, Features], thread_of: Mapping[str, str]
+    merges: Sequence[Merge], days: Mapping[str, date | None], thread_of: Mapping[str, str]
 ) -> tuple[JoinReason, ...]:
     """Each new article's first link: the merge that brought it into a cluster; none
     when it started its thread (or the core that joined one)."""
@@ -270,7 +275,7 @@ def _reasons(
                 score=None if link is None else round(link.score, 4),
                 terms=() if link is None else link.terms,
                 names=() if link is None else link.names,
-                event_day=found[article_id].day,
+                event_day=days[article_id],
             )
         )
     return tuple(reasons)

@@ -52,7 +52,9 @@ _DATELINE = re.compile(
 )
 # what comes before a word (punctuation, spaces), then the word (as digest.text.words)
 _SCAN = re.compile(r"([^\w]*)([^\W_]+(?:['’][^\W_]+)*)")
-_ENDS_SENTENCE = re.compile(r"[.!?…:;—–\"“”‘«»「」()\[\]]")
+# what opens a sentence before a word: an end mark, a quote or bracket, a spaced dash
+# (a dash inside "Dukov–Halvorsen" joins two names)
+_ENDS_SENTENCE = re.compile(r"[.!?…:;\"“”‘«»「」()\[\]]|\s[—–-]|[—–-]\s")
 _ABBREVIATIONS = vocabulary(
     "mr ms mrs dr st lt gen sen rep gov col sgt rev prof capt no vs"
 )  # "Mr. Putin", "Gen. Ruiz": the period does not end a sentence

@@ -10,6 +10,7 @@ single words name only its topic.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections import Counter
@@ -24,7 +25,8 @@ from digest.text import STOPWORDS, stem
 NAME_MARK = "@"  # term keys of names (their own vector and document frequencies)
 YEAR_MARK = "#"  # term keys of years named in the title or lead
 MARKS = frozenset((NAME_MARK, YEAR_MARK))
-Terms = dict[str, float]
+Terms = dict[str, int]  # weighted counts in tenths: small ints are shared objects, floats not
+TENTHS = 10
 
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 
@@ -98,6 +100,11 @@ def features(article: Article, weights: Weights) -> Features:
     )
 
 
+@functools.lru_cache(maxsize=1 << 18)  # the same pairs recur across a day's reports
+def _pair(a: str, b: str) -> str:
+    return f"{a} {b}" if a < b else f"{b} {a}"
+
+
 @dataclass(slots=True)
 class _Reader:
     terms: Terms
@@ -121,12 +128,13 @@ class _Reader:
         if weight <= 0 or not words:
             return
         terms, own = self.terms, self.own
+        share = round(weight * TENTHS)
         content = [stem(w) for w in words if len(w) > 1 and w not in STOPWORDS]
         if own:
             content = [t for t in content if t not in own]
         for term, n in Counter(content).items():
-            terms[term] = terms.get(term, 0.0) + n * weight
-        boost = weight * self.weights.name
+            terms[term] = terms.get(term, 0) + n * share
+        boost = round(weight * self.weights.name * TENTHS)
         for i in s.caps:
             if not start <= i < end:
                 continue
@@ -137,13 +145,13 @@ class _Reader:
                 word, key, headline or i in s.opening, self.known
             ):
                 terms[term] += boost
-                terms[NAME_MARK + key] = terms.get(NAME_MARK + key, 0.0) + weight
+                terms[NAME_MARK + key] = terms.get(NAME_MARK + key, 0) + share
         if not head:
             return
         for year in (w for w in words if len(w) == 4 and _YEAR.match(w)):
-            terms[YEAR_MARK + year] = terms.get(YEAR_MARK + year, 0.0) + 1.0
+            terms[YEAR_MARK + year] = terms.get(YEAR_MARK + year, 0) + TENTHS
         if self.weights.pair > 0:
-            pair = weight * self.weights.pair
+            pair = round(weight * self.weights.pair * TENTHS)
             for a, b in itertools.pairwise(content):
-                key = f"{a} {b}" if a < b else f"{b} {a}"
-                terms[key] = terms.get(key, 0.0) + pair
+                key = _pair(a, b)
+                terms[key] = terms.get(key, 0) + pair

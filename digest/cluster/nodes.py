@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from digest.cluster.features import MARKS, NAME_MARK, YEAR_MARK, Features
+from digest.cluster.features import MARKS, NAME_MARK, TENTHS, YEAR_MARK, Features
 from digest.cluster.link import Node, Vector
 from digest.models import Article, EventThread
 
@@ -22,12 +22,18 @@ def idf_of(df: Mapping[str, int], n_docs: int) -> dict[str, float]:
     return {t: math.log((1 + n_docs) / (1 + c)) + 1.0 for t, c in df.items()}
 
 
+def _tf(count: float) -> float:
+    """Sublinear term weight of a position-weighted count: 1 + ln(count) from one full
+    occurrence up, the count itself below (a word met once in the background counts 0.2)."""
+    return 1.0 + math.log(count) if count >= 1.0 else count
+
+
 def vectorise(
-    counts: Mapping[str, float], idf: Mapping[str, float], default: float, keep: int
+    counts: Mapping[str, int], idf: Mapping[str, float], default: float, keep: int
 ) -> Vector:
     """Sublinear TF-IDF of ``counts``, its ``keep`` heaviest terms, scaled to length 1 (in
     order, heaviest first: the candidates' probes read the first ones)."""
-    weights = {t: (1.0 + math.log(c)) * idf.get(t, default) for t, c in counts.items() if c > 0}
+    weights = {t: _tf(c / TENTHS) * idf.get(t, default) for t, c in counts.items() if c > 0}
     top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
     length = math.sqrt(sum(w * w for _, w in top)) or 1.0
     return {t: w / length for t, w in top}
