@@ -77,8 +77,6 @@ def _instrument(clock: _Clock) -> None:
         (p, "dedupe", "dedupe"),
         (i, "fingerprints", "dedupe"),
         (i, "plan_clusters", "cluster"),
-        (i, "document_frequencies", "cluster"),
-        (i, "read_articles", "cluster"),
         (p, "summarize", "summarize"),
         (p, "compose", "compose"),
         (p, "render", "render"),
