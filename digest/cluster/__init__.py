@@ -56,7 +56,7 @@ class ClusterParams:
     article_terms: int = 120  # terms kept per article vector (its heaviest)
     probe_terms: int = 12  # an article's heaviest terms, used to find its candidates
     index_terms: int = 30  # a node is found by its heaviest terms
-    max_candidates: int = 16  # neighbours per article
+    max_candidates: int = 10  # neighbours per article
     common: int = 200  # a term posted by more nodes than this is too common to probe
 
 

@@ -248,6 +248,7 @@ def _rewire(
     (sums add up: a neighbour of both sides gets the sum of its two dot products; one of a
     single side a fresh dot product, so the average stays exact)."""
     cross: dict[str, float] = {}
+    headlines = kept.short == kept.size
     for other_id in (kept.nbrs | gone.nbrs) - {kept.id, gone.id}:
         other = nodes[other_id]
         other.nbrs.discard(gone.id)
@@ -258,6 +259,8 @@ def _rewire(
         mine, theirs = kept.cross.get(other_id), gone.cross.get(other_id)
         if mine is not None and theirs is not None:
             value = mine + theirs
+        elif mine is not None and not headlines and other.short != other.size:
+            value = mine  # ``gone``'s pairs with it were not candidates: near nothing
         else:
             value = dot(kept.vec, other.vec)
         cross[other_id] = other.cross[kept.id] = value
