@@ -48,8 +48,6 @@ def _threads(settings: Settings) -> list[dict[str, Any]]:
     return doc["threads"]
 
 
-LETTERS = "Halloway says tariff letters"
-TALKS = "Nishara-Halvard trade talks"
 ENVOY = "Nishara's envoy leaves Corran"
 FLOODS = "Flash floods tear through"
 CALL = "Volkov tells Halloway"
@@ -70,28 +68,48 @@ def test_parse_reports_every_bad_line_and_keeps_the_good_ones() -> None:
     )
 
 
+def _biggest_thread(settings: Settings) -> tuple[str, list[str]]:
+    with Store(settings.store.path) as store:
+        rows = store.db.execute(
+            "SELECT thread_id, id FROM articles WHERE duplicate_of IS NULL ORDER BY published, id"
+        ).fetchall()
+    members: dict[str, list[str]] = {}
+    for thread, article in rows:
+        members.setdefault(thread, []).append(article)
+    thread = max(members, key=lambda t: (len(members[t]), t))
+    return thread, members[thread]
+
+
 def test_split_parts_a_thread_and_clustering_never_joins_them_again(
     make_settings: Any, tmp_path: Path
 ) -> None:
     settings, corrections = _settings(make_settings, tmp_path)
     _run(settings)
-    talks, tariffs = _article(settings, TALKS)
-    envoy, _ = _article(settings, ENVOY)
-    corrections.write_text(f"split {tariffs} {talks} {envoy}\n", encoding="utf-8")
-    first = _run(settings, inputs=False)
-    (line,) = first.overrides
-    assert line.startswith(f"override line 1: split {tariffs} {talks} {envoy}: 2 articles left")
-    _, talks_thread = _article(settings, TALKS)
-    assert talks_thread not in {tariffs, None}
-    assert _article(settings, ENVOY)[1] == talks_thread
-    assert _run(settings, inputs=False).overrides == (
-        f"override line 1: split {tariffs} {talks} {envoy}: already in effect",
-    )
-    _run(settings, day=2)  # Nishara's talks go on: they join their own thread, not the letters
+    thread, members = _biggest_thread(settings)
+    assert len(members) >= 3
+    leaving = members[-1]
+    corrections.write_text(f"split {thread} {leaving}\n", encoding="utf-8")
+    (line,) = _run(settings, inputs=False).overrides
+    assert line.startswith(f"override line 1: split {thread} {leaving}: 1 articles left {thread}")
     with Store(settings.store.path) as store:
-        assert frozenset({tariffs, talks_thread}) in ThreadStore(store).kept_apart()
-        assert ThreadStore(store).resolve(talks_thread) == talks_thread
-    assert _article(settings, LETTERS)[1] != _article(settings, TALKS)[1]
+        (new_thread,) = store.db.execute(
+            "SELECT thread_id FROM articles WHERE id = ?", (leaving,)
+        ).fetchone()
+    assert new_thread != thread
+    assert _run(settings, inputs=False).overrides == (
+        f"override line 1: split {thread} {leaving}: already in effect",
+    )
+    _run(settings, day=2)  # the story goes on: the two stay apart through later runs
+    with Store(settings.store.path) as store:
+        book = ThreadStore(store)
+        assert frozenset({thread, new_thread}) in book.kept_apart()
+        assert book.resolve(new_thread) == new_thread
+        assert book.resolve(thread) == thread
+        rows = store.db.execute(
+            "SELECT COUNT(*) FROM articles WHERE thread_id IN (?, ?) GROUP BY thread_id",
+            (thread, new_thread),
+        ).fetchall()
+    assert len(rows) == 2
 
 
 def test_merge_joins_threads_and_the_old_id_redirects(make_settings: Any, tmp_path: Path) -> None:
