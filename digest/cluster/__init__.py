@@ -114,7 +114,10 @@ def plan_clusters(
     _link_candidates(nodes, order, params)
     merges = agglomerate(nodes, params.link, apart=apart)
     plan = _plan(nodes, merges, {a.id: a for a in order}, days)
-    return replace(plan, document_frequencies=batch_df)
+    # word pairs are counted within a batch only: nearly all are rare, and kept over months
+    # they would outgrow the rest of the store's vocabulary
+    kept = {t: n for t, n in batch_df.items() if " " not in t}
+    return replace(plan, document_frequencies=kept)
 
 
 def thread_signature(
@@ -147,25 +150,26 @@ def _link_candidates(
 ) -> None:
     """Neighbours of each new article among the stored threads and the earlier articles
     within the window (an inverted index that forgets what falls out of the window)."""
-    postings: defaultdict[str, list[str]] = defaultdict(list)
+    stored_under: dict[str, list[str]] = {}  # term -> stored threads posted under it
+    postings: defaultdict[str, deque[str]] = defaultdict(deque)
     for node in nodes.values():
         if node.stored:
             for term, _ in _heaviest(node.vec, params.index_terms):
-                postings[term].append(node.id)
+                stored_under.setdefault(term, []).append(node.id)
     window = timedelta(days=params.window_days)
     recent: deque[tuple[datetime, str, list[str]]] = deque()
     for article in order:
         while recent and article.published - recent[0][0] > window:
-            _, old, terms = recent.popleft()
-            for term in terms:
-                postings[term].remove(old)
+            _, _, terms = recent.popleft()
+            for term in terms:  # in publication order: the oldest is first
+                postings[term].popleft()
         me = nodes["a:" + article.id]
         shared: defaultdict[str, float] = defaultdict(float)
         heaviest = list(itertools.islice(me.vec.items(), params.index_terms))  # vectorise sorts
         for term, weight in heaviest[: params.probe_terms]:
-            ids = postings.get(term, ())
-            if len(ids) <= params.common:
-                for other in ids:
+            ids, stored = postings.get(term, ()), stored_under.get(term, ())
+            if len(ids) + len(stored) <= params.common:
+                for other in itertools.chain(stored, ids):
                     shared[other] += weight
         best = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[: params.max_candidates]
         for other, _ in best:

@@ -267,6 +267,12 @@ def _rewire(
         offer(kept, other, value)
     kept.nbrs = set(cross)
     kept.cross = cross
+    _release(gone)
+
+
+def _release(gone: Node) -> None:
+    """A node merged away keeps only its members (for the plan): its sums go."""
+    gone.vec, gone.names, gone.cross, gone.nbrs = {}, {}, {}, set()
 
 
 def _attach(nodes: dict[str, Node], scorer: Scorer, apart: _Apart) -> list[Merge]:
@@ -292,6 +298,7 @@ def _attach(nodes: dict[str, Node], scorer: Scorer, apart: _Apart) -> list[Merge
         a, b = nodes[target], nodes[node_id]
         if a.alive and b.alive:
             merges.append(_absorb(a, b, params, score, "attach"))
+            _release(b)
     return merges
 
 
