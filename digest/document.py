@@ -15,6 +15,7 @@ from typing import Any
 
 from digest.formatting import iso_utc, public_source_name, safe_url
 from digest.models import Briefing, Quote, SourceRef, SourceStatus, SummarySentence, ThreadSummary
+from digest.syndication import basis, credit
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,7 +88,8 @@ def _thread_dict(thread: ThreadSummary) -> dict[str, object]:
         "first_seen": iso_utc(thread.first_seen),
         "last_updated": iso_utc(thread.last_updated),
         "outlets": list(thread.outlets),
-        "summary": [_sentence_dict(s) for s in thread.sentences],
+        "corroboration": _basis_dict(thread),
+        "summary": [_sentence_dict(s, thread) for s in thread.sentences],
         "quotes": [_quote_dict(q) for q in thread.quotes],
         "articles": [_article_dict(a) for a in thread.sources],
         "new_since_previous_edition": {
@@ -97,10 +99,24 @@ def _thread_dict(thread: ThreadSummary) -> dict[str, object]:
     }
 
 
-def _sentence_dict(sentence: SummarySentence) -> dict[str, object]:
+def _basis_dict(thread: ThreadSummary) -> dict[str, int]:
+    """How many independent reports (and their outlets) and copies the thread rests on."""
+    found = basis(thread.sources)
+    return {
+        "independent_reports": found.reports,
+        "independent_outlets": found.outlets,
+        "copies": found.copies,
+        "copy_outlets": found.copy_outlets,
+    }
+
+
+def _sentence_dict(sentence: SummarySentence, thread: ThreadSummary) -> dict[str, object]:
+    given = credit(sentence, thread)
     return {
         "text": sentence.text,
         "outlets": list(sentence.outlets),
+        "independent_outlets": list(given.outlets),
+        "copy_outlets": list(given.copy_outlets),
         "article_ids": list(sentence.article_ids),
         "new": sentence.new,
     }
@@ -122,6 +138,7 @@ def _article_dict(ref: SourceRef) -> dict[str, object]:
         "outlet": ref.outlet,
         "url": safe_url(ref.url),
         "published": iso_utc(ref.published),
+        "copy_of": ref.copy_of,
     }
 
 

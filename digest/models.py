@@ -1,8 +1,6 @@
-"""The typed data objects that cross stage boundaries.
-
-Every type is a frozen, slotted, keyword-only dataclass; collections are tuples and every
-datetime is timezone-aware UTC. Change a value with ``dataclasses.replace``.
-"""
+"""The typed data objects that cross stage boundaries. Every type is a frozen, slotted,
+keyword-only dataclass; collections are tuples and every datetime is timezone-aware UTC.
+Change a value with ``dataclasses.replace``."""
 
 from __future__ import annotations
 
@@ -150,6 +148,7 @@ class SourceRef:
     url: str | None = field(metadata={"help": "link to the article (http/https) or None"})
     published: datetime = field(metadata={"help": "publication time, UTC"})
     article_id: str = field(default="", metadata={"help": "stable article id"})
+    copy_of: str | None = field(default=None, metadata={"help": "id of the report it copies"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,6 +12,11 @@ time, with the date when it is not the briefing's day), ``stamp`` (date and time
 ``source_name`` (a source as readers see it: a dump by its file name); ``isoutc`` (ISO 8601
 in UTC, for the feed). Dates
 are spelled in English by hand (the helpers behind the filters are in :mod:`digest.formatting`).
+
+Globals: ``news_span(briefing)``; ``reports(sources)``, ``basis(sources)`` and
+``credit(sentence, thread)`` (independent reports, their copies, and whom a sentence rests
+on: :mod:`digest.syndication`). Interface words go through ``_()`` / ``ngettext()`` (Jinja's
+i18n extension; English, untranslated, here).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from digest.models import (
     SourceStatus,
 )
 from digest.site import Installation, SiteIdentity, site_identity
+from digest.syndication import basis, credit, reports
 
 # The templates (and static files) ship inside the package, read through importlib.resources
 # (jinja2.PackageLoader); DEFAULT_TEMPLATES_DIR is where they are on disk, for tests and tools.
@@ -144,7 +150,9 @@ def make_environment(
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
         safe_url=safe_url,
         md_escape=md_escape,
@@ -157,7 +165,7 @@ def make_environment(
         source_name=_source_name_filter,
         isoutc=iso_utc,
     )
-    env.globals["news_span"] = news_span
+    env.globals.update(news_span=news_span, reports=reports, basis=basis, credit=credit)
     return env
 
 

@@ -23,7 +23,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from operator import attrgetter
 from types import MappingProxyType
@@ -104,13 +104,14 @@ def summarize(
     fresh_ids = new_article_ids if status == "continuing" else frozenset()
     candidates, centroid = _candidates(docs, fresh_ids)
     chosen = _order(_select(candidates, params))
+    origin = {c.id: i for i, cs in also_carried_by.items() for c in cs}  # copy -> its original
     return ThreadSummary(
         thread_id=thread.id,
         headline=_headline(docs, candidates, centroid) or thread.title,
         status=status,
         sentences=tuple(_attribute(c.text, docs, new=c.fresh) for c in chosen),
         quotes=_quotes(docs, centroid, [c.text for c in chosen], fresh_ids, params.max_quotes),
-        sources=tuple(map(_source_ref, docs.everything)),
+        sources=tuple(_source_ref(a, origin.get(a.id)) for a in docs.everything),
         first_seen=thread.first_seen,
         last_updated=thread.last_updated,
         continues_from=continues_from,
@@ -389,7 +390,6 @@ def _quotes(
     return pick_quotes(docs.articles, centrality=centrality, shown=shown, prefer=fresh, limit=limit)
 
 
-def _source_ref(a: Article) -> SourceRef:
-    return SourceRef(
-        outlet=a.outlet, title=a.title, url=a.canonical_url, published=a.published, article_id=a.id
-    )
+def _source_ref(a: Article, copy_of: str | None) -> SourceRef:
+    ref = SourceRef(outlet=a.outlet, title=a.title, url=a.canonical_url, published=a.published)
+    return replace(ref, article_id=a.id, copy_of=copy_of)

@@ -89,12 +89,7 @@ def _article(title: str, text: str, day: int, *, outlet: str = "Harbour Times") 
 
 @pytest.fixture(scope="module")
 def server(site: Path) -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
+    yield from _serve(site)
 
 
 @pytest.fixture(scope="module")
@@ -180,4 +175,75 @@ def test_the_email_reads_well(browser, built: Settings, viewport: str) -> None:
     assert overflow <= 0
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"email-{viewport}.png"), full_page=True)
+    page.close()
+
+
+# ── a wire-heavy day (#14): copies counted, attribution short ────────────────────────────
+
+
+@pytest.fixture(scope="module")
+def wire_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An edition of the bench corpus on a wire-heavy day (2,000 articles, about half of
+    them newswire copies)."""
+    from bench.corpus import START, write_dumps
+    from digest.config import load_settings
+
+    root = tmp_path_factory.mktemp("wire")
+    dumps = write_dumps(2_000, root / "corpus", wire=0.3)
+    settings = load_settings(
+        None,
+        environ={},
+        overrides=[f"store.path='{root / 'digest.sqlite3'}'", f"output.dir='{root / 'output'}'"],
+    )
+    now = START + timedelta(days=2)
+    with Store(settings.store.path) as store:
+        run_once(
+            settings, now=now, store=store, options=RunOptions(day=now.date(), inputs=(dumps,))
+        )
+    return settings.output.dir
+
+
+@pytest.fixture(scope="module")
+def wire_server(wire_site: Path) -> Iterator[str]:
+    yield from _serve(wire_site)
+
+
+def _serve(root: Path) -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+# every .attr's height in lines of its own line height
+_ATTRIBUTION_LINES = """
+() => Array.from(document.querySelectorAll('.attr')).map(e => {
+  const r = e.getBoundingClientRect();
+  return [e.textContent.trim(), r.height / parseFloat(getComputedStyle(e).lineHeight)];
+})
+"""
+
+
+def test_a_wire_heavy_edition_keeps_every_attribution_on_one_line_on_a_phone(
+    browser, wire_server: str
+) -> None:
+    page = browser.new_page(viewport={"width": 375, "height": 800})
+    page.goto(wire_server + "index.html")
+    lines = page.evaluate(_ATTRIBUTION_LINES)
+    assert len(lines) > 100  # the edition's summaries: 40 threads, 3-5 sentences each
+    too_long = [(text, round(n, 2)) for text, n in lines if n >= 1.5]
+    assert too_long == [], too_long  # under two lines: one, in fact
+    assert any("copies" in text for text, _ in lines)  # copies are counted ...
+    assert any(" more" in text for text, _ in lines)  # ... and so are the reports not named
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    carried = page.locator("details.copies summary").first
+    assert carried.inner_text().startswith("carried by ")
+    assert not page.locator("details.copies li").first.is_visible()  # folded away
+    carried.click()
+    assert page.locator("details.copies li").first.is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "wire-edition-phone.png"), full_page=False)
     page.close()

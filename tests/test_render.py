@@ -29,6 +29,7 @@ from digest.render import (
     render,
     render_index,
 )
+from digest.syndication import Basis, Credit, Report
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -350,6 +351,8 @@ def test_json_document_keys_and_types(env):
     assert t["summary"][0] == {
         "text": "The island ferry sailed again on Tuesday morning.",
         "outlets": ["Harbour Post", "Island FM"],
+        "independent_outlets": ["Harbour Post", "Island FM"],
+        "copy_outlets": [],
         "article_ids": ["a1", "a2"],
         "new": False,
     }
@@ -365,6 +368,13 @@ def test_json_document_keys_and_types(env):
         "outlet": "Harbour Post",
         "url": "https://harbour.example/ferry",
         "published": "2024-06-05T06:30:00Z",
+        "copy_of": None,
+    }
+    assert t["corroboration"] == {
+        "independent_reports": 2,
+        "independent_outlets": 2,
+        "copies": 0,
+        "copy_outlets": 0,
     }
     assert doc["sources"][1]["status"] == "error"
     assert "error" not in doc["sources"][1]  # the error text is for the operator (#12)
@@ -396,9 +406,19 @@ def test_feed_keeps_at_most_30_entries(env):
 # ── template contract ─────────────────────────────────────────────────────────────────────
 
 
-@pytest.mark.parametrize(
-    "model", [Briefing, ThreadSummary, SummarySentence, Quote, SourceRef], ids=lambda m: m.__name__
+TEMPLATE_MODELS = (
+    Briefing,
+    ThreadSummary,
+    SummarySentence,
+    Quote,
+    SourceRef,
+    Report,
+    Basis,
+    Credit,
 )
+
+
+@pytest.mark.parametrize("model", TEMPLATE_MODELS, ids=lambda m: m.__name__)
 def test_template_models_document_every_field(model):
     undocumented = [f.name for f in dataclasses.fields(model) if not f.metadata.get("help")]
     assert undocumented == []
@@ -406,18 +426,15 @@ def test_template_models_document_every_field(model):
 
 def test_templates_use_only_documented_fields():
     """Every ``thing.attribute`` the templates read is a documented field or a property."""
-    documented = {
-        f.name
-        for model in (Briefing, ThreadSummary, SummarySentence, Quote, SourceRef)
-        for f in dataclasses.fields(model)
-    }
+    documented = {f.name for model in TEMPLATE_MODELS for f in dataclasses.fields(model)}
     allowed = documented | {"outlets", "article_count", "outlet_count", "isoformat"}
     allowed |= {"folder", "new_sources", "new_outlets"}  # Briefing/ThreadSummary properties
     allowed |= {"name", "kind", "status", "error"}  # SourceStatus, listed in the footer
     allowed |= {"attention", "failures", "last_success", "quiet_since"}  # source health
     allowed |= {"day", "title", "generated_at", "thread_count", "headlines"}  # ArchiveEntry
     allowed |= {f.name for f in dataclasses.fields(ArchiveEntry)}
-    names = {"briefing", "thread", "s", "q", "ref", "e", "latest"}
+    allowed |= {"copy_outlets", "more"}  # Report/Credit properties (digest.syndication)
+    names = {"briefing", "thread", "s", "q", "ref", "e", "latest", "r", "c", "b"}
     pattern = re.compile(r"\b(" + "|".join(names) + r")\.([a-z_]+)")
     used = set()
     for path in Path(DEFAULT_TEMPLATES_DIR).rglob("*"):
