@@ -36,6 +36,7 @@ class ArchiveEntry:
     late: bool = False
     published: datetime | None = None  # first published (re-runs keep it); None: generated_at
     leads: tuple[str, ...] = ()  # per thread (as headlines): its first summary sentence, or ""
+    thread_ids: tuple[str, ...] = ()  # per thread (as headlines): its id
 
     @property
     def folder(self) -> str:
@@ -184,6 +185,7 @@ def archive_entry_from_dict(doc: Mapping[str, Any]) -> ArchiveEntry:
         late=bool(edition.get("late")),
         published=_utc_or_none(edition.get("published")),
         leads=tuple(_lead(t) for t in threads),
+        thread_ids=tuple(str(t.get("id") or "") for t in threads),
     )
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import jinja2
@@ -35,9 +36,11 @@ from digest.render import (
     ANONYMOUS_SITE,
     make_environment,
     newest_first,
+    render_edition_nav,
     render_index,
     render_page,
     render_template,
+    with_edition_nav,
 )
 from digest.site import SiteIdentity
 
@@ -64,21 +67,69 @@ def publish(
     """
     env = env or make_environment()
     folder = briefing.folder
+    document = _keep_first_published(rendered.json, out_dir / folder / BRIEFING_JSON)
+    entries = _with_entry(read_archive(out_dir), archive_entry_from_dict(json.loads(document)))
     icon = render_template(env, "static/favicon.svg", {})
     written = [_write(out_dir, ("favicon.svg",), icon)]
-    files = {"index.html": rendered.html, "briefing.md": rendered.markdown}
+    page = with_edition_nav(rendered.html, _nav(env, entries, folder, site_root="../"))
+    files = {"index.html": page, "briefing.md": rendered.markdown}
     written += [_write(out_dir, (folder, name), data) for name, data in files.items()]
     # the JSON goes last: its presence is what makes the edition appear in the archive
-    document = _keep_first_published(rendered.json, out_dir / folder / BRIEFING_JSON)
     written.append(_write(out_dir, (folder, BRIEFING_JSON), document))
-    entries = read_archive(out_dir)
+    written += _relink_neighbours(env, out_dir, entries, folder)
     archive_html, feed_xml = render_index(env, entries, site=site, timezone=briefing.timezone)
     written.append(_write(out_dir, ("archive.html",), archive_html))
     written.append(_write(out_dir, ("feed.xml",), feed_xml))
-    if entries and entries[0].folder == folder:
+    if entries[0].folder == folder:
         front = render_page(env, briefing, site_root="")
+        front = with_edition_nav(front, _nav(env, entries, folder, site_root=""))
         written.append(_write(out_dir, ("index.html",), front))
     return tuple(written)
+
+
+def _with_entry(entries: Sequence[ArchiveEntry], entry: ArchiveEntry) -> list[ArchiveEntry]:
+    """``entries`` with ``entry`` in place of the one in its folder, newest first."""
+    kept = [e for e in entries if e.folder != entry.folder]
+    return sorted([*kept, entry], key=newest_first, reverse=True)
+
+
+def neighbours(
+    entries: Sequence[ArchiveEntry], folder: str
+) -> tuple[ArchiveEntry | None, ArchiveEntry | None]:
+    """(the edition before ``folder``, the one after it) in ``entries`` (newest first)."""
+    at = next(i for i, e in enumerate(entries) if e.folder == folder)
+    older = entries[at + 1] if at + 1 < len(entries) else None
+    return older, entries[at - 1] if at > 0 else None
+
+
+def _nav(
+    env: jinja2.Environment, entries: Sequence[ArchiveEntry], folder: str, *, site_root: str
+) -> str:
+    older, newer = neighbours(entries, folder)
+    return render_edition_nav(env, older, newer, site_root=site_root)
+
+
+def _relink_neighbours(
+    env: jinja2.Environment, out_dir: Path, entries: Sequence[ArchiveEntry], folder: str
+) -> list[Path]:
+    """Point the editions next to ``folder`` (and the front page, when one of them is the
+    newest) at it: their previous/next links are rewritten in place."""
+    written = []
+    for entry in (e for e in neighbours(entries, folder) if e is not None):
+        pages: list[tuple[tuple[str, ...], str]] = [((entry.folder, "index.html"), "../")]
+        if entry is entries[0]:
+            pages.append((("index.html",), ""))
+        for parts, root in pages:
+            path = safe_join(out_dir, *parts)
+            try:
+                old = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as e:
+                log.warning("publish: cannot relink %s: %s", path, e)
+                continue
+            new = with_edition_nav(old, _nav(env, entries, entry.folder, site_root=root))
+            if new != old:
+                written.append(_write(out_dir, parts, new))
+    return written
 
 
 def _keep_first_published(document: str, previous: Path) -> str:

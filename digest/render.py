@@ -21,6 +21,7 @@ i18n extension; English, untranslated, here).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -128,6 +129,12 @@ def _source_name_filter(status: SourceStatus) -> str:
     return public_source_name(status.name, status.kind)
 
 
+def marks_status(briefing: Briefing) -> bool:
+    """Whether threads say "New" or "Continuing": only when the edition has both kinds to
+    tell apart (never in a first edition, where every thread is new)."""
+    return any(t.status == "continuing" for t in briefing.threads)
+
+
 # ── environment and rendering ─────────────────────────────────────────────────────────────
 
 
@@ -166,6 +173,7 @@ def make_environment(
         isoutc=iso_utc,
     )
     env.globals.update(news_span=news_span, reports=reports, basis=basis, credit=credit)
+    env.globals["marks_status"] = marks_status
     return env
 
 
@@ -217,6 +225,29 @@ def render_index(
         "timezone": timezone,
     }
     return render_template(env, "archive.html", context), render_template(env, "feed.xml", context)
+
+
+# The previous/next edition links sit between these markers in an edition's page; publish.py
+# fills them once the neighbours are known (and again when a newer edition appears).
+NAV_START, NAV_END = "<!-- edition-nav -->", "<!-- /edition-nav -->"
+_NAV = re.compile(re.escape(NAV_START) + ".*?" + re.escape(NAV_END), re.DOTALL)
+
+
+def render_edition_nav(
+    env: jinja2.Environment,
+    older: ArchiveEntry | None,
+    newer: ArchiveEntry | None,
+    *,
+    site_root: str,
+) -> str:
+    """The previous/next edition links (``_edition_nav.html``), between the markers."""
+    context = {"older": older, "newer": newer, "site_root": site_root}
+    return NAV_START + render_template(env, "_edition_nav.html", context).strip() + NAV_END
+
+
+def with_edition_nav(html: str, nav: str) -> str:
+    """``html`` with every edition-nav block replaced by ``nav`` (unchanged without one)."""
+    return _NAV.sub(lambda _: nav, html)
 
 
 def render_template(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:

@@ -275,7 +275,10 @@ def test_html_page_shows_the_thread(env):
 
 def test_markdown_edition_layout(env):
     md = render(env, make_briefing()).markdown
-    assert "\n## Ferry service to Gull Island resumes\n\n*New*\n" in md
+    # one new thread and nothing continuing: no "New" to tell it apart from anything (#14)
+    basis = "2 independent reports from 2 outlets"
+    assert f"\n## Ferry service to Gull Island resumes\n\n{basis}\n" in md
+    assert "*New*" not in md
     assert "- The island ferry sailed again on Tuesday morning. *(Harbour Post, Island FM)*" in md
     assert "> “We missed the boat, literally” — Captain Ida Marsh (Island FM)" in md
     assert "> “Timetables will follow” — Harbour Post" in md
@@ -305,7 +308,9 @@ def test_email_html_has_inlined_styles_and_nothing_external(env):
 
 def test_email_text_is_plain(env):
     text = render(env, make_briefing()).email_text
-    assert "1. Ferry service to Gull Island resumes\n   [New]\n" in text
+    basis = "2 independent reports from 2 outlets"
+    assert f"1. Ferry service to Gull Island resumes\n   {basis}\n" in text
+    assert "[New]" not in text
     assert "     https://harbour.example/ferry\n" in text
     assert "<" not in text
 
