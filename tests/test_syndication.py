@@ -112,8 +112,8 @@ def test_many_reports_are_named_up_to_the_room_and_the_rest_counted() -> None:
 
 
 def test_a_sentence_without_article_ids_credits_its_outlets() -> None:
-    sentence = SummarySentence(text="x", outlets=("Harbour Times", "Coast Post"))
-    assert credit(sentence, thread(OWN_REF)).shown == ("Harbour Times", "Coast Post")
+    sentence = SummarySentence(text="x", outlets=("Harbour Times", "Bay Post"))
+    assert credit(sentence, thread(OWN_REF)).shown == ("Harbour Times", "Bay Post")
 
 
 # ── end to end: a wire story that twelve outlets ran ─────────────────────────────────────
