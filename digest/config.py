@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from digest.config_editions import EXTRA_CHECKS, EmailSettings, ScheduleSettings, email_problems
 from digest.config_sources import FETCH_RANGES, FetchSettings, parse_sources
 from digest.errors import ConfigError
+from digest.lang import interface
 from digest.models import SourceSpec
 
 ENV_PREFIX = "DIGEST_"
@@ -54,6 +55,9 @@ class OutputSettings:
     dir: Path = _help("folder the briefings are published into", Path("output"))
     title: str = _help("title shown on every briefing", "Daily briefing")
     timezone: str = _help("IANA time zone for briefing dates and shown times", "UTC")
+    language: str = _help(
+        "language of the interface words and dates (ISO 639-1: en, de, fr, es, ...)", "en"
+    )
     templates_dir: Path | None = _help(
         "a folder of Jinja2 templates used instead of the ones inside the package", None
     )
@@ -227,6 +231,8 @@ def _check(key: str, value: Any) -> None:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
+    if key == "output.language" and not interface.known(value):
+        raise ValueError(f"unknown language {value!r} (an ISO 639-1 code such as 'de')")
     if key in EXTRA_CHECKS:
         EXTRA_CHECKS[key](value)
 

@@ -138,7 +138,7 @@ def _article_dict(ref: SourceRef) -> dict[str, object]:
         "title": ref.title,
         "outlet": ref.outlet,
         "url": safe_url(ref.url),
-        "published": iso_utc(ref.published),
+        "published": iso_utc(ref.published) if ref.dated else None,  # None: no date found
         "copy_of": ref.copy_of,
     }
 

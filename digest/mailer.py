@@ -37,7 +37,7 @@ import jinja2
 from digest.config import Settings
 from digest.config_editions import EmailSettings
 from digest.errors import DeliveryError
-from digest.formatting import humandate
+from digest.lang.interface import spell_date
 from digest.ledger import Ledger
 from digest.models import Briefing, Delivery
 from digest.render import inline_css, render_template
@@ -112,10 +112,12 @@ def _render_parts(
     return EmailParts(html=html, text=text, shown=shown, total=len(briefing.threads))
 
 
-def subject_line(template: str, briefing: Briefing) -> str:
-    """The subject, on one line whatever the title holds."""
+def subject_line(template: str, briefing: Briefing, lang: str = "en") -> str:
+    """The subject, on one line whatever the title holds (its date spelled in ``lang``)."""
     text = template.format(
-        title=briefing.title, date=humandate(briefing.day, "medium"), edition=briefing.edition
+        title=briefing.title,
+        date=spell_date(briefing.day, "medium", lang),
+        edition=briefing.edition,
     )
     return " ".join(text.split())
 
@@ -172,7 +174,7 @@ def edition_message(
     )
     return build_message(
         parts,
-        subject=subject_line(email.subject_template, briefing),
+        subject=subject_line(email.subject_template, briefing, settings.output.language),
         from_address=email.from_address,
         recipient=recipient,
         msg_id=msg_id,

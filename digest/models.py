@@ -40,12 +40,11 @@ class RawItem:
     url: str | None
     title: str
     text: str  # paragraphs separated by a blank line
-    published: datetime | None
+    published: datetime | None  # None: the source gave no date (the article is undated)
     fetched_at: datetime
     authors: tuple[str, ...] = ()
-    # a feed entry's stable identity (guid/id, else link, else title+date hash); when set,
-    # the article id is derived from it, so an edited entry is not shown as new
-    guid: str | None = None
+    guid: str | None = None  # feed entry identity (see feeds.entry_identity): the id's basis
+    lang: str | None = None  # the language the source declares (a feed's <language>), a hint
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,8 +87,9 @@ class Article:
     source: str
     origin: str
     authors: tuple[str, ...] = ()
-    lang: str = "en"
+    lang: str = "en"  # ISO 639-1, detected from the title and text (digest.lang.detect)
     content_hash: str = ""  # hash of the title + text only (volatile fields excluded)
+    dated: bool = True  # False: the source gave no date; ``published`` is the fetch time
 
     @property
     def paragraphs(self) -> tuple[str, ...]:
@@ -148,6 +148,7 @@ class SourceRef:
     url: str | None = field(metadata={"help": "link to the article (http/https) or None"})
     published: datetime = field(metadata={"help": "publication time, UTC"})
     article_id: str = field(default="", metadata={"help": "stable article id"})
+    dated: bool = field(default=True, metadata={"help": "False: no date found (fetch time)"})
     copy_of: str | None = field(default=None, metadata={"help": "id of the report it copies"})
 
 

@@ -13,8 +13,15 @@ import re
 
 from digest.text import vocabulary
 
-PREPOSITIONS = vocabulary("from in on at to after before during by with of for as")
-_NAME_TOKEN = re.compile(r"^(?:[A-Z][A-Za-z'’-]*\.?|[A-Z]\.)+$")
+# Capital and small letters of the Latin, Greek and Cyrillic alphabets ("José", "Müller").
+UPPER = "".join(ch for ch in map(chr, range(0x0500)) if ch.isupper() and ch.isalpha())
+LOWER = "".join(ch for ch in map(chr, range(0x0500)) if ch.islower() and ch.isalpha())
+PREPOSITIONS = vocabulary(
+    """from in on at to after before during by with of for as nach vor von vom bei beim mit am
+    im auf aus zu zum zur für à après du des dans lors pour avec au aux al tras en con del para
+    por según"""
+)
+_NAME_TOKEN = re.compile(rf"^(?:[{UPPER}][{UPPER}{LOWER}'’-]*\.?|[{UPPER}]\.)+$")
 _PARTICLES = vocabulary("de del della van von der den bin al da di la le du")
 AUX = vocabulary(
     """has have had was were is also later then previously repeatedly reportedly earlier once
@@ -28,7 +35,10 @@ _TITLES = vocabulary(
     envoy director commissioner pope king queen prince princess mr mrs ms dr prof sir dame lord
     lady rev ceo chairman chairwoman chair speaker leader deputy vice foreign defence defense
     interior finance attorney lawyer state aide adviser advisor official manager officer
-    professor coach head secretary-general the"""
+    professor coach head secretary-general the herr frau mme mlle sr sra srta don doña
+    bürgermeister bürgermeisterin ministerin kanzler kanzlerin sprecher sprecherin präsident
+    präsidentin chefin vorsitzende vorsitzender direktor direktorin ministre présidente
+    ministro ministra presidenta alcalde alcaldesa"""
 )
 _LOWER_TITLES = vocabulary(
     """spokesman spokeswoman spokesperson aide adviser advisor minister secretary president
@@ -45,7 +55,7 @@ _NOT_NAMES = vocabulary(
     separately speaking asked on in at then also still yet now today yesterday last when while
     after before monday tuesday wednesday thursday friday saturday sunday"""
 )
-_NOT_LEADING = _NOT_NAMES | DETERMINERS
+_NOT_LEADING = _NOT_NAMES | DETERMINERS | vocabulary("der die das des dem den ein eine les los las")
 _NO_DESCRIPTOR = PREPOSITIONS | AUX | _PRONOUNS | DETERMINERS | vocabulary("that it they")
 _OF = frozenset({"of", "for"})
 _BODIES = vocabulary(  # "Foreign Ministry", "Interior Department" stay whole
@@ -70,8 +80,8 @@ _ORGANISATION = re.compile(
     r"Committee|Service|Authority|Survey|Institute|University|Center|Centre|Association|"
     r"Group|Party|Police|Corp|Inc|Company|Bank|News|Times|Post|Press|Reuters)\b"
 )
-_FULL_NAME = re.compile(r"\b[A-Z][a-z'’-]+(?:\s+(?:[A-Z]\.|[A-Z][a-z'’-]+))+")
-_INITIAL = re.compile(r"^[A-Z]\.$")
+_FULL_NAME = re.compile(rf"\b[{UPPER}][{LOWER}'’-]+(?:\s+(?:[{UPPER}]\.|[{UPPER}][{LOWER}'’-]+))+")
+_INITIAL = re.compile(rf"^[{UPPER}]\.$")
 
 
 def full_names(text: str) -> dict[str, str]:
@@ -125,14 +135,22 @@ def leading_name(text: str) -> str | None:
             if taken and word.isalpha() and word.islower() and word not in _NO_DESCRIPTOR:
                 # the name was a modifier: "Aceh district resident Bensu Elianita"
                 return leading_name(" ".join(tokens[at:])) or _name_of(taken)
+            if taken and word[:1] in "'’":
+                return None  # "Ms. Davis ’ s sister": the name is a possessive
             break
         if word in _OF and any(_plain(t) not in _NOT_AFFILIATED for t in taken if t[0].isupper()):
             break  # "Dan Martin of Asian Partners": the name is before "of"
         initial = _INITIAL.match(token) is not None  # "Patrick J. Buchanan"
         taken.append(token if initial else word)
-        if token != word and not initial and not (token.endswith(",") and word in _LOWER_TITLES):
+        titled = token.endswith(",") and word in _LOWER_TITLES  # "spokesman, Ana Lind"
+        if token != word and not initial and not titled and not _abbreviated_title(token):
             break
     return _name_of(taken)
+
+
+def _abbreviated_title(token: str) -> bool:
+    """A title such as "Dr.", "Prof." or "Sra.": the name goes on after it."""
+    return token.endswith(".") and _plain(token) in _TITLES
 
 
 def _name_of(taken: list[str]) -> str | None:
@@ -153,9 +171,22 @@ def _after_descriptors(tokens: list[str]) -> list[str]:
     for skip, token in enumerate(tokens[:4]):
         if _NAME_TOKEN.match(token.rstrip(",.;:")):
             return tokens[skip:]
-        if not token.isalpha() or not token.islower() or token in _NO_DESCRIPTOR:
+        word = token.rstrip(",")  # "la maire, Mme Anne Leroy": an apposition
+        if not word.isalpha() or not word.islower() or word in _NO_DESCRIPTOR:
             break
     return tokens
+
+
+_INITIAL_END = re.compile(rf"\b[{UPPER}]\.$")
+_JOB_NOUN = re.compile(r"^[A-ZÄÖÜ][a-zäöüß]{9,}(?:in|er|e|ent|ist|or|chef|leiter)$")
+
+
+def local_name(name: str, lang: str) -> str:
+    """German capitalises job nouns: "Katastrophenschützerin Petra Lang" -> "Petra Lang"."""
+    tokens = name.split()
+    if lang == "de" and len(tokens) >= 3 and _JOB_NOUN.match(tokens[0]):
+        return " ".join(tokens[1:])
+    return name
 
 
 def clean_name(run: list[str]) -> str | None:
@@ -167,7 +198,7 @@ def clean_name(run: list[str]) -> str | None:
         or _ATTRIBUTIVE.match(run[0])
     ):
         run = run[1:]
-    titled = [i for i, token in enumerate(run) if _plain(token) in _TITLES]
+    titled = [i for i, t in enumerate(run) if _plain(t) in _TITLES or (i, t) == (0, "M.")]
     if titled and not (len(run) == titled[-1] + 2 and _plain(run[-1]) in _BODIES):
         run = run[titled[-1] + 1 :]  # "Foreign Minister Ana Lind" -> "Ana Lind"
         if not run:
@@ -175,7 +206,7 @@ def clean_name(run: list[str]) -> str | None:
     if not run:
         return None
     name = " ".join(run)
-    return name[:-1] if name.endswith(".") and not re.search(r"\b[A-Z]\.$", name) else name
+    return name[:-1] if name.endswith(".") and not _INITIAL_END.search(name) else name
 
 
 def _plain(token: str) -> str:

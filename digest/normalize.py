@@ -1,15 +1,26 @@
 """RawItem → Article: canonical URL, UTC dates, clean outlet/title/text, stable id and hash.
 
-Pure and cheap per call: every table and pattern is built once at import.
+Pure and cheap per call: every table and pattern is built once at import. Mojibake already
+in a source (``canâ€™t``: UTF-8 read as windows-1252 somewhere upstream) is repaired with
+ftfy, which is asked to fix encodings only (quotes, widths and ligatures stay as written);
+only text with a tell-tale character pair is handed to it, so clean text costs one regex
+search. An article whose source gave no date is ``dated=False``: its ``published`` is the
+time it was fetched (or captured), for ordering only, and the outputs say "time unknown".
+``Article.lang`` is detected from the title and the opening (py3langid); the language the
+source declares is the answer when the text is too short or unclear to tell.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
+import ftfy
+
+from digest.lang import detect
 from digest.models import Article, RawItem
 
 ID_CHARS = 16
@@ -50,6 +61,24 @@ _BOILERPLATE = _names(
 )
 _END_PUNCT = " .:…>»|-–—"
 _SENTENCE_END = ".!?:;\"'”’)]…"
+# A UTF-8 lead byte read as windows-1252/latin-1 ("Ã", "â", "Â", ...) followed by a
+# continuation byte read the same way: the mark of mojibake, rare in real text.
+_MOJIBAKE = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030"
+    "\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161"
+    "\u203a\u0153\u017e\u0178]"
+)
+_FTFY = ftfy.TextFixerConfig(
+    unescape_html=False,
+    remove_terminal_escapes=False,
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    uncurl_quotes=False,
+    fix_line_breaks=False,
+    remove_control_chars=False,
+    normalization=None,
+    explain=False,
+)
 
 
 def canonical_url(url: str | None) -> str | None:
@@ -90,6 +119,13 @@ def _is_tracking(key: str, value: str) -> bool:
     if key == "outputtype":  # outputType=amp
         return value.lower() == "amp"
     return key in _TRACKING_PARAMS or key.startswith(_TRACKING_PREFIXES)
+
+
+def repair_mojibake(text: str) -> str:
+    """``text`` with mojibake undone (``canâ€™t`` -> ``can’t``); otherwise unchanged."""
+    if text.isascii() or not _MOJIBAKE.search(text):
+        return text
+    return ftfy.fix_text(text, _FTFY)
 
 
 def to_utc(moment: datetime) -> datetime:
@@ -168,6 +204,12 @@ def _continues(previous: str, line: str) -> bool:
     return previous[-1] not in _SENTENCE_END and line[0].islower()
 
 
+def _hint(lang: str | None) -> str:
+    """A declared language ("en-GB", "de_DE") as its ISO 639-1 code; "en" when none."""
+    code = (lang or "").strip().replace("_", "-").split("-")[0].lower()
+    return code if len(code) == 2 and code.isalpha() else "en"
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:ID_CHARS]
 
@@ -206,16 +248,18 @@ def _hashes(
 
 def normalize(item: RawItem) -> Article:
     """Turn one RawItem into an Article (pure)."""
-    outlet = one_line(item.outlet)
-    raw_title = one_line(item.title)
+    outlet = one_line(repair_mojibake(item.outlet))
+    raw_title = one_line(repair_mojibake(item.title))
     title = clean_title(raw_title, outlet)
     drop = frozenset(t.casefold() for t in (raw_title, title) if t)
-    paragraphs = clean_paragraphs(item.text, drop)
+    paragraphs = clean_paragraphs(repair_mojibake(item.text), drop)
     url = canonical_url(item.url)
     ident, chash = _hashes(url, outlet, title, paragraphs)
     if item.guid:
         ident = guid_id(item.source, item.guid)
-    authors = tuple(dict.fromkeys(a for a in map(one_line, item.authors) if a))
+    authors = tuple(
+        dict.fromkeys(a for a in (one_line(repair_mojibake(n)) for n in item.authors) if a)
+    )
     return Article(
         id=ident,
         canonical_url=url,
@@ -223,10 +267,11 @@ def normalize(item: RawItem) -> Article:
         title=title,
         text="\n\n".join(paragraphs),
         published=published_time(item.published, item.fetched_at),
+        dated=item.published is not None,
         fetched_at=to_utc(item.fetched_at),
         source=item.source,
         origin=item.origin,
         authors=authors,
-        lang="en",
+        lang=detect("\n".join((title, *paragraphs[:3])), _hint(item.lang)),
         content_hash=chash,
     )

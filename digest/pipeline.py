@@ -112,7 +112,8 @@ def run_once(
     )
     store.save_source_states(health)  # after the articles: a 304 never hides unsaved items
     briefing = edition_briefing(store, settings, edition, now=now, sources=statuses)
-    env = make_environment(settings.output.templates_dir, settings.output.user_templates_dir)
+    look = settings.output
+    env = make_environment(look.templates_dir, look.user_templates_dir, language=look.language)
     outputs: tuple[Path, ...] = ()
     if options.publish and briefing.threads:
         edition = publish_as(edition, next_number=ledger.next_number(), taken_slugs=ledger.slugs())
@@ -222,7 +223,8 @@ def send_test(settings: Settings, store: Store, address: str, *, now: datetime) 
     if edition is None or edition.number is None:
         raise DeliveryError(str(settings.store.path), "no edition published yet")
     briefing = edition_briefing(store, settings, edition, now=edition.produced_at)
-    env = make_environment(settings.output.templates_dir, settings.output.user_templates_dir)
+    look = settings.output
+    env = make_environment(look.templates_dir, look.user_templates_dir, language=look.language)
     msg_id = one_off_message_id(email)
     send_now(
         edition_message(env, settings, briefing, recipient=address, msg_id=msg_id, now=now), email

@@ -33,13 +33,16 @@ from digest.models import Article, Quote
 from digest.names import (
     AUX,
     DETERMINERS,
+    LOWER,
     PREPOSITIONS,
     PRONOUN,
     UNNAMED,
+    UPPER,
     clean_name,
     full_names,
     is_organisation,
     leading_name,
+    local_name,
     subject_name,
     trailing_name,
 )
@@ -49,6 +52,15 @@ from digest.text import vocabulary, words
 MIN_QUOTE_WORDS = 5
 
 
+# German, French and Spanish speech verbs ("„…“, sagte X", "« … », a déclaré X", "«…», dijo X")
+_OTHER_VERBS = vocabulary(
+    """sagte sagt sagten erklärte erklärt betonte betont warnte warnt meinte meint kritisierte
+    forderte fordert ergänzte sprach déclaré déclare dit affirmé affirme expliqué explique
+    ajouté ajoute estimé estime souligné souligne regretté regrette demandé demande dénoncé
+    dénonce assuré assure indiqué indique prévenu prévient lancé confié dijo dice afirmó
+    afirma declaró declara explicó explica añadió añade señaló señala aseguró asegura
+    lamentó lamenta pidió pide advirtió advierte indicó indica criticó critica"""
+)
 _VERB_WORDS = sorted(
     vocabulary(
         """said says say told tells added adds stated wrote writes warned warns insisted
@@ -57,6 +69,7 @@ _VERB_WORDS = sorted(
     emphasized stressed remarked observed predicted promised vowed suggested lamented
     complained conceded confirmed denied"""
     )
+    | _OTHER_VERBS
 )
 _PARTICIPLES = sorted(
     vocabulary(
@@ -65,9 +78,14 @@ _PARTICIPLES = sorted(
     )
 )
 _VERB = re.compile(r"\b(?:" + "|".join(_VERB_WORDS + _PARTICIPLES) + r")\b")
-_AFTER_VERB_FIRST = re.compile(r"^[\s,;:—–-]*(?:" + "|".join(_VERB_WORDS) + r")\s+(?P<rest>.+)")
+_AUX = r"(?:(?:a|ont|hat|ha|han)\s+)?"  # "a déclaré", "hat gesagt", "ha dicho"
+_AFTER_VERB_FIRST = re.compile(
+    r"^[\s,;:—–-]*" + _AUX + r"(?:" + "|".join(_VERB_WORDS) + r")\s+(?P<rest>.+)"
+)
 _AFTER_SUBJECT = re.compile(r"^[\s,;:—–-]*(?P<subj>[^.!?;:'\"‘’“”_]{1,80}?)\s+" + _VERB.pattern)
-_SUBJECT_RUN = re.compile(r"(?:^|(?<=, ))(?P<run>(?:[A-Z][A-Za-z'’.-]*\s+)+)(?=[a-z]+\b)")
+_SUBJECT_RUN = re.compile(
+    rf"(?:^|(?<=, ))(?P<run>(?:[{UPPER}][{UPPER}{LOWER}'’.-]*\s+)+)(?=[{LOWER}]+\b)"
+)
 _ACCORDING = re.compile(r"\b[Aa]ccording to\s+(?P<rest>.+)")
 _AFFILIATION = re.compile(r"\s(?:of|for|at|from|with)\s")
 _INVERTING = vocabulary(  # verbs whose subject may follow them: "…, said X." ("told X": no)
@@ -119,8 +137,8 @@ def extract_quotes(article: Article) -> tuple[Quote, ...]:
     quotes: list[Quote] = []
     full = full_names(article.text)
     for paragraph in article.paragraphs:
-        for text, speaker in _paragraph_quotes(paragraph, speakers):
-            name = full.get(speaker, speaker) if speaker else None
+        for text, speaker in _paragraph_quotes(paragraph, speakers, article.lang):
+            name = local_name(full.get(speaker, speaker), article.lang) if speaker else None
             quotes.append(
                 Quote(text=text, speaker=name, outlet=article.outlet, article_id=article.id)
             )
@@ -165,12 +183,14 @@ def _same(a: Quote, b: Quote) -> bool:
     return wa <= wb or wb <= wa or len(wa & wb) >= 0.8 * len(wa | wb)
 
 
-def _paragraph_quotes(paragraph: str, speakers: _Speakers) -> list[tuple[str, str | None]]:
+def _paragraph_quotes(
+    paragraph: str, speakers: _Speakers, lang: str = "en"
+) -> list[tuple[str, str | None]]:
     spans = find_quote_spans(paragraph)
     masked = _mask(paragraph, spans)
     out: list[tuple[str, str | None]] = []
     last: str | None = None  # the speaker of the paragraph's previous quote
-    for start, end in sentence_spans(masked):
+    for start, end in sentence_spans(masked, lang):
         inside = [(a, b) for a, b in spans if start <= a < end]
         sentence = masked[start:end]
         if not inside:
@@ -206,7 +226,7 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
     punctuation stay, so sentence boundaries around the quote still show."""
     chars = list(text)
     for start, end in spans:
-        keep = end - 2 if text[end - 2] in ".!?" else end - 1
+        keep = end - 2 if text[end - 2] in ".!?。！？" else end - 1
         for i in range(start + 2, keep):
             chars[i] = "_"
     return "".join(chars)
@@ -247,8 +267,9 @@ def _speaker_before(before: str, known: frozenset[str] = frozenset()) -> str | N
     return None
 
 
-_CAPITALISED = re.compile(r"\b[A-Z][a-z'’-]+")
-_SET_OFF = re.compile(r"^\s*(?P<run>(?:[A-Z][A-Za-z'’.-]*\s+)*[A-Z][A-Za-z'’.-]*),\s")
+_CAPITALISED = re.compile(rf"\b[{UPPER}][{LOWER}'’-]+")
+_NAME_WORD = rf"[{UPPER}][{UPPER}{LOWER}'’.-]*"
+_SET_OFF = re.compile(rf"^\s*(?P<run>(?:{_NAME_WORD}\s+)*{_NAME_WORD}),\s")
 
 
 def _set_off(sentence: str, known: frozenset[str]) -> str | None:

@@ -10,13 +10,14 @@ Filters: ``safe_url`` (http/https only, else None: the template shows plain text
 ``isotime`` (UTC -> ``briefing.timezone``), ``humandate(d, style)``, ``when`` (a clock
 time, with the date when it is not the briefing's day), ``stamp`` (date and time) and
 ``source_name`` (a source as readers see it: a dump by its file name); ``isoutc`` (ISO 8601
-in UTC, for the feed). Dates
-are spelled in English by hand (the helpers behind the filters are in :mod:`digest.formatting`).
+in UTC, for the feed). Dates and interface words follow the environment's language
+(``[output].language``): templates call ``_()`` and ``ngettext()`` (Jinja's i18n extension)
+backed by :mod:`digest.lang.interface`; ``language`` is a global. The helpers behind the
+filters are in :mod:`digest.formatting`.
 
 Globals: ``news_span(briefing)``; ``reports(sources)``, ``basis(sources)`` and
 ``credit(sentence, thread)`` (independent reports, their copies, and whom a sentence rests
-on: :mod:`digest.syndication`). Interface words go through ``_()`` / ``ngettext()`` (Jinja's
-i18n extension; English, untranslated, here).
+on: :mod:`digest.syndication`); ``marks_status(briefing)``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ import jinja2
 from digest.document import ArchiveEntry, briefing_to_dict, dump_json
 from digest.errors import RenderError
 from digest.formatting import (
-    humandate,
     in_zone,
     iso_utc,
     md_escape,
@@ -46,6 +46,7 @@ from digest.formatting import (
     safe_url,
     zone,
 )
+from digest.lang import interface
 from digest.models import (
     Briefing,
     Rendered,
@@ -88,41 +89,61 @@ def _when_filter(ctx: jinja2.runtime.Context, value: datetime) -> str:
     briefing = ctx.get("briefing")
     if isinstance(briefing, Briefing) and local.date() == briefing.day:
         return local.strftime("%H:%M")
-    return f"{humandate(local, 'short')}, {local:%H:%M}"
+    return f"{_spell(ctx.environment, local.date(), 'short')}, {local:%H:%M}"
 
 
 @jinja2.pass_context
 def _stamp_filter(ctx: jinja2.runtime.Context, value: datetime) -> str:
     """Always with the date: ``2 Mar, 23:00`` (local time)."""
     local = in_zone(value, _context_zone(ctx))
-    return f"{humandate(local, 'short')}, {local:%H:%M}"
+    return f"{_spell(ctx.environment, local.date(), 'short')}, {local:%H:%M}"
 
 
-def news_span(briefing: Briefing) -> str:
+@jinja2.pass_environment
+def _humandate_filter(env: jinja2.Environment, value: date, style: str = "long") -> str:
+    return _spell(env, value, style)
+
+
+def _spell(env: jinja2.Environment, value: date, style: str) -> str:
+    day = value.date() if isinstance(value, datetime) else value
+    return interface.spell_date(day, style, str(env.globals.get("language", interface.DEFAULT)))
+
+
+def news_span(briefing: Briefing, lang: str = interface.DEFAULT) -> str:
     """``News published from 1 Mar, 18:00 to 2 Mar, 21:30 (Europe/Berlin)`` (or ``on 2 Mar
     between 08:00 and 21:30``): the span of the
     publication times of the edition's new articles (of all its articles when none is
-    marked new), in the site's zone, with the year when it is not the edition's; "" if empty."""
+    marked new), in the site's zone, with the year when it is not the edition's; "" if empty.
+    Spelled in ``lang``."""
     refs = [r for t in briefing.threads for r in t.new_sources] or [
         r for t in briefing.threads for r in t.sources
     ]
     if not refs:
         return ""
-    tz = zone(briefing.timezone)
+    tz, _ = zone(briefing.timezone), interface.gettext(lang)
     first, last = (in_zone(f(r.published for r in refs), tz) for f in (min, max))
 
     def stamp(when: datetime) -> str:
         style = "short" if when.year == briefing.day.year else "medium"
-        return f"{humandate(when, style)}, {when:%H:%M}"
+        return f"{interface.spell_date(when.date(), style, lang)}, {when:%H:%M}"
 
     if first == last:
         span = stamp(first)
     elif first.date() == last.date():
         day = stamp(first).rpartition(", ")[0]
-        span = f"on {day} between {first:%H:%M} and {last:%H:%M}"
+        span = _("on %(day)s between %(start)s and %(end)s") % {
+            "day": day,
+            "start": f"{first:%H:%M}",
+            "end": f"{last:%H:%M}",
+        }
     else:
-        span = f"from {stamp(first)} to {stamp(last)}"
-    return f"News published {span} ({briefing.timezone})"
+        span = _("from %(start)s to %(end)s") % {"start": stamp(first), "end": stamp(last)}
+    return _("News published %(span)s (%(zone)s)") % {"span": span, "zone": briefing.timezone}
+
+
+@jinja2.pass_environment
+def _news_span_global(env: jinja2.Environment, briefing: Briefing) -> str:
+    return news_span(briefing, str(env.globals.get("language", interface.DEFAULT)))
 
 
 def _source_name_filter(status: SourceStatus) -> str:
@@ -139,10 +160,13 @@ def marks_status(briefing: Briefing) -> bool:
 
 
 def make_environment(
-    templates_dir: Path | None = None, user_dir: Path | None = None
+    templates_dir: Path | None = None,
+    user_dir: Path | None = None,
+    *,
+    language: str = interface.DEFAULT,
 ) -> jinja2.Environment:
     """The Jinja environment: ``user_dir`` templates override ``templates_dir`` ones (default:
-    the templates inside the package)."""
+    the templates inside the package); words and dates in ``language``."""
     loaders: list[jinja2.BaseLoader] = [
         jinja2.FileSystemLoader(str(d)) for d in (user_dir, templates_dir) if d is not None
     ]
@@ -159,7 +183,10 @@ def make_environment(
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n"],
     )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        interface.gettext(language), interface.ngettext(language), newstyle=True
+    )
+    env.globals["language"] = language
     env.filters.update(
         safe_url=safe_url,
         md_escape=md_escape,
@@ -168,12 +195,12 @@ def make_environment(
         isotime=_isotime_filter,
         when=_when_filter,
         stamp=_stamp_filter,
-        humandate=humandate,
+        humandate=_humandate_filter,
         source_name=_source_name_filter,
         isoutc=iso_utc,
     )
-    env.globals.update(news_span=news_span, reports=reports, basis=basis, credit=credit)
-    env.globals["marks_status"] = marks_status
+    env.globals["news_span"] = _news_span_global
+    env.globals.update(reports=reports, basis=basis, credit=credit, marks_status=marks_status)
     return env
 
 

@@ -44,6 +44,7 @@ def article_row(
         thread_id,
         duplicate_of,
         minhash,
+        int(a.dated),
     )
 
 
@@ -106,7 +107,7 @@ def source_state(row: Sequence[Any]) -> SourceState:
 
 ARTICLE_COLUMNS = (
     "id, canonical_url, outlet, title, text, published, fetched_at, source, origin, authors,"
-    " lang, content_hash"
+    " lang, content_hash, dated"
 )
 
 
@@ -124,4 +125,5 @@ def article_from_row(row: Sequence[object]) -> Article:
         authors=tuple(json.loads(str(row[9]))),
         lang=str(row[10]),
         content_hash=str(row[11]),
+        dated=bool(row[12]),
     )

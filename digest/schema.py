@@ -115,11 +115,17 @@ def _migrate_3_to_4(db: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_4_to_5(db: sqlite3.Connection) -> None:
+    """Undated articles (#14): 0 when the source gave no date (published = fetch time)."""
+    db.execute("ALTER TABLE articles ADD COLUMN dated INTEGER NOT NULL DEFAULT 1")
+
+
 # Migration N takes the schema from version N to N + 1. Append only; never edit a past step.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_0_to_1,
     _migrate_1_to_2,
     _migrate_2_to_3,
     _migrate_3_to_4,
+    _migrate_4_to_5,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,4 +1,5 @@
-"""A compact rule-based English sentence splitter for news text (pure).
+"""A compact rule-based English sentence splitter for news text (pure); other languages are
+split by :mod:`digest.lang.segment` (``lang`` is an ISO 639-1 code).
 
 Paragraphs (blank-line separated) never share a sentence. Inside a paragraph a boundary is
 terminal punctuation (``.``, ``!``, ``?``, ``…``), optionally followed by closing quotes or
@@ -6,13 +7,14 @@ brackets, then white space and something that can open a sentence (a capital, a 
 opening quote). Scraped text that glues sentences together (``...preparedness.'The plan``,
 ``...talks.The``) is split too. Abbreviations, initials, dotted acronyms (``U.S.``, ``a.m.``)
 and decimals are not boundaries, except that an acronym or initial followed by a typical
-sentence opener ("The", "He", ...) is.
+sentence opener ("The", "He", ...) is ("chief executive P. Vantosen said": no boundary).
 """
 
 from __future__ import annotations
 
 import re
 
+from digest.lang.segment import sentence_spans as other_language_spans
 from digest.text import vocabulary
 
 _CLOSERS = "\"'’”)]"
@@ -31,7 +33,13 @@ _BOUNDARY = re.compile(
 _NEXT_WORD = re.compile(rf"[{_OPEN}]?([^\W_]+)")
 _ACRONYM = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$|^[A-Z]$")
 _PARAGRAPHS = re.compile(r"\n\s*\n")
-_QUOTE_OPEN = re.compile(r"“|‘|(?<![^\s(\[{—–/:-])[\"'](?=[^\s\"'])")
+_QUOTE_OPEN = re.compile(
+    r"“|‘|„|«|‹|「|『|(?<!\S)»(?=[^\W\d_])|(?<![^\s(\[{—–/:-])[\"'](?=[^\s\"'])"
+)
+_QUOTE_MARK = re.compile("[“‘„«‹「『»\"']")
+# Marks that close what they open: German „…“ (or „…”), French and Spanish « … », German
+# »…«, ‹…›, Japanese 「…」 and 『…』.
+_PAIRED_CLOSE = {"„": "“”", "«": "»", "‹": "›", "»": "«", "「": "」", "『": "』"}
 _DOUBLE_CLOSE = re.compile(r"[”\"]")
 _SINGLE_CLOSE = re.compile(r"(?<=[.,!?;])['’]|(?<=\S)['’](?![^\W_])")
 _WEAK_TAIL = re.compile(r"\s[a-z]")
@@ -53,16 +61,18 @@ _OPENER_WORDS = vocabulary(
 )
 
 
-def split_sentences(text: str) -> list[str]:
+def split_sentences(text: str, lang: str = "en") -> list[str]:
     """The sentences of ``text``, white space collapsed, in order."""
     out: list[str] = []
     for paragraph in _PARAGRAPHS.split(text):
-        out.extend(_squash(paragraph[a:b]) for a, b in sentence_spans(paragraph))
+        out.extend(_squash(paragraph[a:b]) for a, b in sentence_spans(paragraph, lang))
     return [s for s in out if s]
 
 
-def sentence_spans(paragraph: str) -> list[tuple[int, int]]:
+def sentence_spans(paragraph: str, lang: str = "en") -> list[tuple[int, int]]:
     """``(start, end)`` offsets of each sentence in one paragraph (white space trimmed)."""
+    if lang != "en" and paragraph.strip():
+        return other_language_spans(paragraph, lang)
     spans: list[tuple[int, int]] = []
     quotes = [q for q in find_quote_spans(paragraph) if q[1] - q[0] <= _LONGEST_KEPT_QUOTE]
     start = 0
@@ -79,14 +89,24 @@ def find_quote_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of each quote in ``text``, quotation marks included."""
     spans: list[tuple[int, int]] = []
     pos = 0
+    if not _QUOTE_MARK.search(text):
+        return spans  # most sentences: one fast scan for any mark that can open a quote
     while match := _QUOTE_OPEN.search(text, pos):
-        close = _find_close(text, match.end(), match.group() in '"“')
+        if closers := _PAIRED_CLOSE.get(match.group()):
+            close = _find_paired(text, match.end(), closers)
+        else:
+            close = _find_close(text, match.end(), match.group() in '"“')
         if close is None:
             pos = match.end()
             continue
         spans.append((match.start(), close + 1))
         pos = close + 1
     return spans
+
+
+def _find_paired(text: str, start: int, closers: str) -> int | None:
+    found = [i for i in (text.find(c, start) for c in closers) if i >= 0]
+    return min(found) if found else None
 
 
 def _find_close(text: str, start: int, double: bool) -> int | None:
@@ -116,7 +136,7 @@ def _is_boundary(text: str, match: re.Match[str]) -> bool:
     next_word = following.group(1) if following else ""
     if word in _ABBREVIATIONS:
         return False
-    if word in _NUMBER_ABBREVIATIONS:
+    if word in _NUMBER_ABBREVIATIONS and not token.isupper():  # "p. 4", not "P. Vantosen"
         return not next_word[:1].isdigit()
     if word in _WEAK_ABBREVIATIONS or _ACRONYM.match(token):
         return next_word.lower() in _OPENER_WORDS

@@ -274,7 +274,7 @@ class Store:
         self.db.executemany(
             "INSERT OR IGNORE INTO articles (id, canonical_url, outlet, title, text, published,"
             " fetched_at, source, origin, authors, lang, content_hash, day, run_id, thread_id,"
-            " duplicate_of, minhash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " duplicate_of, minhash, dated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
         inserted = self.db.total_changes - before

@@ -5,7 +5,7 @@
 2. score       cosine to the thread centroid (what several outlets say weighs more) plus a
                lead-position bonus, times a recency factor (newest days first) and a quality
                factor that sinks fragments, questions, boilerplate, bare quotes and openers
-               like "However,"/"He"
+               like "However,"/"He" (:mod:`digest.quality`); words and terms per language
 3. select      maximal marginal relevance; no chosen pair more similar than
                ``params.redundancy``; a soft word budget. A continuing thread first takes
                what only its new articles say
@@ -14,13 +14,14 @@
 5. attribute   every outlet whose article or copy carries the sentence or a near-identical
                one (word Jaccard >= ``_SAME_SENTENCE``)
 
-Sentences are copied verbatim (white space collapsed); nothing is ever generated.
+Sentences are copied verbatim (white space collapsed); nothing is ever generated. A thread
+with no usable sentence (headline-only articles) shows its headlines instead
+(:mod:`digest.headlines`).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -28,6 +29,8 @@ from datetime import date, datetime
 from operator import attrgetter
 from types import MappingProxyType
 
+from digest.headlines import headline_lines
+from digest.lang import content_terms
 from digest.models import (
     Article,
     EventThread,
@@ -37,9 +40,10 @@ from digest.models import (
     ThreadStatus,
     ThreadSummary,
 )
+from digest.quality import quality, word_count
 from digest.quotes import pick_quotes
-from digest.sentences import find_quote_spans, split_sentences
-from digest.text import content_terms, letters, strip_outlet, words
+from digest.sentences import split_sentences
+from digest.text import letters, strip_outlet, words
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,6 +81,7 @@ class _Candidate:
     score: float
     fresh: bool  # said only by a new article (continuing threads)
     published: datetime  # its article's
+    length: int  # words (quality.word_count), for the budget
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,12 +109,13 @@ def summarize(
     fresh_ids = new_article_ids if status == "continuing" else frozenset()
     candidates, centroid = _candidates(docs, fresh_ids)
     chosen = _order(_select(candidates, params))
+    sentences = tuple(_attribute(c.text, docs, new=c.fresh) for c in chosen)
     origin = {c.id: i for i, cs in also_carried_by.items() for c in cs}  # copy -> its original
     return ThreadSummary(
         thread_id=thread.id,
         headline=_headline(docs, candidates, centroid) or thread.title,
         status=status,
-        sentences=tuple(_attribute(c.text, docs, new=c.fresh) for c in chosen),
+        sentences=sentences or headline_lines(docs.everything, params.max_sentences),
         quotes=_quotes(docs, centroid, [c.text for c in chosen], fresh_ids, params.max_quotes),
         sources=tuple(_source_ref(a, origin.get(a.id)) for a in docs.everything),
         first_seen=thread.first_seen,
@@ -131,7 +137,7 @@ def _collect(
     extra = {c.id: c for i in ids for c in copies.get(i, ()) if c.id not in ids}
     everything = tuple(sorted((*own, *extra.values()), key=_BY_TIME))
     sentences = {
-        a.id: tuple(s for p in a.paragraphs for s in split_sentences(p)) for a in everything
+        a.id: tuple(s for p in a.paragraphs for s in split_sentences(p, a.lang)) for a in everything
     }
     word_sets = {i: tuple(_word_set(s) for s in ss) for i, ss in sentences.items()}
     return _Docs(articles=own, everything=everything, sentences=sentences, word_sets=word_sets)
@@ -139,7 +145,7 @@ def _collect(
 
 def _candidates(docs: _Docs, fresh_ids: frozenset[str]) -> tuple[list[_Candidate], Vector]:
     raw = _raw_candidates(docs)
-    terms = [Counter(content_terms(text)) for _, _, text in raw]
+    terms = [Counter(content_terms(text, docs.articles[doc].lang)) for doc, _, text in raw]
     idf = _idf(terms)
     vectors = [_normalise({t: n * idf[t] for t, n in tf.items()}) for tf in terms]
     centroid = _normalise(_add(vectors))
@@ -155,6 +161,7 @@ def _candidates(docs: _Docs, fresh_ids: frozenset[str]) -> tuple[list[_Candidate
             score=_score(text, pos, vector, centroid, titles[doc]) * recency[doc],
             fresh=docs.articles[doc].id in fresh_ids and not _near_any(text, old),
             published=docs.articles[doc].published,
+            length=word_count(text),
         )
         for (doc, pos, text), vector in zip(raw, vectors, strict=True)
     ]
@@ -213,45 +220,12 @@ def _cosine(a: Vector, b: Vector) -> float:
 
 # ── 2. score ──────────────────────────────────────────────────────────────────────────────
 
-_BOILERPLATE = re.compile(
-    r"https?://|www\.|click here|subscribe|sign up|newsletter|all rights reserved|©|cookie"
-    r"|read more|follow us|related articles|advertisement|ai features",
-    re.IGNORECASE,
-)
-_DANGLING = re.compile(
-    r"^[\"'‘“]?(?:however|but|and|or|so|also|meanwhile|moreover|still|yet|instead|then|"
-    r"in addition|this|that|these|those|it|its|he|she|they|his|her|their|there)\b",
-    re.IGNORECASE,
-)
-_ENDS_WELL = re.compile(r"[.!…][\"'’”)]*$")
-
 
 def _score(
     text: str, position: int, vector: Vector, centroid: Vector, title: frozenset[str]
 ) -> float:
     lead = 1.0 / (1.0 + position)
-    return _quality(text, title) * (_cosine(vector, centroid) + _LEAD_WEIGHT * lead)
-
-
-def _quality(text: str, title: frozenset[str]) -> float:
-    """1.0 for a clean, self-contained, medium-length statement; 0.0 to never choose it."""
-    n = len(text.split())
-    if n < 6 or not (text[0].isupper() or text[0].isdigit() or text[0] in "\"'‘“"):
-        return 0.0  # a fragment
-    if _BOILERPLATE.search(text) or _jaccard(_word_set(text), title) >= 0.8:
-        return 0.0  # site furniture, or the headline repeated in the body
-    factor = 1.0 if 10 <= n <= 35 else 0.8 if n <= 50 else 0.5
-    if not _ENDS_WELL.search(text):
-        factor *= 0.3 if not text.endswith("?") else 0.2
-    if _DANGLING.match(text):
-        factor *= 0.5
-    if text[0] in "\"'‘“" or _quoted_share(text) > 0.6:
-        factor *= 0.7
-    return factor
-
-
-def _quoted_share(text: str) -> float:
-    return sum(b - a for a, b in find_quote_spans(text)) / len(text)
+    return quality(text, title) * (_cosine(vector, centroid) + _LEAD_WEIGHT * lead)
 
 
 # ── 3. select ─────────────────────────────────────────────────────────────────────────────
@@ -307,8 +281,8 @@ def _fits(
     """Within the word budget and good enough, once ``min_sentences`` are in."""
     if len(chosen) < params.min_sentences:
         return True
-    used = sum(len(c.text.split()) for c in chosen)
-    fits = used + len(candidate.text.split()) <= params.max_words
+    used = sum(c.length for c in chosen)
+    fits = used + candidate.length <= params.max_words
     return fits and candidate.score >= _FLOOR * top
 
 
@@ -381,10 +355,11 @@ def _headline(docs: _Docs, candidates: Sequence[_Candidate], centroid: Vector) -
 def _quotes(
     docs: _Docs, centroid: Vector, summary: Sequence[str], fresh: frozenset[str], limit: int
 ) -> tuple[Quote, ...]:
+    lang = docs.articles[0].lang if docs.articles else "en"
+
     def centrality(text: str) -> float:
-        return _cosine(
-            _normalise({t: float(n) for t, n in Counter(content_terms(text)).items()}), centroid
-        )
+        terms = Counter(content_terms(text, lang))
+        return _cosine(_normalise({t: float(n) for t, n in terms.items()}), centroid)
 
     shown = " ".join(summary)
     return pick_quotes(docs.articles, centrality=centrality, shown=shown, prefer=fresh, limit=limit)
@@ -392,4 +367,4 @@ def _quotes(
 
 def _source_ref(a: Article, copy_of: str | None) -> SourceRef:
     ref = SourceRef(outlet=a.outlet, title=a.title, url=a.canonical_url, published=a.published)
-    return replace(ref, article_id=a.id, copy_of=copy_of)
+    return replace(ref, article_id=a.id, dated=a.dated, copy_of=copy_of)

@@ -18,6 +18,7 @@ from digest.schema import (
     _migrate_1_to_2,
     _migrate_2_to_3,
     _migrate_3_to_4,
+    _migrate_4_to_5,
 )
 from digest.store import Store
 from tests.conftest import NOW
@@ -222,11 +223,12 @@ def test_a_store_from_before_editions_is_upgraded(
     _run(settings, (monday,), day=DAY1)
     step = MIGRATIONS.index(_migrate_1_to_2)  # the editions migration: undo it, redo it
     later = MIGRATIONS[step + 1 :]
-    assert later == (_migrate_2_to_3, _migrate_3_to_4), "later migrations: undo them here too"
+    assert later == (_migrate_2_to_3, _migrate_3_to_4, _migrate_4_to_5), "undo them here too"
     db = sqlite3.connect(settings.store.path)
     db.executescript(
         "DROP TABLE editions; DROP TABLE outbox; DROP TABLE sources;"  # sources: 2 -> 3 (#3)
         " DROP INDEX articles_duplicate_of;"  # 3 -> 4 (#5)
+        " ALTER TABLE articles DROP COLUMN dated;"  # 4 -> 5 (#14)
         f" PRAGMA user_version = {step};"
     )
     db.close()

@@ -22,8 +22,9 @@ raise ``ParseError`` with a one-line message naming the file.
 
 Times. ``captured_at`` (when the file was saved) is the explicit argument, else the sidecar
 ``<file>.meta.json`` key ``captured_at``, else the file's mtime; relative times in page dumps
-are resolved against it, and it is the ``published`` fallback when a file gives no date. ``now``
-is only the ``fetched_at``. All datetimes are UTC-aware.
+are resolved against it. An article the file gives no date for is undated (``published`` is
+None) with the capture time as its ``fetched_at``, so it is ordered by that time and shown as
+"time unknown"; otherwise ``now`` is the ``fetched_at``. All datetimes are UTC-aware.
 
 Outlet precedence: the ``outlet`` argument; else the outlet the content names for that article
 (a page dump's outlet line, a JSON ``outlet``); else the sidecar's ``outlet``; else a web
@@ -57,6 +58,7 @@ from digest.sources.aggregator import (
     split_page_dump,
     split_single_article,
 )
+from digest.sources.outlets import outlet_name
 from digest.text import clean_space
 
 log = logging.getLogger(__name__)
@@ -102,7 +104,9 @@ class _Ctx:
 
     def item(self, **fields: Any) -> RawItem:
         fields.setdefault("origin", self.origin)
-        return RawItem(source=self.source, fetched_at=self.now, **fields)
+        undated = fields.get("published") is None  # ordered by the capture time
+        fields.setdefault("fetched_at", self.captured_at if undated else self.now)
+        return RawItem(source=self.source, **fields)
 
 
 class _BadItem(ValueError):
@@ -231,7 +235,7 @@ def _read_page_dump(text: str, ctx: _Ctx) -> tuple[RawItem, ...]:
             url=ctx.sidecar.url if a.main else None,
             title=a.title,
             text="\n\n".join(a.paragraphs),
-            published=resolve_when(a.when, ctx.captured_at) or ctx.captured_at,
+            published=resolve_when(a.when, ctx.captured_at),
         )
         for a in articles
     )
@@ -246,7 +250,7 @@ def _read_single(text: str, ctx: _Ctx) -> RawItem:
         url=ctx.sidecar.url,
         title=article.title,
         text="\n\n".join(article.paragraphs),
-        published=ctx.captured_at,
+        published=None,
         authors=article.authors,
     )
 
@@ -279,11 +283,11 @@ def _read_html(data: bytes, ctx: _Ctx) -> tuple[RawItem, ...]:
     published = _precise_time(content, published) or published
     authors = tuple(a.strip() for a in (meta.get("author") or "").split(";") if a.strip())
     item = ctx.item(
-        outlet=_outlet(ctx, None, _str(meta.get("sitename"))),
+        outlet=_outlet(ctx, None, outlet_name(meta.get("sitename"))),
         url=ctx.sidecar.url or _str(meta.get("url")),
         title=title,
         text="\n\n".join(body),
-        published=published or ctx.captured_at,
+        published=published,
         authors=authors,
     )
     return (item,)
@@ -379,7 +383,7 @@ def _json_item(obj: object, origin: str, ctx: _Ctx) -> RawItem:
         url=_str(obj.get("url")),
         title=" ".join(title.split()),
         text="\n\n".join(paragraphs(text)),
-        published=published or ctx.captured_at,
+        published=published,
         authors=tuple(str(a).strip() for a in authors if str(a).strip()),
     )
 

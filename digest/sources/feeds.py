@@ -12,18 +12,28 @@ Policy:
   gives no items.
 * Each entry keeps a stable identity (``RawItem.guid``): its guid/id, else its canonical link,
   else a hash of title + date, so an edited entry is not shown as new.
-* Entry HTML becomes plain-text paragraphs; an entry with neither title nor text, or with a
+* Entry HTML becomes plain-text paragraphs (character references in text without tags are
+  decoded too: ``S&amp;P`` reads ``S&P``); an entry with neither title nor text, or with a
   title only and no link, is skipped with a warning.
-* Outlet: the configured one, else the feed's title, else the site's host name.
+* A description that only repeats the title and outlet, or that is only a list of links
+  (Google News: ``<a>title</a> <font>Outlet</font>``), is no text: the entry is headline-only.
+* Outlet: the entry's ``<source>`` (an aggregator names the real outlet there), else the
+  configured one, else the feed's title, else the site's host name; a name from the feed
+  that is not an outlet's (a copyright line, a URL, "Hosted") is passed over
+  (:mod:`digest.sources.outlets`).
+* Bytes in an undeclared legacy encoding are re-encoded before parsing
+  (:mod:`digest.sources.encoding`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import html as htmllib
 import logging
 import re
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -35,6 +45,9 @@ from lxml import etree
 from digest.errors import ParseError
 from digest.models import Fetched, RawItem, SourceSpec
 from digest.normalize import canonical_url
+from digest.sources.encoding import undeclared_to_utf8, with_utf8_charset
+from digest.sources.outlets import outlet_name
+from digest.text import vocabulary, words
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -51,6 +64,7 @@ _TEASER_LINES = "read more|continue reading|read the full story|read the full ar
 _TEASER_LAST_LINES = frozenset(_TEASER_LINES.split("|"))
 _TITLE_WORDS = 12
 _BREAK = "\ue000"  # marks a <br> while white space is collapsed (a private-use character)
+_AGGREGATOR_WORDS = vocabulary("view full coverage on google news")
 
 
 # ── guards ───────────────────────────────────────────────────────────────────────────────
@@ -104,19 +118,27 @@ def parse_feed(
         reason = " ".join(str(doc.get("bozo_exception", "")).split())
         log.warning("%s: malformed feed, using its %d entries (%s)", subject, len(entries), reason)
     feed = doc.get("feed", {})
-    outlet = spec.outlet or plain_text(feed.get("title")) or site_name(feed.get("link"), fetched)
+    outlet = (
+        spec.outlet
+        or outlet_name(plain_text(feed.get("title")))
+        or site_name(feed.get("link"), fetched)
+    )
     items = (
         _item(entry, n, spec, outlet, fetched, now, subject) for n, entry in enumerate(entries)
     )
-    return tuple(item for item in items if item is not None)
+    lang = plain_text(feed.get("language")) or None  # the feed's <language>: a hint
+    return tuple(replace(item, lang=lang) for item in items if item is not None)
 
 
 def _feedparse(fetched: Fetched) -> Mapping[str, Any]:
     # No Content-Location: feedparser would resolve non-URL guids ("item-9") against it, and
     # an identity must not change when the feed moves. Entry links are joined in ``_item``.
     headers = {k: v for k, v in fetched.headers if k != "content-location"}
+    body = fetched.body
+    if (utf8 := undeclared_to_utf8(body, headers.get("content-type"))) is not None:
+        body, headers["content-type"] = utf8, with_utf8_charset(headers.get("content-type"))
     return feedparser.parse(  # type: ignore[no-any-return]
-        fetched.body,
+        body,
         response_headers=headers,
         sanitize_html=True,
         resolve_relative_uris=True,
@@ -140,8 +162,12 @@ def _item(
     subject: str,
 ) -> RawItem | None:
     link = _http_link(entry.get("link"), fetched.url)
-    text = "\n\n".join(html_paragraphs(_entry_html(entry)))
+    outlet = entry_outlet(entry) or outlet
+    html = _entry_html(entry)
+    text = "\n\n".join(html_paragraphs(html))
     title = plain_text(entry.get("title")) or _title_from(text)
+    if text and (only_links(html) or only_repeats(text, title, outlet)):
+        text = ""  # an aggregator's "<a>title</a> <font>Outlet</font>": a headline-only entry
     if not title or not (text or link):
         log.warning("%s: skipping entry %d: %s", subject, n + 1, "no title or text")
         return None
@@ -172,6 +198,29 @@ def entry_identity(
         return url
     basis = f"{title}\n{published.isoformat() if published else text[:500]}"
     return "sha256:" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
+
+
+def entry_outlet(entry: Mapping[str, Any]) -> str | None:
+    """The outlet an entry's ``<source>`` names (RSS ``<source>``, Atom ``source/title``)."""
+    source = entry.get("source")
+    return outlet_name(plain_text(source.get("title"))) if isinstance(source, dict) else None
+
+
+def only_repeats(text: str, title: str, outlet: str) -> bool:
+    """``text`` has no word that is not in the title or the outlet's name."""
+    return not set(words(text)) - set(words(title)) - set(words(outlet)) - _AGGREGATOR_WORDS
+
+
+def only_links(html: str) -> bool:
+    """An HTML description whose every word is inside a link or a ``<font>`` (a listing)."""
+    if "<a" not in html.lower():
+        return False
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return False
+    outside = root.xpath("//text()[not(ancestor::a or ancestor::font)]")
+    return not any(list(words(str(t))) for t in outside)
 
 
 def _entry_html(entry: Mapping[str, Any]) -> str:
@@ -225,8 +274,9 @@ def plain_text(value: object) -> str:
 
 def html_paragraphs(html: str) -> list[str]:
     """Plain-text paragraphs of an HTML fragment (block elements separate paragraphs)."""
-    if "<" not in html:
-        return [p for p in (" ".join(b.split()) for b in re.split(r"\n\s*\n", html)) if p]
+    if "<" not in html:  # plain text, maybe with character references (S&amp;P)
+        blocks = (" ".join(htmllib.unescape(b).split()) for b in re.split(r"\n\s*\n", html))
+        return [p for p in blocks if p]
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):

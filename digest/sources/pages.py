@@ -1,7 +1,10 @@
 """Fetched HTML pages → articles, with ``trafilatura.bare_extraction`` (with metadata).
 
 trafilatura only parses bytes we fetched (its own fetching, and the insecure-TLS fallback that
-comes with it, are never used). Comments and tables are left out. Used for
+comes with it, are never used). Comments are left out, and so are tables, unless the article
+trafilatura finds in a page with a ``<table>`` is mostly table rows (a results table, a body
+laid out in a table): then the rows are kept, one per paragraph. The site name is kept only
+when it reads as an outlet's (:func:`digest.sources.outlets.outlet_name`). Used for
 ``[[sources]] kind = "page"`` and to complete feed entries that are only teasers.
 
 Many pages at once (``extract_pool_min_pages`` or more) are extracted in a process pool of
@@ -15,12 +18,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import re
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
+from typing import Any
 from urllib.parse import urlsplit
 
 import trafilatura
@@ -28,10 +33,12 @@ import trafilatura
 from digest.errors import ParseError
 from digest.models import Fetched, RawItem, SourceSpec
 from digest.sources.aggregator import paragraphs
+from digest.sources.outlets import outlet_name
 
 log = logging.getLogger(__name__)
 
 MIN_WORDS = 25  # fewer words than this in the extracted text: no article found
+_TABLE = re.compile(rb"<table\b", re.IGNORECASE)
 _DATE_PARAMS = {
     "extensive_search": False,  # no guesses from "Copyright 2026"-style text
     "original_date": True,
@@ -84,17 +91,11 @@ def _extract(doc: PageDoc) -> Extracted | None:
     if doc.charset:
         with contextlib.suppress(LookupError, UnicodeDecodeError):
             content = doc.body.decode(doc.charset)
-    found = trafilatura.bare_extraction(
-        content,
-        url=doc.url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=False,
-        date_extraction_params=_DATE_PARAMS,
-    )
-    meta = found if isinstance(found, dict) else found.as_dict() if found is not None else {}
-    title = " ".join((meta.get("title") or "").split())
-    body = [p for p in paragraphs(meta.get("text") or "") if p != title]
+    meta, title, body = _article(content, doc.url, tables=False)
+    if _TABLE.search(content if isinstance(content, bytes) else content.encode()):
+        in_table = _article(content, doc.url, tables=True)
+        if _row_share(in_table[2]) >= 0.5:  # the body is in a table: keep its rows
+            meta, title, body = in_table[0], in_table[1], _tidy_rows(in_table[2], in_table[1])
     if sum(len(p.split()) for p in body) < MIN_WORDS:
         return None  # a sign-in form, a cookie wall, an index page: not an article
     authors = tuple(a.strip() for a in (meta.get("author") or "").split(";") if a.strip())
@@ -102,9 +103,40 @@ def _extract(doc: PageDoc) -> Extracted | None:
         title=title,
         text="\n\n".join(body),
         published=_date(meta.get("date")),
-        sitename=" ".join((meta.get("sitename") or "").split()) or None,
+        sitename=outlet_name(meta.get("sitename")),
         authors=authors,
     )
+
+
+def _article(
+    content: str | bytes, url: str, *, tables: bool
+) -> tuple[dict[str, Any], str, list[str]]:
+    """trafilatura's metadata, the title and the body paragraphs (the title left out)."""
+    found = trafilatura.bare_extraction(
+        content,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=tables,
+        date_extraction_params=_DATE_PARAMS,
+    )
+    meta = found if isinstance(found, dict) else found.as_dict() if found is not None else {}
+    title = " ".join((meta.get("title") or "").split())
+    return meta, title, [p for p in paragraphs(meta.get("text") or "") if p != title]
+
+
+def _row_share(body: Sequence[str]) -> float:
+    """The share of the words that are in table rows (``| a | b |``)."""
+    total = sum(len(p.split()) for p in body)
+    rows = sum(len(p.split()) for p in body if p.startswith("|"))
+    return rows / total if total else 0.0
+
+
+def _tidy_rows(body: Sequence[str], title: str) -> list[str]:
+    """Table rows without their outer bars (and the title a layout cell starts with), rule
+    rows (``|---|``) dropped."""
+    rows = (" ".join(p.strip().strip("|").split()) if p.startswith("|") else p for p in body)
+    return [p.removeprefix(title + " ") for p in rows if p.strip("|-: ")]
 
 
 def _date(value: object) -> datetime | None:
