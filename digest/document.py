@@ -201,3 +201,68 @@ def _lead(thread: Mapping[str, Any]) -> str:
 
 def _utc_or_none(text: object) -> datetime | None:
     return datetime.fromisoformat(str(text)).astimezone(UTC) if text else None
+
+
+# ── a thread read back (the thread pages are built from the editions' documents) ─────────
+
+
+def thread_from_dict(doc: Mapping[str, Any]) -> ThreadSummary:
+    """A :class:`ThreadSummary` read back from one of ``briefing.json``'s threads (fields a
+    document of an older digest lacks get their defaults). An undated source's time is the
+    thread's start, marked ``dated=False``.
+
+    Raises KeyError, TypeError or ValueError when the thread is not one of ours.
+    """
+    first_seen = parse_utc(doc["first_seen"])
+    since = doc.get("continues_from")
+    new = doc.get("new_since_previous_edition") or {}
+    return ThreadSummary(
+        thread_id=str(doc["id"]),
+        headline=str(doc["headline"]),
+        status="continuing" if doc.get("status") == "continuing" else "new",
+        sentences=tuple(
+            SummarySentence(
+                text=str(s["text"]),
+                outlets=tuple(map(str, s.get("outlets") or ())),
+                article_ids=tuple(map(str, s.get("article_ids") or ())),
+                new=bool(s.get("new")),
+            )
+            for s in doc.get("summary") or ()
+        ),
+        quotes=tuple(
+            Quote(
+                text=str(q["text"]),
+                speaker=None if q.get("speaker") is None else str(q["speaker"]),
+                outlet=str(q.get("outlet") or ""),
+                article_id=str(q.get("article_id") or ""),
+            )
+            for q in doc.get("quotes") or ()
+        ),
+        sources=tuple(_ref_from_dict(a, first_seen) for a in doc.get("articles") or ()),
+        first_seen=first_seen,
+        last_updated=parse_utc(doc.get("last_updated") or doc["first_seen"]),
+        continues_from=date.fromisoformat(str(since)) if since else None,
+        new_article_ids=tuple(map(str, new.get("article_ids") or ())),
+    )
+
+
+def _ref_from_dict(doc: Mapping[str, Any], fallback: datetime) -> SourceRef:
+    published = doc.get("published")
+    copy_of = doc.get("copy_of")
+    return SourceRef(
+        outlet=str(doc["outlet"]),
+        title=str(doc.get("title") or ""),
+        url=safe_url(doc.get("url")),
+        published=parse_utc(published) if published else fallback,
+        article_id=str(doc.get("id") or ""),
+        dated=bool(published),
+        copy_of=None if copy_of is None else str(copy_of),
+    )
+
+
+def parse_utc(text: object) -> datetime:
+    """An ISO 8601 time with its zone, in UTC (ValueError without a zone)."""
+    value = datetime.fromisoformat(str(text))
+    if value.tzinfo is None:
+        raise ValueError(f"{text}: no time zone")
+    return value.astimezone(UTC)

@@ -46,6 +46,7 @@ from digest.formatting import (
     safe_url,
     zone,
 )
+from digest.history import ThreadHistory
 from digest.lang import interface
 from digest.models import (
     Briefing,
@@ -211,7 +212,7 @@ def render(env: jinja2.Environment, briefing: Briefing, *, site_root: str = "../
     """
     zone(briefing.timezone)  # fail early, naming the zone
     total = len(briefing.threads)
-    email = {"web_url": None, "location": "", "omitted": 0, "total": total}
+    email = {"web_url": None, "threads_url": None, "location": "", "omitted": 0, "total": total}
     context = {"briefing": briefing, "site_root": site_root, "email": email}
     return Rendered(
         html=render_page(env, briefing, site_root=site_root),
@@ -275,6 +276,57 @@ def render_edition_nav(
 def with_edition_nav(html: str, nav: str) -> str:
     """``html`` with every edition-nav block replaced by ``nav`` (unchanged without one)."""
     return _NAV.sub(lambda _: nav, html)
+
+
+def render_thread(
+    env: jinja2.Environment,
+    history: ThreadHistory,
+    *,
+    site: SiteIdentity = ANONYMOUS_SITE,
+    site_title: str,
+    timezone: str = "UTC",
+) -> tuple[str, str]:
+    """A thread's page and its Atom feed (``thread.html``, ``thread_feed.xml``), for
+    ``threads/ID/`` (two folders below the site's root)."""
+    context = {
+        "history": history,
+        "site": site,
+        "site_title": site_title,
+        "timezone": timezone,
+        "site_root": "../../",
+    }
+    return (
+        render_template(env, "thread.html", context),
+        render_template(env, "thread_feed.xml", context),
+    )
+
+
+def render_moved(
+    env: jinja2.Environment,
+    old_id: str,
+    new_id: str,
+    *,
+    headline: str,
+    site: SiteIdentity = ANONYMOUS_SITE,
+    site_title: str,
+    updated: datetime,
+) -> tuple[str, str]:
+    """A merged thread's old page, sending readers to ``new_id``'s (meta refresh, canonical
+    link and a plain link), and its old feed's last entry saying where the story went."""
+    target = site.link_from(f"threads/{old_id}/", f"threads/{new_id}/index.html")
+    context = {
+        "old_id": old_id,
+        "new_id": new_id,
+        "target": target,
+        "headline": headline,
+        "site": site,
+        "site_title": site_title,
+        "updated": updated,
+    }
+    return (
+        render_template(env, "moved.html", context),
+        render_template(env, "moved_feed.xml", context),
+    )
 
 
 def render_template(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:

@@ -425,3 +425,42 @@ def test_archive_headlines_lead_to_their_threads(browser, server: str) -> None:
     fragment = urlsplit(page.url).fragment
     assert page.locator(f"#{fragment} h2").inner_text() == headline
     page.close()
+
+
+# ── a page per thread (#14) ──────────────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize("scheme", SCHEMES, ids=str)
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=str)
+def test_a_thread_page_tells_the_story_edition_by_edition(
+    browser, server: str, viewport: str, scheme: str
+) -> None:
+    width, height = VIEWPORTS[viewport]
+    page = browser.new_page(viewport={"width": width, "height": height}, color_scheme=scheme)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(server + "index.html")
+    strike = page.locator(".thread").first  # No. 2's continuing strike
+    headline = strike.locator("h2").inner_text()
+    strike.get_by_role("link", name="The story so far, edition by edition").click()
+    assert "/threads/" in page.url
+    assert page.url.endswith("/index.html")
+    assert page.locator("h1").inner_text() == headline
+    steps = page.locator(".timeline .step h3")
+    assert steps.all_inner_texts() == [
+        "No. 2 · Tuesday 3 March 2026",
+        "No. 1 · Monday 2 March 2026",
+    ]
+    outlets = page.locator(".reporters tbody th").all_inner_texts()
+    assert outlets == ["Harbour Times", "Coast Courier"]  # by their first report
+    assert page.locator('link[rel=alternate][href="feed.xml"]').count() == 1
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    low = {s: round(r, 2) for s, r in marker_contrasts(page).items() if r < MARKERS[s][1]}
+    assert low == {}
+    assert errors == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"thread-{viewport}-{scheme}.png"), full_page=True)
+    steps.last.locator("a").click()  # back to the first edition, at the thread
+    assert "/2026-03-02/index.html#thread-" in page.url
+    page.close()

@@ -12,6 +12,7 @@ import pytest
 
 from digest.errors import RenderError
 from digest.formatting import md_escape, safe_url
+from digest.history import EditionRef, OutletReport, Step, ThreadHistory
 from digest.models import (
     Briefing,
     Quote,
@@ -419,7 +420,11 @@ TEMPLATE_MODELS = (
     SourceRef,
     Report,
     Basis,
-    Credit,
+    Credit,  # digest.syndication
+    EditionRef,
+    Step,
+    OutletReport,
+    ThreadHistory,  # digest.history
 )
 
 
@@ -439,7 +444,9 @@ def test_templates_use_only_documented_fields():
     allowed |= {"day", "title", "generated_at", "thread_count", "headlines"}  # ArchiveEntry
     allowed |= {f.name for f in dataclasses.fields(ArchiveEntry)}
     allowed |= {"copy_outlets", "more"}  # Report/Credit properties (digest.syndication)
+    allowed |= {"latest"}  # ThreadHistory property (digest.history)
     names = {"briefing", "thread", "s", "q", "ref", "e", "latest", "r", "c", "b"}
+    names |= {"history", "step", "o"}
     pattern = re.compile(r"\b(" + "|".join(names) + r")\.([a-z_]+)")
     used = set()
     for path in Path(DEFAULT_TEMPLATES_DIR).rglob("*"):
