@@ -157,5 +157,7 @@ def test_archive_headlines_link_to_their_threads(tmp_path: Path) -> None:
     _publish(out, date(2026, 3, 1), "Dam opens", "Ferry late")
     _publish(out, date(2026, 3, 2), "Dam floods valley")
     archive = (out / "archive.html").read_text(encoding="utf-8")
-    assert '<li><a href="2026-03-02/index.html#thread-t0">Dam floods valley</a></li>' in archive
-    assert '<li><a href="2026-03-01/index.html#thread-t1">Ferry late</a></li>' in archive
+    assert '<a class="entry-title" href="2026-03-01/index.html">' in archive
+    assert '<li><a href="threads/t0/index.html">Dam floods valley</a></li>' in archive
+    assert '<li><a href="threads/t1/index.html">Ferry late</a></li>' in archive
+    assert (out / "threads" / "t1" / "index.html").is_file()
