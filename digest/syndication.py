@@ -10,7 +10,7 @@ counted, and listed only where there is room (folded away on the web, not in the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from digest.models import SourceRef, SummarySentence, ThreadSummary
@@ -112,8 +112,3 @@ def _credit(outlets: tuple[str, ...], copies: tuple[str, ...], max_chars: int) -
             break
         shown.append(outlet)
     return Credit(outlets=outlets, copy_outlets=copies, shown=tuple(shown))
-
-
-def credits(thread: ThreadSummary) -> Mapping[int, Credit]:
-    """Every sentence's credit, by its index in ``thread.sentences``."""
-    return {i: credit(s, thread) for i, s in enumerate(thread.sentences)}
