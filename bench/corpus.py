@@ -5,6 +5,11 @@ strike, a merger, ...), made-up people, places and organisations, and its own nu
 its articles (several outlets, hours apart) retell it from templates, with generic filler
 sentences for a realistic length (~300 words). A few articles are wire copies of another
 with a changed outlet. Events start across ``span_days`` days, ~10k articles a day.
+
+Wire-heavy days (``wire`` > 0): that share of events also gets a newswire report that 5-30
+outlets run as it is (their own URL and time, some with their own headline), the way agency
+copy fills real feeds. The other articles are the same as without ``wire`` (the wire copies
+come from a random generator of their own), until ``n`` is reached.
 """
 
 from __future__ import annotations
@@ -242,17 +247,22 @@ def _paragraphs(rng: random.Random, event: _Event) -> list[str]:
     return [" ".join(chosen[i : i + 3]) for i in range(0, len(chosen), 3)]
 
 
-def articles(n: int, seed: int = 5) -> list[dict[str, str]]:
-    """``n`` JSON-ready article objects (title, text, outlet, url, published)."""
+def articles(n: int, seed: int = 5, *, wire: float = 0.0) -> list[dict[str, str]]:
+    """``n`` JSON-ready article objects (title, text, outlet, url, published); ``wire``: the
+    share of events that newswire copies repeat (see the module's docstring)."""
     rng = random.Random(seed)
+    wire_rng = random.Random(seed + 1)  # the wire copies never change the rest of the corpus
     span_days = max(1, -(-n // ARTICLES_PER_DAY))
     outlets = [f"{_name(rng, 'place')} {rng.choice(['Times', 'Post', 'Herald', 'Wire'])}"]
     outlets += [f"{_name(rng, 'place')} {w}" for w in ("News", "Daily", "Courier") * 20]
     out: list[dict[str, str]] = []
     events = 0
+    wires = [f"{_name(wire_rng, 'place')} Newswire" for _ in range(3)]
     while len(out) < n:
         event = _event(rng, span_days)
         events += 1
+        if wire and wire_rng.random() < wire:
+            out += _wire_story(wire_rng, event, str(events), wires, outlets)[: n - len(out)]
         for _ in range(min(n - len(out), 60, int(rng.paretovariate(1.3)) + rng.randint(0, 4))):
             titles = _KINDS[event.kind][0]
             outlet = rng.choice(outlets)
@@ -275,14 +285,40 @@ def articles(n: int, seed: int = 5) -> list[dict[str, str]]:
     return out
 
 
-def write_dumps(n: int, folder: Path, seed: int = 5) -> Path:
+def _wire_story(
+    rng: random.Random, event: _Event, label: str, wires: list[str], outlets: list[str]
+) -> list[dict[str, str]]:
+    """A newswire report on ``event`` and 5-30 outlets' copies of it."""
+    titles = _KINDS[event.kind][0]
+    wire = rng.choice(wires)
+    when = event.start + timedelta(hours=rng.uniform(0, 3))
+    original = {
+        "title": rng.choice(titles).format(**event.slots),
+        "text": "\n\n".join(_paragraphs(rng, event)),
+        "outlet": wire,
+        "url": f"https://{wire.lower().replace(' ', '')}.example/{label}",
+        "published": when.isoformat(),
+        "event": label,
+    }
+    story = [original]
+    for i, outlet in enumerate(rng.sample(outlets, rng.randint(5, 30))):
+        copy = dict(original, outlet=outlet)
+        copy["url"] = f"https://{outlet.lower().replace(' ', '')}.example/wire-{label}-{i}"
+        copy["published"] = (when + timedelta(hours=rng.uniform(0.2, 6))).isoformat()
+        if rng.random() < 0.3:
+            copy["title"] = rng.choice(titles).format(**event.slots)
+        story.append(copy)
+    return story
+
+
+def write_dumps(n: int, folder: Path, seed: int = 5, *, wire: float = 0.0) -> Path:
     """Write the corpus as one JSONL dump per publication day (reused if present)."""
-    folder = folder / f"n{n}-s{seed}"
+    folder = folder / (f"n{n}-s{seed}" + (f"-w{wire:g}" if wire else ""))
     if (folder / "done").exists():
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     by_day: dict[str, list[str]] = {}
-    for obj in articles(n, seed):
+    for obj in articles(n, seed, wire=wire):
         by_day.setdefault(obj["published"][:10], []).append(json.dumps(obj))
     for day, lines in by_day.items():
         (folder / f"{day}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")

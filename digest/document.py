@@ -15,6 +15,7 @@ from typing import Any
 
 from digest.formatting import iso_utc, public_source_name, safe_url
 from digest.models import Briefing, Quote, SourceRef, SourceStatus, SummarySentence, ThreadSummary
+from digest.syndication import basis, credit
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,6 +36,7 @@ class ArchiveEntry:
     late: bool = False
     published: datetime | None = None  # first published (re-runs keep it); None: generated_at
     leads: tuple[str, ...] = ()  # per thread (as headlines): its first summary sentence, or ""
+    thread_ids: tuple[str, ...] = ()  # per thread (as headlines): its id
 
     @property
     def folder(self) -> str:
@@ -87,7 +89,8 @@ def _thread_dict(thread: ThreadSummary) -> dict[str, object]:
         "first_seen": iso_utc(thread.first_seen),
         "last_updated": iso_utc(thread.last_updated),
         "outlets": list(thread.outlets),
-        "summary": [_sentence_dict(s) for s in thread.sentences],
+        "corroboration": _basis_dict(thread),
+        "summary": [_sentence_dict(s, thread) for s in thread.sentences],
         "quotes": [_quote_dict(q) for q in thread.quotes],
         "articles": [_article_dict(a) for a in thread.sources],
         "new_since_previous_edition": {
@@ -115,10 +118,24 @@ def _why_dict(thread: ThreadSummary) -> dict[str, object]:
     }
 
 
-def _sentence_dict(sentence: SummarySentence) -> dict[str, object]:
+def _basis_dict(thread: ThreadSummary) -> dict[str, int]:
+    """How many independent reports (and their outlets) and copies the thread rests on."""
+    found = basis(thread.sources)
+    return {
+        "independent_reports": found.reports,
+        "independent_outlets": found.outlets,
+        "copies": found.copies,
+        "copy_outlets": found.copy_outlets,
+    }
+
+
+def _sentence_dict(sentence: SummarySentence, thread: ThreadSummary) -> dict[str, object]:
+    given = credit(sentence, thread)
     return {
         "text": sentence.text,
         "outlets": list(sentence.outlets),
+        "independent_outlets": list(given.outlets),
+        "copy_outlets": list(given.copy_outlets),
         "article_ids": list(sentence.article_ids),
         "new": sentence.new,
     }
@@ -140,6 +157,7 @@ def _article_dict(ref: SourceRef) -> dict[str, object]:
         "outlet": ref.outlet,
         "url": safe_url(ref.url),
         "published": iso_utc(ref.published) if ref.dated else None,  # None: no date found
+        "copy_of": ref.copy_of,
     }
 
 
@@ -185,6 +203,7 @@ def archive_entry_from_dict(doc: Mapping[str, Any]) -> ArchiveEntry:
         late=bool(edition.get("late")),
         published=_utc_or_none(edition.get("published")),
         leads=tuple(_lead(t) for t in threads),
+        thread_ids=tuple(str(t.get("id") or "") for t in threads),
     )
 
 
@@ -200,3 +219,68 @@ def _lead(thread: Mapping[str, Any]) -> str:
 
 def _utc_or_none(text: object) -> datetime | None:
     return datetime.fromisoformat(str(text)).astimezone(UTC) if text else None
+
+
+# ── a thread read back (the thread pages are built from the editions' documents) ─────────
+
+
+def thread_from_dict(doc: Mapping[str, Any]) -> ThreadSummary:
+    """A :class:`ThreadSummary` read back from one of ``briefing.json``'s threads (fields a
+    document of an older digest lacks get their defaults). An undated source's time is the
+    thread's start, marked ``dated=False``.
+
+    Raises KeyError, TypeError or ValueError when the thread is not one of ours.
+    """
+    first_seen = parse_utc(doc["first_seen"])
+    since = doc.get("continues_from")
+    new = doc.get("new_since_previous_edition") or {}
+    return ThreadSummary(
+        thread_id=str(doc["id"]),
+        headline=str(doc["headline"]),
+        status="continuing" if doc.get("status") == "continuing" else "new",
+        sentences=tuple(
+            SummarySentence(
+                text=str(s["text"]),
+                outlets=tuple(map(str, s.get("outlets") or ())),
+                article_ids=tuple(map(str, s.get("article_ids") or ())),
+                new=bool(s.get("new")),
+            )
+            for s in doc.get("summary") or ()
+        ),
+        quotes=tuple(
+            Quote(
+                text=str(q["text"]),
+                speaker=None if q.get("speaker") is None else str(q["speaker"]),
+                outlet=str(q.get("outlet") or ""),
+                article_id=str(q.get("article_id") or ""),
+            )
+            for q in doc.get("quotes") or ()
+        ),
+        sources=tuple(_ref_from_dict(a, first_seen) for a in doc.get("articles") or ()),
+        first_seen=first_seen,
+        last_updated=parse_utc(doc.get("last_updated") or doc["first_seen"]),
+        continues_from=date.fromisoformat(str(since)) if since else None,
+        new_article_ids=tuple(map(str, new.get("article_ids") or ())),
+    )
+
+
+def _ref_from_dict(doc: Mapping[str, Any], fallback: datetime) -> SourceRef:
+    published = doc.get("published")
+    copy_of = doc.get("copy_of")
+    return SourceRef(
+        outlet=str(doc["outlet"]),
+        title=str(doc.get("title") or ""),
+        url=safe_url(doc.get("url")),
+        published=parse_utc(published) if published else fallback,
+        article_id=str(doc.get("id") or ""),
+        dated=bool(published),
+        copy_of=None if copy_of is None else str(copy_of),
+    )
+
+
+def parse_utc(text: object) -> datetime:
+    """An ISO 8601 time with its zone, in UTC (ValueError without a zone)."""
+    value = datetime.fromisoformat(str(text))
+    if value.tzinfo is None:
+        raise ValueError(f"{text}: no time zone")
+    return value.astimezone(UTC)

@@ -102,6 +102,7 @@ def _render_parts(
     cut = replace(briefing, threads=briefing.threads[:shown])
     email = {
         "web_url": web_url,
+        "threads_url": f"{site_url.rstrip('/')}/threads/" if site_url else None,
         "location": location,
         "omitted": len(briefing.threads) - shown,
         "total": len(briefing.threads),

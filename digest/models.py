@@ -180,6 +180,7 @@ class SourceRef:
     published: datetime = field(metadata={"help": "publication time, UTC"})
     article_id: str = field(default="", metadata={"help": "stable article id"})
     dated: bool = field(default=True, metadata={"help": "False: no date found (fetch time)"})
+    copy_of: str | None = field(default=None, metadata={"help": "id of the report it copies"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -129,7 +129,10 @@ def run_once(
         with stage("publish", unit="files") as advance:
             site = site_identity(settings.output.site_url, installation(store, now=now))
             rendered = render(env, briefing)
-            outputs = publish(rendered, briefing, settings.output.dir, env=env, site=site)
+            redirects = ThreadStore(store).redirects()
+            outputs = publish(
+                rendered, briefing, settings.output.dir, env=env, site=site, redirects=redirects
+            )
             advance(len(outputs))
         for path in outputs:
             log.debug("wrote %s", path)

@@ -14,10 +14,15 @@ in UTC, for the feed). Dates and interface words follow the environment's langua
 (``[output].language``): templates call ``_()`` and ``ngettext()`` (Jinja's i18n extension)
 backed by :mod:`digest.lang.interface`; ``language`` is a global. The helpers behind the
 filters are in :mod:`digest.formatting`.
+
+Globals: ``news_span(briefing)``; ``reports(sources)``, ``basis(sources)`` and
+``credit(sentence, thread)`` (independent reports, their copies, and whom a sentence rests
+on: :mod:`digest.syndication`); ``marks_status(briefing)``.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -41,6 +46,7 @@ from digest.formatting import (
     safe_url,
     zone,
 )
+from digest.history import ThreadHistory
 from digest.lang import interface
 from digest.models import (
     Briefing,
@@ -48,6 +54,7 @@ from digest.models import (
     SourceStatus,
 )
 from digest.site import Installation, SiteIdentity, site_identity
+from digest.syndication import basis, credit, reports
 
 # The templates (and static files) ship inside the package, read through importlib.resources
 # (jinja2.PackageLoader); DEFAULT_TEMPLATES_DIR is where they are on disk, for tests and tools.
@@ -144,6 +151,12 @@ def _source_name_filter(status: SourceStatus) -> str:
     return public_source_name(status.name, status.kind)
 
 
+def marks_status(briefing: Briefing) -> bool:
+    """Whether threads say "New" or "Continuing": only when the edition has both kinds to
+    tell apart (never in a first edition, where every thread is new)."""
+    return any(t.status == "continuing" for t in briefing.threads)
+
+
 # ── environment and rendering ─────────────────────────────────────────────────────────────
 
 
@@ -188,6 +201,7 @@ def make_environment(
         isoutc=iso_utc,
     )
     env.globals["news_span"] = _news_span_global
+    env.globals.update(reports=reports, basis=basis, credit=credit, marks_status=marks_status)
     return env
 
 
@@ -198,7 +212,7 @@ def render(env: jinja2.Environment, briefing: Briefing, *, site_root: str = "../
     """
     zone(briefing.timezone)  # fail early, naming the zone
     total = len(briefing.threads)
-    email = {"web_url": None, "location": "", "omitted": 0, "total": total}
+    email = {"web_url": None, "threads_url": None, "location": "", "omitted": 0, "total": total}
     context = {"briefing": briefing, "site_root": site_root, "email": email}
     return Rendered(
         html=render_page(env, briefing, site_root=site_root),
@@ -239,6 +253,80 @@ def render_index(
         "timezone": timezone,
     }
     return render_template(env, "archive.html", context), render_template(env, "feed.xml", context)
+
+
+# The previous/next edition links sit between these markers in an edition's page; publish.py
+# fills them once the neighbours are known (and again when a newer edition appears).
+NAV_START, NAV_END = "<!-- edition-nav -->", "<!-- /edition-nav -->"
+_NAV = re.compile(re.escape(NAV_START) + ".*?" + re.escape(NAV_END), re.DOTALL)
+
+
+def render_edition_nav(
+    env: jinja2.Environment,
+    older: ArchiveEntry | None,
+    newer: ArchiveEntry | None,
+    *,
+    site_root: str,
+) -> str:
+    """The previous/next edition links (``_edition_nav.html``), between the markers."""
+    context = {"older": older, "newer": newer, "site_root": site_root}
+    return NAV_START + render_template(env, "_edition_nav.html", context).strip() + NAV_END
+
+
+def with_edition_nav(html: str, nav: str) -> str:
+    """``html`` with every edition-nav block replaced by ``nav`` (unchanged without one)."""
+    return _NAV.sub(lambda _: nav, html)
+
+
+def render_thread(
+    env: jinja2.Environment,
+    history: ThreadHistory,
+    *,
+    site: SiteIdentity = ANONYMOUS_SITE,
+    site_title: str,
+    timezone: str = "UTC",
+) -> tuple[str, str]:
+    """A thread's page and its Atom feed (``thread.html``, ``thread_feed.xml``), for
+    ``threads/ID/`` (two folders below the site's root)."""
+    context = {
+        "history": history,
+        "site": site,
+        "site_title": site_title,
+        "timezone": timezone,
+        "site_root": "../../",
+    }
+    return (
+        render_template(env, "thread.html", context),
+        render_template(env, "thread_feed.xml", context),
+    )
+
+
+def render_moved(
+    env: jinja2.Environment,
+    old_id: str,
+    new_id: str,
+    *,
+    headline: str,
+    site: SiteIdentity = ANONYMOUS_SITE,
+    site_title: str,
+    updated: datetime,
+) -> tuple[str, str]:
+    """A merged thread's old page, sending readers to ``new_id``'s (meta refresh, canonical
+    link and a plain link), and its old feed's last entry saying where the story went."""
+    target = site.link_from(f"threads/{old_id}/", f"threads/{new_id}/index.html")
+    context = {
+        "old_id": old_id,
+        "new_id": new_id,
+        "target": target,
+        "headline": headline,
+        "site": site,
+        "site_title": site_title,
+        "updated": updated,
+    }
+    return (
+        render_template(env, "moved.html", context),
+        render_template(env, "moved_feed.xml", context),
+    )
 
 
 def render_template(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:

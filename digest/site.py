@@ -3,7 +3,9 @@ change, and links that are absolute when the site's public URL is known (RFC 428
 
 - With ``[output].site_url`` (``https://news.example.org/brief/``): tag URIs,
   ``tag:news.example.org,2026-03-02:/brief/`` for the feed and
-  ``tag:news.example.org,2026-03-02:/brief/2026-03-02/`` for an edition; the date is the
+  ``tag:news.example.org,2026-03-02:/brief/2026-03-02/`` for an edition (and
+  ``…:/brief/threads/ID/`` for a thread's feed, ``…/threads/ID/#FOLDER`` for what an edition
+  said of it); the date is the
   installation's (kept in the store), so the ids stay the same for as long as the store and
   the URL do. Links are absolute.
 - Without it: ``urn:uuid:`` ids from the installation's random UUID (kept in the store's
@@ -50,6 +52,26 @@ class SiteIdentity:
         if self.url is None:
             return path or "index.html"
         return self.url + path
+
+    def thread_feed_id(self, thread_id: str) -> str:
+        """The Atom id of a thread's own feed (``threads/ID/feed.xml``)."""
+        if self.url is None:
+            return uuid.uuid5(self.installation.id, f"threads/{thread_id}/").urn
+        return f"{self.feed_id}threads/{thread_id}/"
+
+    def thread_entry_id(self, thread_id: str, folder: str) -> str:
+        """The Atom id of what the edition in ``folder`` said of a thread, in its feed."""
+        if self.url is None:
+            return uuid.uuid5(self.installation.id, f"threads/{thread_id}/#{folder}").urn
+        return f"{self.feed_id}threads/{thread_id}/#{folder}"
+
+    def link_from(self, folder: str, path: str) -> str:
+        """``path`` (relative to the site's root) as a page or feed in ``folder`` (also
+        relative to the root, e.g. ``threads/t1/``) links it: absolute with a site URL."""
+        if self.url is not None:
+            return self.url + path
+        depth = len([part for part in folder.split("/") if part])
+        return "../" * depth + (path or "index.html")
 
 
 def site_identity(site_url: str | None, installation: Installation) -> SiteIdentity:

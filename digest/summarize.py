@@ -111,13 +111,14 @@ def summarize(
     candidates, centroid = _candidates(docs, fresh_ids)
     chosen = _order(_select(candidates, params))
     sentences = tuple(_attribute(c.text, docs, new=c.fresh) for c in chosen)
+    origin = {c.id: i for i, cs in also_carried_by.items() for c in cs}  # copy -> its original
     return ThreadSummary(
         thread_id=thread.id,
         headline=_headline(docs, candidates, centroid) or thread.title,
         status=status,
         sentences=sentences or headline_lines(docs.everything, params.max_sentences),
         quotes=_quotes(docs, centroid, [c.text for c in chosen], fresh_ids, params.max_quotes),
-        sources=tuple(map(_source_ref, docs.everything)),
+        sources=tuple(_source_ref(a, origin.get(a.id)) for a in docs.everything),
         first_seen=thread.first_seen,
         last_updated=thread.last_updated,
         continues_from=continues_from,
@@ -388,6 +389,6 @@ def _quotes(
     return pick_quotes(docs.articles, centrality=centrality, shown=shown, prefer=fresh, limit=limit)
 
 
-def _source_ref(a: Article) -> SourceRef:
+def _source_ref(a: Article, copy_of: str | None) -> SourceRef:
     ref = SourceRef(outlet=a.outlet, title=a.title, url=a.canonical_url, published=a.published)
-    return replace(ref, article_id=a.id, dated=a.dated)
+    return replace(ref, article_id=a.id, dated=a.dated, copy_of=copy_of)

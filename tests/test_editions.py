@@ -173,7 +173,8 @@ def test_rerunning_an_edition_replaces_it(tmp_path: Path, make_settings: Setting
     _run(settings, (monday,), day=DAY1)
     again = _run(settings, (monday,), day=DAY1, now=NOW + timedelta(hours=1))
     assert again.edition.number == 1
-    assert sorted(p.name for p in settings.output.dir.iterdir() if p.is_dir()) == ["2026-03-02"]
+    folders = sorted(p.name for p in settings.output.dir.iterdir() if p.is_dir())
+    assert folders == ["2026-03-02", "threads"]  # one edition folder (and the thread pages)
     with Store(settings.store.path) as store:
         (row,) = Ledger(store).editions()
     assert (row.number, row.window_end) == (1, NOW + timedelta(hours=1))

@@ -16,7 +16,7 @@ EDITIONS = {
     "de": {
         "title": "Tagesüberblick",
         "date": "Montag, 2. März 2026",
-        "words": ("Nr. 1", "Quellen", "Neu", "Erstellt"),
+        "words": ("Nr. 1", "Quellen", "In dieser Ausgabe", "Erstellt"),
         "quote": "„Niemand hat die Händler in der Altstadt gefragt“",
         "speaker": "Markus Brandt",
         "sentence": "Die Arbeiten sollen am 1. Juni beginnen und bis zum 31. Oktober 2027 dauern.",
@@ -24,7 +24,7 @@ EDITIONS = {
     "fr": {
         "title": "Le point du jour",
         "date": "lundi 2 mars 2026",
-        "words": ("N° 1", "Sources", "Nouveau", "Produit le"),
+        "words": ("N° 1", "Sources", "Dans cette édition", "Produit le"),
         "quote": "«\u00a0Personne n'a consulté les commerçants de la vieille ville\u00a0»",
         "speaker": "Paul Girard",
         "sentence": "M. Paul Girard, chef de l'opposition, a dénoncé une décision précipitée.",
@@ -32,7 +32,7 @@ EDITIONS = {
     "es": {
         "title": "Resumen del día",
         "date": "lunes, 2 de marzo de 2026",
-        "words": ("N.º 1", "Fuentes", "Nuevo", "Generado el"),
+        "words": ("N.º 1", "Fuentes", "En esta edición", "Generado el"),
         "quote": "«Nadie ha consultado a los comerciantes del casco antiguo»",
         "speaker": "Pablo Ruiz",
         "sentence": "Las obras empezarán el 1 de junio y durarán hasta octubre de 2027.",

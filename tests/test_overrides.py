@@ -127,6 +127,10 @@ def test_merge_joins_threads_and_the_old_id_redirects(make_settings: Any, tmp_pa
         assert ThreadStore(store).resolve(call) == floods
     (merged,) = [t for t in _threads(settings) if t["id"] == floods]
     assert merged["why"]["merged_from"] == [call]
+    moved = settings.output.dir / "threads" / call / "index.html"  # readers' old link
+    page = moved.read_text(encoding="utf-8")
+    assert '<meta http-equiv="refresh"' in page
+    assert f"threads/{floods}/index.html" in page
     again = _run(settings, inputs=False)  # the file stays; a restart changes nothing
     assert again.overrides[0].endswith("already in effect")
 

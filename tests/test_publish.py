@@ -65,6 +65,8 @@ def test_files_land_in_the_dated_folder(env, tmp_path):
         root / "2024-06-04" / "index.html",
         root / "2024-06-04" / "briefing.md",
         root / "2024-06-04" / "briefing.json",
+        root / "threads" / "t0" / "index.html",  # its thread's page and feed (#14)
+        root / "threads" / "t0" / "feed.xml",
         root / "archive.html",
         root / "feed.xml",
         root / "index.html",  # the front page goes last
@@ -151,6 +153,7 @@ def test_republishing_a_day_replaces_it(env, tmp_path):
         "favicon.svg",
         "feed.xml",
         "index.html",
+        "threads",
     ]
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from digest.errors import RenderError
 from digest.formatting import md_escape, safe_url
+from digest.history import EditionRef, OutletReport, Step, ThreadHistory
 from digest.models import (
     Briefing,
     Quote,
@@ -29,6 +30,7 @@ from digest.render import (
     render,
     render_index,
 )
+from digest.syndication import Basis, Credit, Report
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -274,7 +276,10 @@ def test_html_page_shows_the_thread(env):
 
 def test_markdown_edition_layout(env):
     md = render(env, make_briefing()).markdown
-    assert "\n## Ferry service to Gull Island resumes\n\n*New*\n" in md
+    # one new thread and nothing continuing: no "New" to tell it apart from anything (#14)
+    basis = "2 independent reports from 2 outlets"
+    assert f"\n## Ferry service to Gull Island resumes\n\n{basis}\n" in md
+    assert "*New*" not in md
     assert "- The island ferry sailed again on Tuesday morning. *(Harbour Post, Island FM)*" in md
     assert "> “We missed the boat, literally” — Captain Ida Marsh (Island FM)" in md
     assert "> “Timetables will follow” — Harbour Post" in md
@@ -304,7 +309,9 @@ def test_email_html_has_inlined_styles_and_nothing_external(env):
 
 def test_email_text_is_plain(env):
     text = render(env, make_briefing()).email_text
-    assert "1. Ferry service to Gull Island resumes\n   [New]\n" in text
+    basis = "2 independent reports from 2 outlets"
+    assert f"1. Ferry service to Gull Island resumes\n   {basis}\n" in text
+    assert "[New]" not in text
     assert "     https://harbour.example/ferry\n" in text
     assert "<" not in text
 
@@ -350,6 +357,8 @@ def test_json_document_keys_and_types(env):
     assert t["summary"][0] == {
         "text": "The island ferry sailed again on Tuesday morning.",
         "outlets": ["Harbour Post", "Island FM"],
+        "independent_outlets": ["Harbour Post", "Island FM"],
+        "copy_outlets": [],
         "article_ids": ["a1", "a2"],
         "new": False,
     }
@@ -365,6 +374,13 @@ def test_json_document_keys_and_types(env):
         "outlet": "Harbour Post",
         "url": "https://harbour.example/ferry",
         "published": "2024-06-05T06:30:00Z",
+        "copy_of": None,
+    }
+    assert t["corroboration"] == {
+        "independent_reports": 2,
+        "independent_outlets": 2,
+        "copies": 0,
+        "copy_outlets": 0,
     }
     assert doc["sources"][1]["status"] == "error"
     assert "error" not in doc["sources"][1]  # the error text is for the operator (#12)
@@ -396,9 +412,23 @@ def test_feed_keeps_at_most_30_entries(env):
 # ── template contract ─────────────────────────────────────────────────────────────────────
 
 
-@pytest.mark.parametrize(
-    "model", [Briefing, ThreadSummary, SummarySentence, Quote, SourceRef], ids=lambda m: m.__name__
+TEMPLATE_MODELS = (
+    Briefing,
+    ThreadSummary,
+    SummarySentence,
+    Quote,
+    SourceRef,
+    Report,
+    Basis,
+    Credit,  # digest.syndication
+    EditionRef,
+    Step,
+    OutletReport,
+    ThreadHistory,  # digest.history
 )
+
+
+@pytest.mark.parametrize("model", TEMPLATE_MODELS, ids=lambda m: m.__name__)
 def test_template_models_document_every_field(model):
     undocumented = [f.name for f in dataclasses.fields(model) if not f.metadata.get("help")]
     assert undocumented == []
@@ -406,18 +436,17 @@ def test_template_models_document_every_field(model):
 
 def test_templates_use_only_documented_fields():
     """Every ``thing.attribute`` the templates read is a documented field or a property."""
-    documented = {
-        f.name
-        for model in (Briefing, ThreadSummary, SummarySentence, Quote, SourceRef)
-        for f in dataclasses.fields(model)
-    }
+    documented = {f.name for model in TEMPLATE_MODELS for f in dataclasses.fields(model)}
     allowed = documented | {"outlets", "article_count", "outlet_count", "isoformat"}
     allowed |= {"folder", "new_sources", "new_outlets"}  # Briefing/ThreadSummary properties
     allowed |= {"name", "kind", "status", "error"}  # SourceStatus, listed in the footer
     allowed |= {"attention", "failures", "last_success", "quiet_since"}  # source health
     allowed |= {"day", "title", "generated_at", "thread_count", "headlines"}  # ArchiveEntry
     allowed |= {f.name for f in dataclasses.fields(ArchiveEntry)}
-    names = {"briefing", "thread", "s", "q", "ref", "e", "latest"}
+    allowed |= {"copy_outlets", "more"}  # Report/Credit properties (digest.syndication)
+    allowed |= {"latest"}  # ThreadHistory property (digest.history)
+    names = {"briefing", "thread", "s", "q", "ref", "e", "latest", "r", "c", "b"}
+    names |= {"history", "step", "o"}
     pattern = re.compile(r"\b(" + "|".join(names) + r")\.([a-z_]+)")
     used = set()
     for path in Path(DEFAULT_TEMPLATES_DIR).rglob("*"):

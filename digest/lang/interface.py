@@ -18,6 +18,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton
 
 from digest.formatting import humandate
+from digest.lang import skim
 
 DEFAULT = "en"
 _Forms = Mapping[str, str]  # babel plural category ("one", "other", ...) -> word
@@ -183,6 +184,11 @@ _PLURALS: dict[str, dict[str, _Forms]] = {
         "edition in the archive": {"one": "edición archivada", "other": "ediciones archivadas"},
     },
 }
+
+for _lang, _extra in skim.WORDS.items():  # the skim layer's, thread pages' and copies' words
+    _WORDS[_lang].update(_extra)
+for _lang, _forms in skim.PLURALS.items():
+    _PLURALS[_lang].update(_forms)
 
 
 def known(lang: str) -> bool:
