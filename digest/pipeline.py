@@ -34,6 +34,7 @@ from digest.models import (
     Edition,
     RunReport,
     SourceOk,
+    SourceResult,
     SourceSpec,
     SourceStatus,
     ThreadSummary,
@@ -102,6 +103,8 @@ def run_once(
     with stage("normalize", total=len(items), unit="articles") as advance:
         articles = [normalize(item) for item in items]
         advance(len(articles))
+    del items  # the raw texts, the biggest thing a run holds, are not needed once normalised
+    results = _emptied(results)
     with stage("dedupe", total=len(articles), unit="articles"):
         deduped = _dedupe(store, articles, settings)
     overrides = read_overrides(settings.cluster.overrides_file)
@@ -158,6 +161,14 @@ def run_once(
     )
     store.finish_run(run_id, report, status="ok" if outputs else "empty")
     return report
+
+
+def _emptied(results: Sequence[SourceResult]) -> tuple[SourceResult, ...]:
+    """The results without their raw items (what later stages read of them stays)."""
+    return tuple(
+        replace(r, value=SourceOk(items=())) if isinstance(r.value, SourceOk) else r
+        for r in results
+    )
 
 
 def health_params(settings: Settings) -> HealthParams:
