@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from digest.cluster.features import Features, Weights, features
-from digest.cluster.link import LinkParams, Merge, Node, absorb, agglomerate
+from digest.cluster.link import LinkParams, Merge, Node, absorb, agglomerate, dot
 from digest.cluster.nodes import article_node, idf_of, signature, thread_node
 from digest.models import (
     Article,
@@ -173,11 +173,13 @@ def _link_candidates(
                     shared[other] += weight
         best = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[: params.max_candidates]
         for other, _ in best:
-            me.nbrs.add(other)
-            nodes[other].nbrs.add(me.id)
+            them = nodes[other]
+            me.cross[other] = them.cross[me.id] = dot(me.vec, them.vec)
         threads = [o for o, _ in best if nodes[o].stored]
         for x in threads:  # threads one article links may turn out to be one event
-            nodes[x].nbrs.update(y for y in threads if y != x)
+            for y in threads:
+                if y != x and y not in nodes[x].cross:
+                    nodes[x].cross[y] = nodes[y].cross[x] = dot(nodes[x].vec, nodes[y].vec)
         terms = [t for t, _ in heaviest]
         for term in terms:
             postings[term].append(me.id)

@@ -59,7 +59,6 @@ class Node:
     short: int = 0  # members that are headlines alone
     alive: bool = True
     added: list[str] = field(default_factory=list)
-    nbrs: set[str] = field(default_factory=set)
     cross: dict[str, float] = field(default_factory=dict)  # neighbour -> dot of the sums
     version: int = 0
     norm: float = -1.0  # cached lengths (-1: not computed)
@@ -203,6 +202,8 @@ def agglomerate(
     nodes: dict[str, Node], params: LinkParams, *, apart: frozenset[frozenset[str]] = frozenset()
 ) -> list[Merge]:
     """Cores, then attachments (see the module docstring); the merges made, in order.
+    ``nodes``: each with the dot products of its sums with its candidate neighbours
+    (``cross``, on both sides).
     Two stored threads may merge (the larger, else the older, is kept); a pair of ids in
     ``apart`` never does, nor the clusters that grow from them.
 
@@ -220,12 +221,9 @@ def agglomerate(
             heapq.heappush(heap, (-s, x.id, y.id, x.version, y.version))
 
     for node in nodes.values():
-        for other_id in node.nbrs:
+        for other_id, cross in node.cross.items():
             if node.id < other_id:
-                other = nodes[other_id]
-                cross = dot(node.vec, other.vec)
-                node.cross[other_id] = other.cross[node.id] = cross
-                offer(node, other, cross)
+                offer(node, nodes[other_id], cross)
     merges: list[Merge] = []
     while heap:
         negative, x, y, vx, vy = heapq.heappop(heap)
@@ -249,10 +247,8 @@ def _rewire(
     single side a fresh dot product, so the average stays exact)."""
     cross: dict[str, float] = {}
     headlines = kept.short == kept.size
-    for other_id in (kept.nbrs | gone.nbrs) - {kept.id, gone.id}:
+    for other_id in (kept.cross.keys() | gone.cross.keys()) - {kept.id, gone.id}:
         other = nodes[other_id]
-        other.nbrs.discard(gone.id)
-        other.nbrs.add(kept.id)
         other.cross.pop(gone.id, None)
         if not other.alive:
             continue
@@ -265,14 +261,13 @@ def _rewire(
             value = dot(kept.vec, other.vec)
         cross[other_id] = other.cross[kept.id] = value
         offer(kept, other, value)
-    kept.nbrs = set(cross)
     kept.cross = cross
     _release(gone)
 
 
 def _release(gone: Node) -> None:
     """A node merged away keeps only its members (for the plan): its sums go."""
-    gone.vec, gone.names, gone.cross, gone.nbrs = {}, {}, {}, set()
+    gone.vec, gone.names, gone.cross = {}, {}, {}
 
 
 def _attach(nodes: dict[str, Node], scorer: Scorer, apart: _Apart) -> list[Merge]:
@@ -284,7 +279,7 @@ def _attach(nodes: dict[str, Node], scorer: Scorer, apart: _Apart) -> list[Merge
         best = max(
             (
                 (scorer.score(node, nodes[o], node.cross.get(o)), o)
-                for o in node.nbrs
+                for o in node.cross
                 if nodes[o].alive
                 and (nodes[o].size > 1 or nodes[o].stored)
                 and not apart.between(node.id, o)
