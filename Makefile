@@ -7,6 +7,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # Debian's Chromium drives tests/test_browser.py (through Playwright; never `playwright install`)
 CHROMIUM := /usr/bin/chromium
+# Debian's PostgreSQL server binaries: tests/pgserver.py starts a throwaway cluster from them
+PG_INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/postgresql/15/bin/initdb)
 
 .PHONY: run test lint bench eval clean defaults
 
@@ -35,7 +37,17 @@ $(CHROMIUM):
 		echo "note: $(CHROMIUM) is missing (needs root and apt-get): the browser tests will be skipped"; \
 	fi
 
-test: $(STAMP) $(CHROMIUM)
+# Same for PostgreSQL (the store tests on PostgreSQL skip and say why without it).
+$(PG_INITDB):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing postgresql for the PostgreSQL store tests (apt-get)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+			|| echo "warning: could not install postgresql: the PostgreSQL tests will be skipped"; \
+	else \
+		echo "note: $(PG_INITDB) is missing (needs root and apt-get): the PostgreSQL tests will be skipped"; \
+	fi
+
+test: $(STAMP) $(CHROMIUM) $(PG_INITDB)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

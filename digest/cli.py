@@ -28,7 +28,7 @@ from digest.models import RunReport
 from digest.pipeline import RunOptions, health_params, input_specs, run_once
 from digest.sources import display_path, skipped_files
 from digest.status import last_run_lines
-from digest.store import Store
+from digest.store import open_store
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -124,7 +124,7 @@ def run(
         email=email,
     )
     try:
-        with writer_lock(settings, "digest run"), Store(settings.store.path) as store:
+        with writer_lock(settings, "digest run"), open_store(settings.store) as store:
             report = run_once(settings, now=now, store=store, options=options)
     except DigestError as e:
         raise click.ClickException(str(e)) from e
@@ -236,7 +236,7 @@ def status(settings: Settings, limit: int) -> None:
     from digest.status import status_lines
 
     try:
-        with Store(settings.store.path) as store:
+        with open_store(settings.store) as store:
             lines = status_lines(settings, Ledger(store), now=datetime.now(UTC), limit=limit)
     except (DigestError, ValueError) as e:
         raise click.ClickException(str(e)) from e
@@ -257,7 +257,7 @@ def send_test(settings: Settings, address: str) -> None:
         digest send-test me@example.org
     """
     try:
-        with Store(settings.store.path) as store:
+        with open_store(settings.store) as store:
             number = pipeline.send_test(settings, store, address, now=datetime.now(UTC))
     except DigestError as e:
         raise click.ClickException(str(e)) from e
@@ -290,7 +290,7 @@ def sources_command(settings: Settings, reset: tuple[str, ...], now_text: str | 
         lock = (
             writer_lock(settings, "digest sources --reset") if reset else contextlib.nullcontext()
         )
-        with lock, Store(settings.store.path) as store:
+        with lock, open_store(settings.store) as store:
             for name in reset:
                 if not store.reset_source(name):
                     raise click.BadParameter(f"no stored state for {name!r}", param_hint="--reset")

@@ -11,7 +11,7 @@ from digest.config import Settings
 from digest.errors import DigestError
 from digest.explain import explain_lines, thread_lines
 from digest.overrides import read_overrides
-from digest.store import Store
+from digest.store import open_store
 
 
 @click.command("threads")
@@ -30,7 +30,7 @@ def threads_command(settings: Settings, days: float, limit: int, now_text: str |
     """
     now = parse_time(now_text, "--now") or datetime.now(UTC)
     try:
-        with Store(settings.store.path) as store:
+        with open_store(settings.store) as store:
             lines = thread_lines(store, now=now, days=days, limit=limit, tz=settings.tz)
     except DigestError as e:
         raise click.ClickException(str(e)) from e
@@ -56,7 +56,7 @@ def explain_command(settings: Settings, thread: str) -> None:
     """
     overrides = read_overrides(settings.cluster.overrides_file)
     try:
-        with Store(settings.store.path) as store:
+        with open_store(settings.store) as store:
             lines = explain_lines(store, thread, tz=settings.tz, overrides=overrides)
     except DigestError as e:
         raise click.ClickException(str(e)) from e

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest.config_editions import EXTRA_CHECKS, EmailSettings, ScheduleSettings, email_problems
@@ -47,6 +48,9 @@ class StoreSettings:
     )
     lock_wait_seconds: float = _help(
         "a run waits this long for another run or the daemon to finish with the store", 600.0
+    )
+    url: str | None = _help(
+        "a PostgreSQL store shared by several machines (postgresql://...); unset: the file", None
     )
 
 
@@ -237,6 +241,8 @@ def _check(key: str, value: Any) -> None:
             raise ValueError(f"unknown time zone {value!r}") from None
     if key == "output.language" and not interface.known(value):
         raise ValueError(f"unknown language {value!r} (an ISO 639-1 code such as 'de')")
+    if key == "store.url" and value and not str(value).startswith(("postgresql://", "postgres://")):
+        raise ValueError("expected a postgresql://user@host:port/database URL")
     if key in EXTRA_CHECKS:
         EXTRA_CHECKS[key](value)
 
@@ -350,6 +356,15 @@ def _merge_section(
         origins[f"{section}.{key}"] = origin
 
 
+def redacted_url(url: str) -> str:
+    """A database URL without its password (``digest config``, messages, logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
 def describe(settings: Settings) -> list[tuple[str, Any, str, str]]:
     """Every effective setting as (key, value, origin, help), for ``digest config``."""
     rows = []
@@ -360,6 +375,8 @@ def describe(settings: Settings) -> list[tuple[str, Any, str, str]]:
             value = getattr(section, f.name)
             if (name, f.name) in SECRET_KEYS and value:
                 value = "********"
+            elif key == "store.url" and value:
+                value = redacted_url(value)
             rows.append(
                 (
                     key,

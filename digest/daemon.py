@@ -43,7 +43,7 @@ from digest.schedule import (
     owed_edition,
     repeats_wall_time,
 )
-from digest.store import Store
+from digest.store import open_store
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class Daemon:
 
     def catch_up(self) -> None:
         """Produce the latest slot late when the ledger shows it was missed."""
-        with Store(self.settings.store.path) as store:
+        with open_store(self.settings.store) as store:
             last = Ledger(store).last_scheduled_for()
         slot = owed_edition(last, self.clock(), self.trigger)
         if slot is not None:
@@ -130,7 +130,7 @@ class Daemon:
         wait = self.settings.store.lock_wait_seconds
         with (
             StoreLock(self.settings.store.path, what, wait_seconds=wait),
-            Store(self.settings.store.path) as store,
+            open_store(self.settings.store) as store,
         ):
             previous = Ledger(store).last_scheduled_for()
             if repeats_wall_time(slot, previous, self.settings.tz):

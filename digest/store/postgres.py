@@ -1,0 +1,198 @@
+"""The PostgreSQL store: the same tables, migrations and queries as the SQLite one, in a
+shared database that several machines use at once (``[store].url = "postgresql://…"``).
+
+``PostgresStore`` is the SQLite ``Store`` with another connection: ``PgConnection`` takes
+our SQL and runs it in PostgreSQL's dialect (``digest.store.dialect``), so the store, the
+ledger and the thread book have one text per query. Connections come from a psycopg pool
+per database URL and process (a daemon reuses them from run to run).
+
+Migrations are the numbered ones of ``digest.schema``, applied under a PostgreSQL advisory
+lock: of many instances starting at once, one migrates and the others wait, then find the
+schema current. The schema version is the one row of ``digest_schema`` (SQLite keeps it in
+``PRAGMA user_version``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from digest.config import redacted_url as redacted
+from digest.errors import StoreError
+from digest.schema import MIGRATIONS, SCHEMA_VERSION
+from digest.store.dialect import numbered_parameters, to_postgres
+from digest.store.sqlite import Store
+
+MIGRATION_LOCK = 0x64696765  # pg_advisory_lock key: "dige"
+VERSION_TABLE = "digest_schema"
+POOL_MAX_SIZE = 8
+
+_pools: dict[str, ConnectionPool[psycopg.Connection[Any]]] = {}
+_pools_lock = threading.Lock()
+
+
+def pool(url: str, *, timeout: float) -> ConnectionPool[psycopg.Connection[Any]]:
+    """This process's pool for ``url`` (opened on first use; closed at exit)."""
+    with _pools_lock:
+        found = _pools.get(url)
+        if found is None:
+            # one plain connection first: a database that is down or refuses us says why at
+            # once (a pool would retry in the background until its timeout)
+            psycopg.connect(url, connect_timeout=max(1, round(timeout))).close()
+            found = ConnectionPool(
+                url,
+                min_size=1,
+                max_size=POOL_MAX_SIZE,
+                kwargs={"autocommit": True},
+                open=False,
+                name=redacted(url),
+            )
+            try:
+                found.open(wait=True, timeout=timeout)
+            except BaseException:
+                found.close()
+                raise
+            _pools[url] = found
+        return found
+
+
+def close_pools() -> None:
+    """Close every pool of this process (at exit; tests call it between databases)."""
+    with _pools_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for p in pools:
+        p.close()
+
+
+atexit.register(close_pools)
+
+
+class PgCursor:
+    """A DB-API cursor over psycopg's, with SQLite's ``lastrowid`` and fetch-on-no-rows."""
+
+    def __init__(self, cursor: psycopg.Cursor[Any], lastrowid: int | None = None) -> None:
+        self._cursor = cursor
+        self.lastrowid = lastrowid
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone() if self._cursor.description else None
+
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall() if self._cursor.description else []
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+
+class PgConnection:
+    """Our ``Connection`` (``digest.store.base``) over one pooled psycopg connection in
+    autocommit mode: statements outside ``BEGIN … COMMIT`` commit on their own, as with
+    ``sqlite3`` in ``isolation_level=None``."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+        self._changes = 0
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
+    @property
+    def total_changes(self) -> int:
+        return self._changes
+
+    def execute(self, sql: str, parameters: Any = (), /) -> PgCursor:
+        t = to_postgres(sql)
+        args = numbered_parameters(parameters) if t.numbered else tuple(parameters)
+        cursor = self.conn.execute(t.sql, args)
+        self._changes += max(cursor.rowcount, 0) if not cursor.description or t.returns_id else 0
+        if t.returns_id:
+            row = cursor.fetchone()
+            return PgCursor(cursor, lastrowid=int(row[0]) if row else None)
+        return PgCursor(cursor)
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> PgCursor:
+        t = to_postgres(sql)
+        rows: Iterable[Any] = (
+            (numbered_parameters(p) for p in parameters) if t.numbered else parameters
+        )
+        cursor = self.conn.cursor()
+        cursor.executemany(t.sql, rows)
+        self._changes += max(cursor.rowcount, 0)
+        return PgCursor(cursor)
+
+    def close(self) -> None:
+        """Nothing to close: ``PostgresStore.close`` hands the connection back to its pool."""
+
+
+class PostgresStore(Store):
+    """A digest store in a PostgreSQL database (psycopg 3, pooled connections)."""
+
+    def __init__(self, url: str, *, connect_timeout_seconds: float = 30.0) -> None:
+        self.url = url
+        self.path = Path(redacted(url))  # only named in messages
+        self._pool: ConnectionPool[psycopg.Connection[Any]] | None = None
+        self._conn: psycopg.Connection[Any] | None = None
+        try:
+            self._pool = pool(url, timeout=connect_timeout_seconds)
+            self._conn = self._pool.getconn(timeout=connect_timeout_seconds)
+            self.db = PgConnection(self._conn)
+            self.migrate()
+        except StoreError:
+            self.close()
+            raise
+        except (psycopg.Error, OSError) as e:
+            self.close()
+            raise StoreError(redacted(url), f"cannot open store: {_first_line(e)}") from e
+
+    def close(self) -> None:
+        if self._conn is not None and self._pool is not None:
+            if self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                self._conn.rollback()
+            self._pool.putconn(self._conn)
+        self._conn = None
+
+    @property
+    def version(self) -> int:
+        found = self.db.execute("SELECT to_regclass(?)", (VERSION_TABLE,)).fetchone()
+        if found[0] is None:
+            return 0
+        row = self.db.execute("SELECT version FROM digest_schema").fetchone()
+        return int(row[0]) if row else 0
+
+    def migrate(self) -> None:
+        """The numbered migrations, once, under an advisory lock (others wait for it)."""
+        self.db.execute("SELECT pg_advisory_lock(?)", (MIGRATION_LOCK,))
+        try:
+            self.db.execute("CREATE TABLE IF NOT EXISTS digest_schema (version INTEGER)")
+            current = self.version
+            if current > SCHEMA_VERSION:
+                raise StoreError(self.label, f"store schema {current} is newer than this digest")
+            for step in range(current, SCHEMA_VERSION):
+                with self.transaction():
+                    MIGRATIONS[step](cast(sqlite3.Connection, self.db))  # same SQL, translated
+                    self.db.execute("DELETE FROM digest_schema")
+                    self.db.execute("INSERT INTO digest_schema VALUES (?)", (step + 1,))
+        finally:
+            self.db.execute("SELECT pg_advisory_unlock(?)", (MIGRATION_LOCK,))
+
+    @property
+    def label(self) -> str:
+        return redacted(self.url)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
