@@ -42,6 +42,10 @@ def _add_thread_commands() -> None:
 
     main.add_command(threads_command)
     main.add_command(explain_command)
+    from digest.cli_workers import round_command, worker_command
+
+    main.add_command(worker_command)
+    main.add_command(round_command)
 
 
 @main.command()

@@ -126,6 +126,11 @@ class Daemon:
                 log.exception("edition for %s failed with a bug", _local(slot, self.settings.tz))
 
     def _run(self, slot: datetime, late: bool) -> None:
+        if self.settings.store.url:  # PostgreSQL: the slot's round is done by `digest worker`s
+            from digest.workers import defer_slot
+
+            defer_slot(self.settings, slot=slot, late=late, now=self.clock())
+            return
         what = f"digest daemon, edition for {_local(slot, self.settings.tz)}"
         wait = self.settings.store.lock_wait_seconds
         with (

@@ -1,0 +1,451 @@
+"""Work spread over machines: procrastinate jobs on the PostgreSQL store (``digest worker``).
+
+A *round* is what one ``digest run`` does, cut into jobs that any worker on any machine
+takes (``FOR UPDATE SKIP LOCKED`` inside procrastinate):
+
+1. ``digest.fetch`` (queue ``fetch``), one job per source: fetch, parse, extract and
+   normalise it; its articles are staged in ``digest_intake`` and its health state saved, in
+   one transaction (``ON CONFLICT DO NOTHING``: a retried job stores nothing twice).
+2. ``digest.cluster`` (queue ``cluster``), one job per language, with the procrastinate
+   lock ``cluster:<lang>`` (one writer per language at a time): the round's staged
+   articles in ``(published, id)`` order are deduplicated and clustered exactly as ``digest
+   run`` does (``digest.intake``), and stored with their threads in the transaction that
+   empties their staging rows, so a crash redoes exactly the uncommitted batch.
+3. ``digest.publish`` (queue ``publish``), one job per round: the edition, as ``digest run``
+   makes it after storing (``run_once`` with nothing left to ingest); a slot's edition is
+   unique in the ledger, and the outbox sends each message at most once.
+
+Each step's last job defers the next: the round's row is locked (``FOR UPDATE``) while a job
+records that its part is done, so of two jobs finishing together exactly one sees the round
+complete. A round has an id (a schedule slot's is the slot itself), so two daemons firing one
+slot start one round. A worker that dies mid-job (SIGKILL, a lost machine) leaves its job
+``doing``: the other workers retry jobs of workers whose heartbeat stopped
+(``stalled_after_seconds``); what the dead job had not committed is redone, what it had
+committed is not stored twice.
+
+The worker tables (``digest_rounds``, ``digest_round_parts``, ``digest_intake``) and
+procrastinate's own are created by ``prepare()`` under the migrations' advisory lock; they
+exist only in PostgreSQL stores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from procrastinate import App, PsycopgConnector
+from procrastinate.exceptions import AlreadyEnqueued
+
+from digest.config import Settings
+from digest.errors import StoreError
+from digest.health import plan_health
+from digest.intake import store_and_cluster
+from digest.models import DedupeResult, RunReport, SourceOk
+from digest.normalize import normalize
+from digest.overrides import read_overrides
+from digest.pipeline import RunOptions, _dedupe, health_params, input_specs, run_once
+from digest.rows import ARTICLE_COLUMNS, article_from_row, article_row, from_iso, iso
+from digest.sources import IngestContext, expand, ingest_all
+from digest.statuses import source_statuses
+from digest.store import open_store
+from digest.store.postgres import MIGRATION_LOCK, PostgresStore
+
+log = logging.getLogger("digest.workers")
+
+QUEUES = ("fetch", "cluster", "publish")
+_INTAKE_COLUMNS = ARTICLE_COLUMNS.replace(" dated", " dated, round")
+_WORKER_TABLES = (
+    """CREATE TABLE IF NOT EXISTS digest_rounds (
+        id TEXT PRIMARY KEY, now TEXT NOT NULL, day TEXT NOT NULL, slot TEXT,
+        late INTEGER NOT NULL DEFAULT 0, sources TEXT NOT NULL, langs TEXT,
+        state TEXT NOT NULL DEFAULT 'fetching'   -- fetching | clustering | publishing | done
+    )""",
+    """CREATE TABLE IF NOT EXISTS digest_round_parts (
+        round TEXT NOT NULL,
+        part TEXT NOT NULL,                     -- fetch:<source> | cluster:<lang>
+        PRIMARY KEY (round, part)
+    )""",
+    """CREATE TABLE IF NOT EXISTS digest_intake (
+        id TEXT NOT NULL, canonical_url TEXT, outlet TEXT NOT NULL,
+        title TEXT NOT NULL, text TEXT NOT NULL, published TEXT NOT NULL,
+        fetched_at TEXT NOT NULL, source TEXT NOT NULL, origin TEXT NOT NULL,
+        authors TEXT NOT NULL, lang TEXT NOT NULL, content_hash TEXT NOT NULL,
+        dated INTEGER NOT NULL, round TEXT NOT NULL,
+        PRIMARY KEY (round, id)
+    )""",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Round:
+    id: str
+    now: datetime
+    day: date
+    slot: datetime | None
+    late: bool
+    sources: tuple[str, ...]
+
+
+def postgres_url(settings: Settings) -> str:
+    if not settings.store.url:
+        raise StoreError("[store].url", "workers need a PostgreSQL store (set [store].url)")
+    return settings.store.url
+
+
+def make_app(settings: Settings) -> App:
+    """The procrastinate app with digest's three tasks, on the store's database."""
+    app = App(connector=PsycopgConnector(conninfo=postgres_url(settings)))
+
+    @app.task(name="digest.fetch", queue="fetch", retry=2)
+    def fetch(round_id: str, source: str) -> None:
+        fetch_source(app, settings, round_id, source)
+
+    @app.task(name="digest.cluster", queue="cluster", retry=2)
+    def cluster(round_id: str, lang: str) -> None:
+        cluster_language(app, settings, round_id, lang)
+
+    @app.task(name="digest.publish", queue="publish", retry=2)
+    def publish(round_id: str) -> None:
+        publish_round(settings, round_id)
+
+    return app
+
+
+def prepare(settings: Settings) -> None:
+    """Create procrastinate's schema and the worker tables once (under the advisory lock)."""
+    with _store(settings) as store:
+        store.db.execute("SELECT pg_advisory_lock(?)", (MIGRATION_LOCK,))
+        try:
+            found = store.db.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()
+            if found[0] is None:
+                app = make_app(settings)
+                with app.open():
+                    app.schema_manager.apply_schema()
+            with store.transaction():
+                for statement in _WORKER_TABLES:
+                    store.db.execute(statement)
+        finally:
+            store.db.execute("SELECT pg_advisory_unlock(?)", (MIGRATION_LOCK,))
+
+
+@contextlib.contextmanager
+def _store(settings: Settings) -> Iterator[PostgresStore]:
+    with open_store(settings.store) as store:
+        if not isinstance(store, PostgresStore):
+            raise StoreError("[store].url", "workers need a PostgreSQL store")
+        yield store
+
+
+def round_sources(settings: Settings) -> tuple[str, ...]:
+    """The names of the sources a round fetches (as ``digest run`` would, dumps included)."""
+    return tuple(s.name for s in expand(input_specs(settings, RunOptions())))
+
+
+def start_round(
+    app: App,
+    settings: Settings,
+    *,
+    now: datetime,
+    day: date | None = None,
+    slot: datetime | None = None,
+    late: bool = False,
+    round_id: str | None = None,
+) -> str | None:
+    """Record a round and defer its fetch jobs; None when the round exists (a slot that
+    another daemon already started)."""
+    rid = round_id or (f"slot:{iso(slot)}" if slot else f"run:{iso(now)}")
+    sources = round_sources(settings)
+    with _store(settings) as store, store.transaction():
+        cur = store.db.execute(
+            "INSERT OR IGNORE INTO digest_rounds (id, now, day, slot, late, sources)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                rid,
+                iso(now),
+                (day or now.astimezone(settings.tz).date()).isoformat(),
+                iso(slot) if slot else None,
+                int(late),
+                json.dumps(sources),
+            ),
+        )
+        if cur.rowcount == 0:
+            log.info("round %s already started", rid)
+            return None
+    fetch = app.tasks["digest.fetch"]
+    for name in sources:
+        _defer(fetch, f"fetch:{rid}:{name}", round_id=rid, source=name)
+    if not sources:
+        _defer_publish(app, rid)
+    log.info("round %s: %d fetch jobs deferred", rid, len(sources))
+    return rid
+
+
+def defer_slot(settings: Settings, *, slot: datetime, late: bool, now: datetime) -> str | None:
+    """``digest daemon`` on a PostgreSQL store: start the slot's round (once, whichever
+    daemon fires first); the workers fetch, cluster and publish it."""
+    prepare(settings)
+    app = make_app(settings)
+    with app.open():
+        rid = start_round(app, settings, now=now, slot=slot, late=late)
+    if rid:
+        log.info("round %s deferred to the workers", rid)
+    return rid
+
+
+def _defer(task: Any, queueing_lock: str, *, lock: str | None = None, **kwargs: Any) -> None:
+    try:
+        task.configure(queueing_lock=queueing_lock, lock=lock).defer(**kwargs)
+    except AlreadyEnqueued:  # the same job is already waiting: it does this work
+        log.debug("%s already queued", queueing_lock)
+
+
+def _load_round(store: PostgresStore, round_id: str, *, lock: bool = False) -> Round:
+    query = "SELECT id, now, day, slot, late, sources FROM digest_rounds WHERE id = ?"
+    row = store.db.execute(query + (" FOR UPDATE" if lock else ""), (round_id,)).fetchone()
+    if row is None:
+        raise StoreError(round_id, "no such round")
+    return Round(
+        id=row[0],
+        now=from_iso(row[1]),
+        day=date.fromisoformat(row[2]),
+        slot=from_iso(row[3]) if row[3] else None,
+        late=bool(row[4]),
+        sources=tuple(json.loads(row[5])),
+    )
+
+
+def _mark_done(store: PostgresStore, round_id: str, part: str) -> set[str]:
+    """Record ``part`` done (inside the caller's transaction, round row locked); the parts
+    of that kind done so far."""
+    store.db.execute(
+        "INSERT OR IGNORE INTO digest_round_parts (round, part) VALUES (?, ?)", (round_id, part)
+    )
+    kind = part.split(":", 1)[0] + ":"
+    rows = store.db.execute("SELECT part FROM digest_round_parts WHERE round = ?", (round_id,))
+    return {p.removeprefix(kind) for (p,) in rows if p.startswith(kind)}
+
+
+def fetch_source(app: App, settings: Settings, round_id: str, name: str) -> None:
+    """Job 1: one source's articles staged and its health saved, in one transaction."""
+    with _store(settings) as store:
+        rnd = _load_round(store, round_id)
+        specs = [s for s in expand(input_specs(settings, RunOptions())) if s.name == name]
+        states = store.source_states()
+        context = IngestContext(
+            now=rnd.now, captured_at=None, fetch=settings.fetch, states=states,
+            seen=store.seen_among,
+        )  # fmt: skip
+        results = ingest_all(specs, context)
+        articles = [
+            normalize(item)
+            for r in results
+            if isinstance(r.value, SourceOk)
+            for item in r.value.items
+        ]
+        staged = DedupeResult(new=tuple(articles), duplicates=())
+        health, _statuses = plan_health(
+            states,
+            results,
+            source_statuses(results, staged),
+            now=rnd.now,
+            params=health_params(settings),
+        )
+        with store.transaction():
+            _load_round(store, round_id, lock=True)
+            marks = ",".join("?" * (len(_INTAKE_COLUMNS.split(","))))
+            store.db.executemany(
+                f"INSERT OR IGNORE INTO digest_intake ({_INTAKE_COLUMNS})"  # noqa: S608
+                f" VALUES ({marks})",
+                [_intake_row(a, round_id) for a in articles],
+            )
+            store.save_source_states(health)
+            done = _mark_done(store, round_id, f"fetch:{name}")
+            complete = done >= set(rnd.sources)
+            langs: list[str] = []
+            if complete:
+                langs = [
+                    lang
+                    for (lang,) in store.db.execute(
+                        "SELECT DISTINCT lang FROM digest_intake WHERE round = ? ORDER BY lang",
+                        (round_id,),
+                    )
+                ]
+                store.db.execute(
+                    "UPDATE digest_rounds SET state = 'clustering', langs = ? WHERE id = ?",
+                    (json.dumps(langs), round_id),
+                )
+                # deferred before the commit: a crash after it cannot lose the next step
+                # (the cluster job waits on this round's row lock, then sees our commit)
+                _defer_next(app, round_id, langs)
+    log.info("round %s: fetched %s (%d articles)", round_id, name, len(articles))
+
+
+def _defer_publish(app: App, round_id: str) -> None:
+    """One publish job per round, one at a time (edition numbers are given in order)."""
+    _defer(app.tasks["digest.publish"], f"publish:{round_id}", lock="publish", round_id=round_id)
+
+
+def _defer_next(app: App, round_id: str, langs: Sequence[str]) -> None:
+    if not langs:
+        _defer(
+            app.tasks["digest.publish"], f"publish:{round_id}", lock="publish", round_id=round_id
+        )
+    for lang in langs:
+        _defer(
+            app.tasks["digest.cluster"],
+            f"cluster:{round_id}:{lang}",
+            lock=f"cluster:{lang}",
+            round_id=round_id,
+            lang=lang,
+        )
+
+
+def _intake_row(a: Any, round_id: str) -> tuple[object, ...]:
+    row = article_row(a, date.min, 0, None, None, None)
+    # article_row: id .. content_hash, day, run_id, thread_id, duplicate_of, minhash, dated
+    return (*row[:12], row[-1], round_id)
+
+
+def cluster_language(app: App, settings: Settings, round_id: str, lang: str) -> None:
+    """Job 2: the round's staged articles in ``lang``, deduplicated and clustered as one
+    batch, stored with their threads in the transaction that empties the staging rows."""
+    with _store(settings) as store, store.transaction():
+        rnd = _load_round(store, round_id, lock=True)
+        rows = store.db.execute(
+            f"SELECT {ARTICLE_COLUMNS} FROM digest_intake"  # noqa: S608
+            " WHERE round = ? AND lang = ? ORDER BY published, id",
+            (round_id, lang),
+        ).fetchall()
+        articles = [article_from_row(r) for r in rows]
+        if articles:
+            run_id = store.begin_run(started=rnd.now, day=rnd.day)
+            deduped = _dedupe(store, articles, settings)
+            overrides = read_overrides(settings.cluster.overrides_file)
+            clustered = store_and_cluster(
+                store,
+                deduped,
+                day=rnd.day,
+                run_id=run_id,
+                settings=settings,
+                now=rnd.now,
+                overrides=overrides,
+            )
+            store.finish_run(
+                run_id,
+                RunReport(
+                    started=rnd.now,
+                    finished=rnd.now,
+                    day=rnd.day,
+                    sources=(),
+                    new_articles=len(deduped.new),
+                    duplicates=len(deduped.duplicates),
+                    threads_new=len(clustered.plan.new_threads),
+                    threads_extended=len(clustered.plan.extensions),
+                ),
+                status="clustered",
+            )
+            store.db.execute(
+                "DELETE FROM digest_intake WHERE round = ? AND lang = ?", (round_id, lang)
+            )
+        done = _mark_done(store, round_id, f"cluster:{lang}")
+        langs_row = store.db.execute(
+            "SELECT langs FROM digest_rounds WHERE id = ?", (round_id,)
+        ).fetchone()
+        if langs_row[0] is not None and done >= set(json.loads(langs_row[0])):
+            store.db.execute(
+                "UPDATE digest_rounds SET state = 'publishing' WHERE id = ?", (round_id,)
+            )
+            _defer(
+                app.tasks["digest.publish"],
+                f"publish:{round_id}",
+                lock="publish",
+                round_id=round_id,
+            )
+    log.info("round %s: clustered %d %s articles", round_id, len(articles), lang)
+
+
+def publish_round(settings: Settings, round_id: str) -> None:
+    """Job 3: the round's edition (``run_once`` with nothing left to ingest: its window
+    holds the runs the cluster jobs recorded)."""
+    quiet = replace(settings, sources=(), inputs=replace(settings.inputs, dump_dirs=()))
+    with _store(settings) as store:
+        with store.transaction():
+            rnd = _load_round(store, round_id, lock=True)
+            state = store.db.execute(
+                "SELECT state FROM digest_rounds WHERE id = ?", (round_id,)
+            ).fetchone()[0]
+        if state == "done":
+            return
+        options = RunOptions(day=rnd.day, slot=rnd.slot, late=rnd.late)
+        report = run_once(quiet, now=rnd.now, store=store, options=options)
+        store.db.execute("UPDATE digest_rounds SET state = 'done' WHERE id = ?", (round_id,))
+    edition = report.edition
+    number = edition.number if edition else None
+    log.info("round %s: edition %s", round_id, f"No. {number}" if number else "(nothing new)")
+
+
+def round_state(settings: Settings, round_id: str) -> str | None:
+    with _store(settings) as store:
+        row = store.db.execute(
+            "SELECT state FROM digest_rounds WHERE id = ?", (round_id,)
+        ).fetchone()
+    return str(row[0]) if row else None
+
+
+async def _retry_stalled(app: App, *, stalled_after: float) -> int:
+    """Put the jobs of workers whose heartbeat stopped back in the queue."""
+    jobs = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after)
+    count = 0
+    for job in jobs:
+        log.warning("retrying job %s (%s): its worker stopped", job.id, job.task_name)
+        await app.job_manager.retry_job(job)
+        count += 1
+    return count
+
+
+async def _serve(
+    app: App, *, name: str, wait: bool, stalled_after: float, queues: Sequence[str]
+) -> None:
+    async with app.open_async():
+
+        async def reaper() -> None:
+            while True:
+                await _retry_stalled(app, stalled_after=stalled_after)
+                await asyncio.sleep(max(stalled_after / 3, 0.5))
+
+        task = asyncio.create_task(reaper())
+        try:
+            await app.run_worker_async(
+                name=name,
+                queues=list(queues),
+                wait=wait,
+                concurrency=1,
+                update_heartbeat_interval=max(stalled_after / 3, 0.5),
+                stalled_worker_timeout=stalled_after,
+                fetch_job_polling_interval=1.0,
+                delete_jobs="successful",
+            )
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def run_worker(
+    settings: Settings,
+    *,
+    name: str,
+    wait: bool = True,
+    stalled_after: float = 30.0,
+    queues: Sequence[str] = QUEUES,
+) -> None:
+    """``digest worker``: take jobs until stopped (SIGTERM/SIGINT finish the current job)."""
+    prepare(settings)
+    app = make_app(settings)
+    asyncio.run(_serve(app, name=name, wait=wait, stalled_after=stalled_after, queues=queues))

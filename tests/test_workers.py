@@ -1,0 +1,212 @@
+"""Distributed runs (digest worker, digest round) on a real PostgreSQL cluster, with worker
+subprocesses against the loopback feed server: the same threads as `digest run`, and a
+SIGKILLed worker loses nothing and stores nothing twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from digest.config import load_settings
+from digest.store import Store
+from digest.store.postgres import PostgresStore
+from tests.conftest import REPO
+from tests.httpserver import LoopbackServer, Reply
+
+pytestmark = pytest.mark.slow
+NOW = "2026-03-02T09:00:00+00:00"
+DAY = "2026-03-02"
+FEEDS = ("gazette.atom", "full.rss", "aggregator.rss", "rdf.rss", "hosted.rss")
+
+
+def _config(tmp_path: Path, server: LoopbackServer, feeds: dict[str, str]) -> Path:
+    sources = "".join(
+        f'\n[[sources]]\nname = "{name}"\nkind = "feed"\nurl = "{server.url(path)}"\n'
+        for name, path in feeds.items()
+    )
+    path = tmp_path / "digest.toml"
+    path.write_text(
+        f"""
+[inputs]
+dump_dirs = []
+[store]
+path = "var/digest.sqlite3"
+[output]
+dir = "out"
+[fetch]
+allow_private_addresses = true
+connect_timeout_seconds = 2.0
+read_timeout_seconds = 30.0
+total_timeout_seconds = 60.0
+{sources}""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _env(config: Path, url: str | None, out: str) -> dict[str, str]:
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DIGEST_CONFIG": str(config)}
+    env["DIGEST_OUTPUT__DIR"] = str(config.parent / out)
+    if url:
+        env["DIGEST_STORE__URL"] = url
+    return env
+
+
+def _digest(env: dict[str, str], *args: str, timeout: float = 120) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "digest", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def _worker(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    """A `digest worker` subprocess; its log goes to worker-N.log beside the config."""
+    folder = Path(env["DIGEST_CONFIG"]).parent
+    with (folder / f"worker-{len(list(folder.glob('worker-*')))}.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "digest", "worker", "--stalled-after", "2", *args],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+
+
+def _logs(tmp_path: Path) -> str:
+    return "\n".join(p.read_text(encoding="utf-8")[-2000:] for p in tmp_path.glob("worker-*"))
+
+
+def _threads(store: Store) -> list[tuple[str, str, tuple[str, ...]]]:
+    found = store.threads_where("SELECT id FROM threads", ())
+    return sorted((t.id, t.title, t.article_ids) for t in found.values())
+
+
+def _served(server: LoopbackServer) -> dict[str, str]:
+    """Source name -> path of each test feed on the loopback server."""
+    feeds = {}
+    for i, name in enumerate(FEEDS):
+        feeds[f"feed-{i}"] = f"/f{i}/{name}"
+        server.route(feeds[f"feed-{i}"], Reply(file=f"feeds/{name}"))
+    return feeds
+
+
+def test_two_workers_make_the_same_threads_as_digest_run(
+    tmp_path: Path, http_server: LoopbackServer, pg_url: str
+) -> None:
+    config = _config(tmp_path, http_server, _served(http_server))
+    _digest(_env(config, None, "out-run"), "run", "--now", NOW, "--date", DAY, "--no-email")
+    env = _env(config, pg_url, "out-workers")
+    round_id = _digest(env, "round", "--now", NOW, "--date", DAY).strip()
+    workers = [_worker(env, "--until-idle", "--name", f"w{i}") for i in range(2)]
+    for w in workers:
+        assert w.wait(timeout=120) == 0, _logs(tmp_path)
+    settings = load_settings(config, environ={})
+    with Store(settings.store.path) as lite, PostgresStore(pg_url) as pg:
+        assert _threads(pg) == _threads(lite)
+        assert len(_threads(pg)) > 3
+        lite_counts, pg_counts = lite.counts(), pg.counts()
+        assert pg_counts["articles"] == lite_counts["articles"]
+        assert pg_counts["seen_keys"] == lite_counts["seen_keys"]
+        (state,) = pg.db.execute("SELECT state FROM digest_rounds WHERE id = ?", (round_id,))
+        assert state == ("done",)
+        assert pg.db.execute("SELECT COUNT(*) FROM digest_intake").fetchone() == (0,)
+    assert (tmp_path / "out-workers" / DAY / "briefing.md").is_file()
+
+    # the same threads, in the same order, on the edition
+    def headlines(out: str) -> list[str]:
+        text = (tmp_path / out / DAY / "briefing.md").read_text(encoding="utf-8")
+        return [line for line in text.splitlines() if line.startswith("## ")]
+
+    assert headlines("out-workers") == headlines("out-run")
+    # a second round finds nothing new: nothing is stored twice
+    _worker_round(env, "2026-03-02T10:00:00+00:00")
+    with PostgresStore(pg_url) as pg:
+        assert pg.counts()["articles"] == pg_counts["articles"]
+
+
+def _worker_round(env: dict[str, str], now: str) -> None:
+    _digest(env, "round", "--now", now, "--date", DAY)
+    worker = _worker(env, "--until-idle")
+    assert worker.wait(timeout=120) == 0
+
+
+def test_a_killed_worker_loses_nothing_and_stores_nothing_twice(
+    tmp_path: Path, http_server: LoopbackServer, pg_url: str
+) -> None:
+    feeds = _served(http_server)
+    fast, hang = Reply(file="feeds/teasers.rss"), Reply(file="feeds/teasers.rss", hang_seconds=20)
+    http_server.route("/slow.atom", fast, hang, fast)  # digest run, the doomed worker, the rescue
+    feeds["slow"] = "/slow.atom"
+    config = _config(tmp_path, http_server, feeds)
+    _digest(_env(config, None, "out-run"), "run", "--now", NOW, "--date", DAY, "--no-email")
+    env = _env(config, pg_url, "out-workers")
+    round_id = _digest(env, "round", "--now", NOW, "--date", DAY).strip()
+    doomed = _worker(env, "--queue", "fetch", "--name", "doomed")
+    deadline = time.monotonic() + 60
+    while sum(seen.path == "/slow.atom" for seen in http_server.log) < 2:
+        assert time.monotonic() < deadline, "the worker never asked for the slow feed"
+        time.sleep(0.1)
+    doomed.send_signal(signal.SIGKILL)  # mid-job: the slow feed's fetch is in flight
+    doomed.wait(timeout=10)
+    time.sleep(3)  # longer than --stalled-after: its heartbeat is now stale
+    rescuer = _worker(env, "--until-idle", "--name", "rescuer")
+    deadline = time.monotonic() + 120
+    with PostgresStore(pg_url) as pg:
+        while True:
+            row = pg.db.execute("SELECT state FROM digest_rounds WHERE id = ?", (round_id,))
+            if row.fetchone() == ("done",):
+                break
+            assert time.monotonic() < deadline, "the round never finished"
+            time.sleep(0.5)
+    assert rescuer.wait(timeout=60) == 0, _logs(tmp_path)
+    assert "retrying job" in _logs(tmp_path)  # the killed worker's job, taken over
+    assert sum(seen.path == "/slow.atom" for seen in http_server.log) == 3
+    settings = load_settings(config, environ={})
+    with Store(settings.store.path) as lite, PostgresStore(pg_url) as pg:
+        assert _threads(pg) == _threads(lite)  # every article once, every thread intact
+        assert pg.counts()["articles"] == lite.counts()["articles"]
+        (dupes,) = pg.db.execute(
+            "SELECT COUNT(*) FROM (SELECT canonical_url FROM articles"
+            " WHERE canonical_url IS NOT NULL GROUP BY canonical_url HAVING COUNT(*) > 1) d"
+        ).fetchone()
+        assert dupes == 0
+        editions = pg.db.execute("SELECT COUNT(*) FROM editions").fetchone()
+        assert editions == (1,)
+
+
+def test_two_daemons_firing_one_slot_make_one_edition(
+    tmp_path: Path, http_server: LoopbackServer, pg_url: str
+) -> None:
+    """Each daemon defers the slot's round; the round's id is the slot, so the second finds
+    it started, and the workers publish one edition for the slot."""
+    from datetime import UTC, datetime
+
+    from digest.workers import defer_slot
+
+    config = _config(tmp_path, http_server, _served(http_server))
+    env = _env(config, pg_url, "out-workers")
+    settings = load_settings(config, environ=env)
+    slot = datetime(2026, 3, 2, 6, 30, tzinfo=UTC)
+    now = datetime(2026, 3, 2, 6, 30, 1, tzinfo=UTC)
+    assert defer_slot(settings, slot=slot, late=False, now=now) == "slot:2026-03-02T06:30:00+00:00"
+    assert defer_slot(settings, slot=slot, late=False, now=now) is None  # the other daemon
+    workers = [_worker(env, "--until-idle") for _ in range(2)]
+    for w in workers:
+        assert w.wait(timeout=120) == 0, _logs(tmp_path)
+    with PostgresStore(pg_url) as pg:
+        rows = pg.db.execute("SELECT number, scheduled_for FROM editions").fetchall()
+        assert rows == [(1, "2026-03-02T06:30:00+00:00")]
+        assert pg.counts()["articles"] > 0
