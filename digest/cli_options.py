@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -129,6 +130,12 @@ def quiet_flag() -> bool:
     return bool(click.get_current_context().meta.get(QUIET))
 
 
-def writer_lock(settings: Settings, what: str) -> StoreLock:
-    """The store's writer lock (waits up to [store].lock_wait_seconds for another writer)."""
-    return StoreLock(settings.store.path, what, wait_seconds=settings.store.lock_wait_seconds)
+def writer_lock(settings: Settings, what: str) -> AbstractContextManager[object]:
+    """The store's writer lock (waits up to [store].lock_wait_seconds for another writer):
+    a file beside a SQLite store, an advisory lock in a PostgreSQL one (all machines)."""
+    wait = settings.store.lock_wait_seconds
+    if settings.store.url:
+        from digest.store.postgres import PgWriterLock
+
+        return PgWriterLock(settings.store.url, what, wait_seconds=wait)
+    return StoreLock(settings.store.path, what, wait_seconds=wait)

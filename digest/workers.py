@@ -54,7 +54,7 @@ from digest.rows import ARTICLE_COLUMNS, article_from_row, article_row, from_iso
 from digest.sources import IngestContext, expand, ingest_all
 from digest.statuses import source_statuses
 from digest.store import open_store
-from digest.store.postgres import MIGRATION_LOCK, PostgresStore
+from digest.store.postgres import MIGRATION_LOCK, PgWriterLock, PostgresStore
 
 log = logging.getLogger("digest.workers")
 
@@ -374,7 +374,12 @@ def publish_round(settings: Settings, round_id: str) -> None:
     """Job 3: the round's edition (``run_once`` with nothing left to ingest: its window
     holds the runs the cluster jobs recorded)."""
     quiet = replace(settings, sources=(), inputs=replace(settings.inputs, dump_dirs=()))
-    with _store(settings) as store:
+    lock = PgWriterLock(
+        postgres_url(settings),
+        "digest worker: publish",
+        wait_seconds=settings.store.lock_wait_seconds,
+    )
+    with lock, _store(settings) as store:
         with store.transaction():
             rnd = _load_round(store, round_id, lock=True)
             state = store.db.execute(

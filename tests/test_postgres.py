@@ -258,3 +258,16 @@ def test_digest_run_on_postgres_from_the_command_line(tmp_path: Path, pg_url: st
     )
     assert status.returncode == 0, status.stderr
     assert "No. 1" in status.stdout
+
+
+def test_the_writer_lock_holds_runs_on_other_machines_apart(pg_url: str) -> None:
+    """A file lock only keeps one machine's runs apart; the advisory lock is in the shared
+    database, and a waiter that gives up names the holder."""
+    from digest.locks import StoreBusy
+    from digest.store.postgres import PgWriterLock
+
+    busy = r"in use by digest run \(pid \d+ on .*gave up after 0.3 s"
+    with PgWriterLock(pg_url, "digest run", wait_seconds=1), pytest.raises(StoreBusy, match=busy):
+        PgWriterLock(pg_url, "digest daemon", wait_seconds=0.3).__enter__()
+    with PgWriterLock(pg_url, "digest daemon", wait_seconds=0):  # released on exit
+        pass

@@ -196,3 +196,61 @@ class PostgresStore(Store):
 def _first_line(e: BaseException) -> str:
     text = str(e).strip()
     return text.splitlines()[0] if text else type(e).__name__
+
+
+WRITER_LOCK = 0x64777274  # pg_advisory_lock key of the writer lock: "dwrt"
+
+
+class PgWriterLock:
+    """The writer lock of a PostgreSQL store (``digest.locks.StoreLock`` for a file): a
+    session advisory lock on a connection of its own, so runs on *different machines* wait
+    for each other. The holder is named by its connection's ``application_name``."""
+
+    def __init__(self, url: str, what: str, *, wait_seconds: float) -> None:
+        self.url = url
+        self.what = what
+        self.wait_seconds = wait_seconds
+        self.conn: psycopg.Connection[Any] | None = None
+
+    def __enter__(self) -> PgWriterLock:
+        import os
+        import socket
+        import time
+
+        from digest.locks import POLL_SECONDS, StoreBusy
+
+        name = f"{self.what} (pid {os.getpid()} on {socket.gethostname()})"[:63]
+        try:
+            self.conn = psycopg.connect(self.url, autocommit=True, application_name=name)
+            deadline = time.monotonic() + self.wait_seconds
+            while True:
+                got = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (WRITER_LOCK,))
+                if got.fetchone() == (True,):
+                    return self
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(POLL_SECONDS)
+            row = self.conn.execute(
+                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a"
+                " ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
+                " AND l.objid = %s AND l.pid <> pg_backend_pid()",
+                (WRITER_LOCK & 0xFFFFFFFF,),
+            ).fetchone()
+        except psycopg.Error as e:
+            self._close()
+            raise StoreError(redacted(self.url), f"cannot open store: {_first_line(e)}") from e
+        self._close()
+        holder = row[0] if row and row[0] else "another writer"
+        raise StoreBusy(
+            redacted(self.url),
+            f"the store is in use by {holder}; gave up after {self.wait_seconds:g} s"
+            " (hint: [store].lock_wait_seconds)",
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        self._close()  # closing the session releases its advisory locks
+
+    def _close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+        self.conn = None
