@@ -13,7 +13,13 @@ import pytest
 from digest.config import Settings, load_settings
 from digest.models import Article
 from tests.httpserver import http_server  # noqa: F401 - the loopback HTTP server fixture
-from tests.pgserver import backend, pg_server, pg_url, store_factory  # noqa: F401 - PostgreSQL
+from tests.pgserver import (  # noqa: F401 - the PostgreSQL fixtures
+    backend,
+    make_backend_settings,
+    pg_server,
+    pg_url,
+    store_factory,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -191,3 +191,19 @@ def store_factory(backend: str, request: pytest.FixtureRequest, tmp_path: Path) 
 
     url = request.getfixturevalue("pg_url")
     return lambda: PostgresStore(url)
+
+
+@pytest.fixture
+def make_backend_settings(
+    backend: str, make_settings: Callable[..., Any], request: pytest.FixtureRequest
+) -> Callable[..., Any]:
+    """``make_settings`` on ``backend``: the PostgreSQL one adds ``store.url`` (a fresh
+    database); open the store with ``digest.store.open_store(settings.store)``."""
+    if backend == "sqlite":
+        return make_settings
+    url = request.getfixturevalue("pg_url")
+
+    def make(*overrides: str, **kwargs: Any) -> Any:
+        return make_settings(f"store.url='{url}'", *overrides, **kwargs)
+
+    return make

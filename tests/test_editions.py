@@ -21,7 +21,7 @@ from digest.schema import (
     _migrate_4_to_5,
     _migrate_5_to_6,
 )
-from digest.store import Store
+from digest.store import Store, open_store
 from tests.conftest import NOW
 from tests.test_pipeline import BRIDGE, STRIKE_1, STRIKE_2, _jsonl
 
@@ -124,7 +124,7 @@ def _inputs(tmp_path: Path) -> tuple[Path, Path]:
 
 def _run(settings: Settings, inputs: tuple[Path, ...], **options: object):
     now = options.pop("now", NOW)
-    with Store(settings.store.path) as store:
+    with open_store(settings.store) as store:
         return run_once(
             settings, now=now, store=store, options=RunOptions(inputs=inputs, **options)
         )
@@ -135,9 +135,9 @@ def _doc(settings: Settings, folder: str) -> dict:
 
 
 def test_consecutive_editions_and_what_is_new_since_the_last(
-    tmp_path: Path, make_settings: SettingsFactory
+    tmp_path: Path, make_backend_settings: SettingsFactory
 ) -> None:
-    settings = make_settings()
+    settings = make_backend_settings()
     monday, tuesday = _inputs(tmp_path)
     first = _run(settings, (monday,), day=DAY1)
     second = _run(settings, (tuesday,), day=DAY2, now=NOW + timedelta(days=1))
@@ -167,23 +167,25 @@ def test_consecutive_editions_and_what_is_new_since_the_last(
     assert "**New:**" in markdown
 
 
-def test_rerunning_an_edition_replaces_it(tmp_path: Path, make_settings: SettingsFactory) -> None:
-    settings = make_settings()
+def test_rerunning_an_edition_replaces_it(
+    tmp_path: Path, make_backend_settings: SettingsFactory
+) -> None:
+    settings = make_backend_settings()
     monday, _ = _inputs(tmp_path)
     _run(settings, (monday,), day=DAY1)
     again = _run(settings, (monday,), day=DAY1, now=NOW + timedelta(hours=1))
     assert again.edition.number == 1
     folders = sorted(p.name for p in settings.output.dir.iterdir() if p.is_dir())
     assert folders == ["2026-03-02", "threads"]  # one edition folder (and the thread pages)
-    with Store(settings.store.path) as store:
+    with open_store(settings.store) as store:
         (row,) = Ledger(store).editions()
     assert (row.number, row.window_end) == (1, NOW + timedelta(hours=1))
 
 
 def test_two_editions_on_one_day_get_two_folders(
-    tmp_path: Path, make_settings: SettingsFactory
+    tmp_path: Path, make_backend_settings: SettingsFactory
 ) -> None:
-    settings = make_settings()
+    settings = make_backend_settings()
     monday, tuesday = _inputs(tmp_path)
     _run(settings, (monday,))
     second = _run(settings, (tuesday,), now=NOW + timedelta(hours=1))
@@ -196,9 +198,9 @@ def test_two_editions_on_one_day_get_two_folders(
 
 
 def test_a_scheduled_slot_is_recorded_even_when_empty(
-    tmp_path: Path, make_settings: SettingsFactory
+    tmp_path: Path, make_backend_settings: SettingsFactory
 ) -> None:
-    settings = make_settings()
+    settings = make_backend_settings()
     monday, _ = _inputs(tmp_path)
     slot1 = datetime(2026, 3, 2, 7, tzinfo=UTC)
     slot2 = slot1 + timedelta(days=1)
@@ -209,7 +211,7 @@ def test_a_scheduled_slot_is_recorded_even_when_empty(
     assert (empty.edition.number, empty.edition.status) == (None, "empty")
     again = _run(settings, (monday,), slot=slot1, now=slot2 + timedelta(hours=1))
     assert again.edition.number == 1  # the slot's edition, re-run
-    with Store(settings.store.path) as store:
+    with open_store(settings.store) as store:
         ledger = Ledger(store)
         assert ledger.last_scheduled_for() == slot2
         assert [e.number for e in ledger.editions()] == [None, 1]

@@ -23,7 +23,7 @@ from digest.models import Briefing, SourceRef, SummarySentence, ThreadSummary
 from digest.pipeline import RunOptions, run_once
 from digest.render import make_environment
 from digest.status import status_lines
-from digest.store import Store
+from digest.store import Store, open_store
 from tests.conftest import NOW, REPO, SmtpServer
 from tests.test_pipeline import BRIDGE, STRIKE_1, _jsonl
 
@@ -50,7 +50,7 @@ def _inputs(tmp_path: Path) -> Path:
 
 
 def _run(settings: Settings, *inputs: Path, now: datetime = NOW, **options: object):
-    with Store(settings.store.path) as store:
+    with open_store(settings.store) as store:
         return run_once(
             settings, now=now, store=store, options=RunOptions(inputs=inputs, **options)
         )
@@ -61,7 +61,7 @@ def _parse(envelope: object) -> EmailMessage:
 
 
 def _outbox(settings: Settings):
-    with Store(settings.store.path) as store:
+    with open_store(settings.store) as store:
         return Ledger(store).deliveries()
 
 
@@ -194,9 +194,9 @@ def test_a_small_edition_is_not_cut():
 
 
 def test_an_outage_leaves_mail_queued_and_the_next_run_sends_it_once(
-    tmp_path: Path, make_settings: SettingsFactory, smtp_server: SmtpServer
+    tmp_path: Path, make_backend_settings: SettingsFactory, smtp_server: SmtpServer
 ) -> None:
-    settings = make_settings(*smtp_server.settings())
+    settings = make_backend_settings(*smtp_server.settings())
     smtp_server.stop()
     report = _run(settings, _inputs(tmp_path))
     assert report.outputs  # the site is published whatever the mail server does
@@ -222,11 +222,11 @@ CRASH_AFTER_ACCEPT = textwrap.dedent(
     from digest.config import load_settings
     from digest.ledger import Ledger
     from digest.mailer import flush_outbox
-    from digest.store import Store
+    from digest.store import open_store
 
     settings = load_settings(None, environ={}, overrides=sys.argv[1:])
     now = datetime.fromisoformat("2026-03-02T23:00:00+00:00")
-    with Store(settings.store.path) as store:
+    with open_store(settings.store) as store:
         # the process dies right after the server accepted the first message
         flush_outbox(Ledger(store), settings.email, now=now, after_accept=lambda d: os._exit(9))
     """
@@ -234,14 +234,16 @@ CRASH_AFTER_ACCEPT = textwrap.dedent(
 
 
 def test_a_crash_after_the_server_accepted_does_not_send_again(
-    tmp_path: Path, make_settings: SettingsFactory, smtp_server: SmtpServer
+    tmp_path: Path, make_backend_settings: SettingsFactory, smtp_server: SmtpServer
 ) -> None:
     flags = [
         f"store.path='{tmp_path / 'var' / 'digest.sqlite3'}'",
         f"output.dir='{tmp_path / 'output'}'",
         *smtp_server.settings(),
     ]
-    settings = make_settings(*smtp_server.settings())
+    settings = make_backend_settings(*smtp_server.settings())
+    if settings.store.url:
+        flags.append(f"store.url='{settings.store.url}'")
     smtp_server.stop()
     _run(settings, _inputs(tmp_path))  # published; both messages queued
     smtp_server.start()
@@ -264,7 +266,7 @@ def test_a_crash_after_the_server_accepted_does_not_send_again(
     ]
     _run(settings, now=NOW + timedelta(hours=3))
     assert len(smtp_server.messages) == 2
-    with Store(settings.store.path) as store:
+    with open_store(settings.store) as store:
         lines = status_lines(settings, Ledger(store), now=NOW + timedelta(hours=3))
     assert any("1 sent, 1 uncertain" in line and "never re-sent" in line for line in lines)
 
