@@ -55,6 +55,7 @@ def _workers() -> ModuleType:
     help="Seconds without a heartbeat after which a worker's job is retried by the others.",
 )
 @click.option("--until-idle", is_flag=True, help="Exit once no job is waiting (tests, cron).")
+@click.option("--keep-jobs", is_flag=True, help="Keep finished jobs and their timings.")
 @config_options
 def worker_command(
     settings: Settings,
@@ -62,6 +63,7 @@ def worker_command(
     queues: tuple[str, ...],
     stalled_after: float,
     until_idle: bool,
+    keep_jobs: bool,
 ) -> None:
     """Take fetch, cluster and publish jobs from the PostgreSQL store ([store].url).
 
@@ -81,6 +83,7 @@ def worker_command(
             wait=not until_idle,
             stalled_after=stalled_after,
             queues=queues or workers.QUEUES,
+            keep_jobs=keep_jobs,
         )
     except DigestError as e:
         raise click.ClickException(str(e)) from e

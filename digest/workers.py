@@ -415,7 +415,13 @@ async def _retry_stalled(app: App, *, stalled_after: float) -> int:
 
 
 async def _serve(
-    app: App, *, name: str, wait: bool, stalled_after: float, queues: Sequence[str]
+    app: App,
+    *,
+    name: str,
+    wait: bool,
+    stalled_after: float,
+    queues: Sequence[str],
+    keep_jobs: bool,
 ) -> None:
     async with app.open_async():
 
@@ -434,7 +440,7 @@ async def _serve(
                 update_heartbeat_interval=max(stalled_after / 3, 0.5),
                 stalled_worker_timeout=stalled_after,
                 fetch_job_polling_interval=1.0,
-                delete_jobs="successful",
+                delete_jobs="never" if keep_jobs else "successful",
             )
         finally:
             task.cancel()
@@ -449,8 +455,19 @@ def run_worker(
     wait: bool = True,
     stalled_after: float = 30.0,
     queues: Sequence[str] = QUEUES,
+    keep_jobs: bool = False,
 ) -> None:
-    """``digest worker``: take jobs until stopped (SIGTERM/SIGINT finish the current job)."""
+    """``digest worker``: take jobs until stopped (SIGTERM/SIGINT finish the current job).
+    Finished jobs are deleted unless ``keep_jobs`` (then procrastinate's tables keep them
+    and their events: timings for ``bench/scale.py``, an audit trail)."""
     prepare(settings)
     app = make_app(settings)
-    asyncio.run(_serve(app, name=name, wait=wait, stalled_after=stalled_after, queues=queues))
+    serving = _serve(
+        app,
+        name=name,
+        wait=wait,
+        stalled_after=stalled_after,
+        queues=queues,
+        keep_jobs=keep_jobs,
+    )
+    asyncio.run(serving)
