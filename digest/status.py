@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from digest.config import Settings
+from digest.config import Settings, redacted_url
 from digest.ledger import Ledger
 from digest.locks import running_daemon
 from digest.models import Delivery, Edition
@@ -31,7 +31,7 @@ def status_lines(
         "daemon:    "
         + (f"running (pid {pid})" if pid and pid > 0 else "running" if pid else "not running"),
         "email:     " + _email_line(settings),
-        f"store:     {settings.store.path}",
+        f"store:     {_store_name(settings)}",
         *last_run_lines(ledger.db, tz),
     ]
     editions = ledger.editions(limit)
@@ -42,6 +42,11 @@ def status_lines(
     lines.append("editions (newest first):")
     lines.extend("  " + _edition_line(e, deliveries, tz, now) for e in editions)
     return lines
+
+
+def _store_name(settings: Settings) -> str:
+    url = settings.store.url
+    return redacted_url(url) if url else str(settings.store.path)
 
 
 def _email_line(settings: Settings) -> str:

@@ -258,6 +258,7 @@ def test_digest_run_on_postgres_from_the_command_line(tmp_path: Path, pg_url: st
     )
     assert status.returncode == 0, status.stderr
     assert "No. 1" in status.stdout
+    assert f"store:     {pg_url}" in status.stdout
 
 
 def test_the_writer_lock_holds_runs_on_other_machines_apart(pg_url: str) -> None:
