@@ -258,6 +258,12 @@ def fetch_source(app: App, settings: Settings, round_id: str, name: str) -> None
         )
         with store.transaction():
             _load_round(store, round_id, lock=True)
+            state = store.db.execute(
+                "SELECT state FROM digest_rounds WHERE id = ?", (round_id,)
+            ).fetchone()[0]
+            if state != "fetching":  # a worker that was frozen: its retry did this already
+                log.warning("round %s: %s fetched again after the round moved on", round_id, name)
+                return
             marks = ",".join("?" * (len(_INTAKE_COLUMNS.split(","))))
             store.db.executemany(
                 f"INSERT OR IGNORE INTO digest_intake ({_INTAKE_COLUMNS})"  # noqa: S608
@@ -427,8 +433,10 @@ async def _serve(
 
         async def reaper() -> None:
             while True:
-                await _retry_stalled(app, stalled_after=stalled_after)
                 await asyncio.sleep(max(stalled_after / 3, 0.5))
+                await _retry_stalled(app, stalled_after=stalled_after)
+
+        await _retry_stalled(app, stalled_after=stalled_after)  # before taking jobs
 
         task = asyncio.create_task(reaper())
         try:

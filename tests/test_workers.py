@@ -85,13 +85,17 @@ def _worker(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
         )
 
 
-def _logs(tmp_path: Path) -> str:
-    return "\n".join(p.read_text(encoding="utf-8")[-2000:] for p in tmp_path.glob("worker-*"))
+def _logs(tmp_path: Path, tail: int = 2000) -> str:
+    return "\n".join(p.read_text(encoding="utf-8")[-tail:] for p in tmp_path.glob("worker-*"))
 
 
 def _threads(store: Store) -> list[tuple[str, str, tuple[str, ...]]]:
     found = store.threads_where("SELECT id FROM threads", ())
     return sorted((t.id, t.title, t.article_ids) for t in found.values())
+
+
+def _woken_up(log: str) -> int:
+    return log.count("fetched slow") + log.count("slow fetched again after the round moved on")
 
 
 def _served(server: LoopbackServer) -> dict[str, str]:
@@ -210,3 +214,47 @@ def test_two_daemons_firing_one_slot_make_one_edition(
         rows = pg.db.execute("SELECT number, scheduled_for FROM editions").fetchall()
         assert rows == [(1, "2026-03-02T06:30:00+00:00")]
         assert pg.counts()["articles"] > 0
+
+
+def test_a_frozen_worker_is_taken_over_and_changes_nothing_when_it_wakes(
+    tmp_path: Path, http_server: LoopbackServer, pg_url: str
+) -> None:
+    """SIGSTOP mid-fetch: its heartbeat stops, the other worker retries the job and
+    finishes the round; woken (SIGCONT) after the round, it stores nothing."""
+    feeds = _served(http_server)
+    fast, hang = Reply(file="feeds/teasers.rss"), Reply(file="feeds/teasers.rss", hang_seconds=8)
+    http_server.route("/slow.atom", fast, hang, fast)  # digest run, the frozen worker, the rescue
+    feeds["slow"] = "/slow.atom"
+    config = _config(tmp_path, http_server, feeds)
+    _digest(_env(config, None, "out-run"), "run", "--now", NOW, "--date", DAY, "--no-email")
+    env = _env(config, pg_url, "out-workers")
+    round_id = _digest(env, "round", "--now", NOW, "--date", DAY).strip()
+    frozen = _worker(env, "--queue", "fetch", "--name", "frozen")
+    try:
+        deadline = time.monotonic() + 60
+        while sum(seen.path == "/slow.atom" for seen in http_server.log) < 2:
+            assert time.monotonic() < deadline, "the worker never asked for the slow feed"
+            time.sleep(0.1)
+        frozen.send_signal(signal.SIGSTOP)
+        time.sleep(3)  # longer than --stalled-after
+        rescuer = _worker(env, "--until-idle", "--name", "rescuer")
+        assert rescuer.wait(timeout=120) == 0, _logs(tmp_path)
+        with PostgresStore(pg_url) as pg:
+            row = pg.db.execute("SELECT state FROM digest_rounds WHERE id = ?", (round_id,))
+            assert row.fetchone() == ("done",), _logs(tmp_path)
+            counts = pg.counts()
+        frozen.send_signal(signal.SIGCONT)
+        deadline = time.monotonic() + 60
+        while _woken_up(_logs(tmp_path, tail=10**6)) < 2:  # the rescue's fetch, then its
+            assert time.monotonic() < deadline, _logs(tmp_path)
+            time.sleep(0.5)
+    finally:
+        frozen.send_signal(signal.SIGCONT)
+        frozen.kill()
+        frozen.wait(timeout=30)
+    settings = load_settings(config, environ={})
+    with Store(settings.store.path) as lite, PostgresStore(pg_url) as pg:
+        assert pg.counts() == counts
+        assert _threads(pg) == _threads(lite)
+        assert pg.db.execute("SELECT COUNT(*) FROM digest_intake").fetchone() == (0,)
+        assert pg.db.execute("SELECT COUNT(*) FROM editions").fetchone() == (1,)
