@@ -220,15 +220,16 @@ def _load_round(store: PostgresStore, round_id: str, *, lock: bool = False) -> R
     )
 
 
-def _mark_done(store: PostgresStore, round_id: str, part: str) -> set[str]:
-    """Record ``part`` done (inside the caller's transaction, round row locked); the parts
-    of that kind done so far."""
-    store.db.execute(
+def _mark_done(store: PostgresStore, round_id: str, part: str) -> tuple[bool, set[str]]:
+    """Record ``part`` done (inside the caller's transaction, round row locked): (whether it
+    was not done before, the parts of that kind done so far). A job run twice (a retry
+    after its commit, a second job for one language) triggers the next step only once."""
+    cur = store.db.execute(
         "INSERT OR IGNORE INTO digest_round_parts (round, part) VALUES (?, ?)", (round_id, part)
     )
     kind = part.split(":", 1)[0] + ":"
     rows = store.db.execute("SELECT part FROM digest_round_parts WHERE round = ?", (round_id,))
-    return {p.removeprefix(kind) for (p,) in rows if p.startswith(kind)}
+    return cur.rowcount > 0, {p.removeprefix(kind) for (p,) in rows if p.startswith(kind)}
 
 
 def fetch_source(app: App, settings: Settings, round_id: str, name: str) -> None:
@@ -271,8 +272,8 @@ def fetch_source(app: App, settings: Settings, round_id: str, name: str) -> None
                 [_intake_row(a, round_id) for a in articles],
             )
             store.save_source_states(health)
-            done = _mark_done(store, round_id, f"fetch:{name}")
-            complete = done >= set(rnd.sources)
+            first, done = _mark_done(store, round_id, f"fetch:{name}")
+            complete = first and done >= set(rnd.sources)
             langs: list[str] = []
             if complete:
                 langs = [
@@ -299,9 +300,7 @@ def _defer_publish(app: App, round_id: str) -> None:
 
 def _defer_next(app: App, round_id: str, langs: Sequence[str]) -> None:
     if not langs:
-        _defer(
-            app.tasks["digest.publish"], f"publish:{round_id}", lock="publish", round_id=round_id
-        )
+        _defer_publish(app, round_id)
     for lang in langs:
         _defer(
             app.tasks["digest.cluster"],
@@ -359,20 +358,15 @@ def cluster_language(app: App, settings: Settings, round_id: str, lang: str) -> 
             store.db.execute(
                 "DELETE FROM digest_intake WHERE round = ? AND lang = ?", (round_id, lang)
             )
-        done = _mark_done(store, round_id, f"cluster:{lang}")
+        first, done = _mark_done(store, round_id, f"cluster:{lang}")
         langs_row = store.db.execute(
             "SELECT langs FROM digest_rounds WHERE id = ?", (round_id,)
         ).fetchone()
-        if langs_row[0] is not None and done >= set(json.loads(langs_row[0])):
+        if first and langs_row[0] is not None and done >= set(json.loads(langs_row[0])):
             store.db.execute(
                 "UPDATE digest_rounds SET state = 'publishing' WHERE id = ?", (round_id,)
             )
-            _defer(
-                app.tasks["digest.publish"],
-                f"publish:{round_id}",
-                lock="publish",
-                round_id=round_id,
-            )
+            _defer_publish(app, round_id)
     log.info("round %s: clustered %d %s articles", round_id, len(articles), lang)
 
 

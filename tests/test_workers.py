@@ -258,3 +258,37 @@ def test_a_frozen_worker_is_taken_over_and_changes_nothing_when_it_wakes(
         assert _threads(pg) == _threads(lite)
         assert pg.db.execute("SELECT COUNT(*) FROM digest_intake").fetchone() == (0,)
         assert pg.db.execute("SELECT COUNT(*) FROM editions").fetchone() == (1,)
+
+
+def test_a_second_clustering_writer_for_one_language_stores_and_triggers_nothing(
+    tmp_path: Path, http_server: LoopbackServer, pg_url: str
+) -> None:
+    """The round's cluster job run again after its commit (a retry whose success was not
+    recorded, a second writer): it finds the batch stored and triggers no second publish."""
+    from digest.workers import make_app
+
+    config = _config(tmp_path, http_server, _served(http_server))
+    _digest(_env(config, None, "out-run"), "run", "--now", NOW, "--date", DAY, "--no-email")
+    env = _env(config, pg_url, "out-workers")
+    round_id = _digest(env, "round", "--now", NOW, "--date", DAY).strip()
+    workers = [_worker(env, "--until-idle", "--keep-jobs") for _ in range(2)]
+    for w in workers:
+        assert w.wait(timeout=120) == 0, _logs(tmp_path)
+    settings = load_settings(config, environ=env)
+    app = make_app(settings)
+    with app.open():  # the same job again (its queueing lock is free: the first one is done)
+        app.tasks["digest.cluster"].configure(lock="cluster:en").defer(round_id=round_id, lang="en")
+    assert _worker(env, "--until-idle", "--keep-jobs").wait(timeout=120) == 0, _logs(tmp_path)
+    with Store(settings.store.path) as lite, PostgresStore(pg_url) as pg:
+        assert _threads(pg) == _threads(lite)
+        assert pg.counts()["articles"] == lite.counts()["articles"]
+        jobs = pg.db.execute(
+            "SELECT task_name, COUNT(*) FROM procrastinate_jobs WHERE status = 'succeeded'"
+            " AND task_name <> 'digest.fetch' GROUP BY task_name ORDER BY task_name"
+        ).fetchall()
+        assert jobs == [("digest.cluster", 2), ("digest.publish", 1)]
+        assert pg.db.execute("SELECT COUNT(*) FROM editions").fetchone() == (1,)
+        (state,) = pg.db.execute("SELECT state FROM digest_rounds WHERE id = ?", (round_id,))
+        assert state == ("done",)
+        clustered = pg.db.execute("SELECT COUNT(*) FROM runs WHERE status = 'clustered'")
+        assert clustered.fetchone() == (1,)
