@@ -292,3 +292,50 @@ def test_a_second_clustering_writer_for_one_language_stores_and_triggers_nothing
         assert state == ("done",)
         clustered = pg.db.execute("SELECT COUNT(*) FROM runs WHERE status = 'clustered'")
         assert clustered.fetchone() == (1,)
+
+
+def test_a_clustering_writer_killed_between_plan_and_commit_is_redone_exactly(
+    tmp_path: Path, http_server: LoopbackServer, pg_url: str
+) -> None:
+    """The cluster job is held just before its commit (the vocabulary's document count is
+    its last write: the test holds that row) and SIGKILLed there, with the batch's
+    articles and threads written but not committed; the retry redoes exactly that batch."""
+    import psycopg
+
+    config = _config(tmp_path, http_server, _served(http_server))
+    _digest(_env(config, None, "out-run"), "run", "--now", NOW, "--date", DAY, "--no-email")
+    env = _env(config, pg_url, "out-workers")
+    round_id = _digest(env, "round", "--now", NOW, "--date", DAY).strip()
+    assert _worker(env, "--until-idle", "--queue", "fetch").wait(timeout=120) == 0
+    with psycopg.connect(pg_url) as holder:  # one transaction, rolled back at the end
+        holder.execute("INSERT INTO meta (key, value) VALUES ('n_docs', '0')")
+        doomed = _worker(env, "--queue", "cluster", "--name", "doomed")
+        deadline = time.monotonic() + 60
+        while True:
+            with psycopg.connect(pg_url, autocommit=True) as probe:
+                waiting = probe.execute(
+                    "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND query LIKE 'INSERT INTO meta%%'"
+                ).fetchone()
+            if waiting == (1,):
+                break
+            assert time.monotonic() < deadline, _logs(tmp_path)
+            time.sleep(0.2)
+        with psycopg.connect(pg_url, autocommit=True) as probe:  # written, not committed
+            assert probe.execute("SELECT COUNT(*) FROM articles").fetchone() == (0,)
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(timeout=10)
+        holder.rollback()
+    time.sleep(3)  # longer than --stalled-after
+    rescuer = _worker(env, "--until-idle", "--name", "rescuer")
+    assert rescuer.wait(timeout=120) == 0, _logs(tmp_path)
+    assert "retrying job" in _logs(tmp_path, tail=10**6)
+    settings = load_settings(config, environ={})
+    with Store(settings.store.path) as lite, PostgresStore(pg_url) as pg:
+        (state,) = pg.db.execute("SELECT state FROM digest_rounds WHERE id = ?", (round_id,))
+        assert state == ("done",)
+        assert _threads(pg) == _threads(lite)
+        assert pg.counts()["articles"] == lite.counts()["articles"]
+        assert pg.counts()["seen_keys"] == lite.counts()["seen_keys"]
+        assert pg.vocabulary() == lite.vocabulary()
+        assert pg.db.execute("SELECT COUNT(*) FROM editions").fetchone() == (1,)
