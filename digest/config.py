@@ -345,7 +345,8 @@ def _cross_problems(sections: Mapping[str, Any], loading: _Loading) -> list[str]
             f" {shown(other)} ({value(other)!r}, {loading.label(other)})"
         )
     cron, tz = value("schedule.cron"), value("output.timezone")
-    if not {"schedule.cron", "output.timezone"} & loading.failed and never_fires(cron, tz):
+    checked = "schedule.cron" in loading.origins and "output.timezone" not in loading.failed
+    if checked and never_fires(cron, tz):  # (the default fires: apscheduler is not loaded)
         problems.append(
             f"{loading.label('schedule.cron')}: [schedule].cron: {cron!r} never fires"
             f" (no date matches it, in {tz})"

@@ -139,6 +139,12 @@ def _check_one(meta: Mapping[str, Any], value: Any) -> None:
         meta["check"](value)
 
 
+def one_line(value: str) -> None:
+    """For text sent in a protocol line (an HTTP header, an SMTP command)."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError(f"expected one line without control characters, got {value!r}")
+
+
 def allowed_range(meta: Mapping[str, Any]) -> str:
     """`` (low..high)`` for a number with a declared range, else ``""``."""
     if "min" not in meta and "max" not in meta:

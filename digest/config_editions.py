@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from digest.config_checks import one_line
 from digest.config_checks import setting as _help
 
 # the fields of [email].subject_template, with sample values to try it on
@@ -62,14 +63,14 @@ class EmailSettings:
     enabled: bool = _help(
         "email every new edition (digest run --email/--no-email overrides)", False
     )
-    host: str = _help("SMTP server host name", "localhost")
+    host: str = _help("SMTP server host name", "localhost", check=one_line)
     port: int = _help("SMTP server port (587 starttls, 465 ssl, 25 none)", 587, min=1, max=65535)
     security: str = _help(
         "connection security: starttls, ssl or none",
         "starttls",
         choices=("starttls", "ssl", "none"),
     )
-    username: str = _help("SMTP login user; empty: no login", "")
+    username: str = _help("SMTP login user; empty: no login", "", check=one_line)
     password: str = _help(
         "SMTP password: only from .env or the environment (DIGEST_EMAIL__PASSWORD)",
         "",

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
+from digest.config_checks import one_line
 from digest.config_checks import setting as _help
 from digest.models import SourceSpec
 
@@ -18,7 +19,9 @@ from digest.models import SourceSpec
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FetchSettings:
     user_agent: str = _help(
-        "User-Agent sent with every request; empty = 'digest/<version> (...)'", ""
+        "User-Agent sent with every request; empty = 'digest/<version> (...)'",
+        "",
+        check=one_line,
     )
     connect_timeout_seconds: float = _help(
         "give up connecting to a server after this long", 10.0, min=0.01, max=3600.0

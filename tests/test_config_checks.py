@@ -120,6 +120,8 @@ def test_a_new_setting_is_checked_by_what_its_field_declares() -> None:
         ('[summary]\nmax_sentences = "5"', "[summary].max_sentences: expected an integer, got '5'"),
         ('[email]\nto_addresses = "a@b.org"', "[email].to_addresses: expected a list"),
         ('[fetch]\nextract_teasers = "no"', "[fetch].extract_teasers: expected true or false"),
+        ('[fetch]\nuser_agent = "x\\r\\nX-Evil: 1"', "[fetch].user_agent: expected one line"),
+        ('[email]\nusername = "ana\\r\\nQUIT"', "[email].username: expected one line"),
     ],
 )
 def test_a_bad_value_in_the_file_is_one_line_naming_file_and_key(
