@@ -38,6 +38,9 @@ class InputSettings:
         "article dump files or folders (.txt .md .html .json .jsonl), relative to the config",
         (),
     )
+    max_file_bytes: int = _help(
+        "a dump file larger than this is skipped with one line (never read whole)", 32_000_000
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -203,6 +206,7 @@ def _coerce(value: Any, hint: Any, base: Path) -> Any:
 
 _RANGES: dict[str, tuple[float, float]] = {
     **FETCH_RANGES,
+    "inputs.max_file_bytes": (1_000, 10_000_000_000),
     "dedupe.near_threshold": (0.0, 1.0),
     "cluster.similarity_threshold": (0.0, 1.0),
     "cluster.window_days": (0.0, 365.0),

@@ -94,6 +94,7 @@ def run_once(
         fetch=settings.fetch,
         states=states,
         seen=store.seen_among,
+        max_file_bytes=settings.inputs.max_file_bytes,
     )
     specs = expand(input_specs(settings, options))
     with stage("ingest", total=len(specs), unit="inputs") as advance:
