@@ -340,10 +340,7 @@ def _read_page_dump(text: str, ctx: _Ctx) -> tuple[RawItem, ...]:
 
 
 def _read_single(text: str, ctx: _Ctx) -> RawItem:
-    if len(text) > 2 * MAX_ARTICLE_CHARS:  # the title and the byline are at the top
-        log.warning(
-            "%s: longer than %d characters; only its start is read", ctx.origin, MAX_ARTICLE_CHARS
-        )
+    if len(text) > 2 * MAX_ARTICLE_CHARS:  # only the start is read (ctx.item says so)
         text = cut_text(text, 2 * MAX_ARTICLE_CHARS)
     article = split_single_article(text)
     if not article.paragraphs:
