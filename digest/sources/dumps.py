@@ -69,6 +69,7 @@ from digest.text import clean_space, printable
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 32_000_000  # [inputs].max_file_bytes
+_TEXT_CHARS = 2 * MAX_ARTICLE_CHARS  # a text file is read this far (a page dump is ~50k)
 # Byte order marks of the UTF-16/32 text a dump may be saved in (UTF-32 first: its LE mark
 # starts with UTF-16's); UTF-8's is dropped when decoding.
 _BOMS = (
@@ -317,6 +318,8 @@ def _outlet(ctx: _Ctx, named: str | None, guessed: str | None = None) -> str:
 
 def _read_text(data: bytes, ctx: _Ctx) -> tuple[RawItem, ...]:
     text = _decode(data, ctx.path)
+    if len(text) > _TEXT_CHARS:  # only the start is read; ctx.item says so for the article
+        text = cut_text(text, _TEXT_CHARS)
     if looks_like_page_dump(text):
         return _read_page_dump(text, ctx)
     return (_read_single(text, ctx),)
@@ -340,8 +343,6 @@ def _read_page_dump(text: str, ctx: _Ctx) -> tuple[RawItem, ...]:
 
 
 def _read_single(text: str, ctx: _Ctx) -> RawItem:
-    if len(text) > 2 * MAX_ARTICLE_CHARS:  # only the start is read (ctx.item says so)
-        text = cut_text(text, 2 * MAX_ARTICLE_CHARS)
     article = split_single_article(text)
     if not article.paragraphs:
         raise ParseError(ctx.origin, "no article text after the title")
