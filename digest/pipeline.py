@@ -12,6 +12,7 @@ import jinja2
 
 from digest.compose import compose
 from digest.config import Settings
+from digest.dates import shifted
 from digest.dedupe import DedupeParams, dedupe
 from digest.editions import EditionRequest, plan_edition, publish_as
 from digest.errors import DeliveryError
@@ -304,7 +305,9 @@ def input_specs(settings: Settings, options: RunOptions) -> tuple[SourceSpec, ..
 def _dedupe(store: Store, articles: Sequence[Article], settings: Settings) -> DedupeResult:
     if not articles:
         return DedupeResult(new=(), duplicates=())
-    since = min(a.published for a in articles) - timedelta(days=settings.dedupe.recent_days)
+    since = shifted(
+        min(a.published for a in articles), -timedelta(days=settings.dedupe.recent_days)
+    )
     params = DedupeParams(near_threshold=settings.dedupe.near_threshold)
     return dedupe(articles, store.seen_index(since=since), params)
 
