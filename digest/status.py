@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -12,6 +11,7 @@ from digest.ledger import Ledger
 from digest.locks import running_daemon
 from digest.models import Delivery, Edition
 from digest.schedule import fire_times, make_trigger
+from digest.store.base import Connection
 
 STUCK_AFTER = timedelta(minutes=10)  # "sending" this long: the sender died mid-transaction
 
@@ -89,7 +89,7 @@ def _when(when: datetime | None, tz: tzinfo) -> str:
     return when.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if when else "-"
 
 
-def last_run_lines(db: sqlite3.Connection, tz: tzinfo) -> list[str]:
+def last_run_lines(db: Connection, tz: tzinfo) -> list[str]:
     """The last finished run and every input that failed in it, with the full error (the
     operator's view; a briefing shows readers only the failed sources' names)."""
     row = db.execute(

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import cast
 
 from digest.cluster import Vocabulary
 from digest.dedupe import Fingerprint, SeenIndex, exact_keys, title_key
@@ -34,6 +35,7 @@ from digest.rows import (
     source_state,
 )
 from digest.schema import MIGRATIONS, SCHEMA_VERSION
+from digest.store.base import Connection
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,6 +49,8 @@ class DayThread:
 
 class Store:
     """A digest store in one SQLite file."""
+
+    db: Connection  # sqlite3's own connection here; PostgresStore's translates our SQL
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -82,11 +86,11 @@ class Store:
             raise StoreError(str(self.path), f"store schema {current} is newer than this digest")
         for step in range(current, SCHEMA_VERSION):
             with self.transaction():
-                MIGRATIONS[step](self.db)
+                MIGRATIONS[step](cast(sqlite3.Connection, self.db))  # it is sqlite3's here
                 self.db.execute(f"PRAGMA user_version = {step + 1}")
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Connection]:
         """BEGIN IMMEDIATE … COMMIT; roll back on any exception."""
         if self.db.in_transaction:
             yield self.db
