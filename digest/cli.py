@@ -19,6 +19,7 @@ import click
 from digest import __version__, logs, pipeline
 from digest.cli_options import VERBOSE, Exit2, config_options, parse_time, quiet_flag, writer_lock
 from digest.config import Settings, describe
+from digest.config_editions import check_address
 from digest.discovery import find_config, user_config
 from digest.errors import ConfigError, DigestError
 from digest.health import LIVE_KINDS, health_table
@@ -29,6 +30,7 @@ from digest.pipeline import RunOptions, health_params, input_specs, run_once
 from digest.sources import display_path, skipped_files
 from digest.status import last_run_lines
 from digest.store import Store
+from digest.text import printable
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -252,10 +254,16 @@ def send_test(settings: Settings, address: str) -> None:
 
     It does not use or change the outbox: recipients get their editions as usual.
 
+    ADDRESS is checked like each of [email].to_addresses: one address, on one line.
+
     \b
     Example:
         digest send-test me@example.org
     """
+    try:
+        check_address(address)
+    except ValueError as e:
+        raise Exit2(f"send-test ADDRESS: {printable(str(e))}") from None
     try:
         with Store(settings.store.path) as store:
             number = pipeline.send_test(settings, store, address, now=datetime.now(UTC))

@@ -46,6 +46,12 @@ class InputSettings:
         "article dump files or folders (.txt .md .html .json .jsonl), relative to the config",
         (),
     )
+    max_file_bytes: int = _help(
+        "a dump file larger than this is skipped with one line (never read whole)",
+        32_000_000,
+        min=1_000,
+        max=10_000_000_000,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,6 +5,7 @@ Part of the one settings schema in :mod:`digest.config`; kept here with their ch
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,15 +28,26 @@ def check_site_url(value: str) -> None:
 
 
 def _check_address(address: str) -> None:
-    if address and not _is_address(address):
-        raise ValueError(f"not an email address: {address!r}")
+    if address:
+        check_address(address)
+
+
+def check_address(text: str) -> None:
+    """``ValueError`` unless ``text`` is one email address (each of ``to_addresses``, the
+    sender, the address ``digest send-test`` is given)."""
+    if not _is_address(text):
+        raise ValueError(f"not an email address: {text!r} (one address, on one line)")
+
+
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 def _is_address(text: str) -> bool:
-    """``user@domain`` or ``Name <user@domain>``, on one line."""
+    """``user@domain`` or ``Name <user@domain>``, on one line, one address (a comma outside
+    a quoted name separates two)."""
     from email.utils import parseaddr
 
-    if any(c in text for c in "\r\n"):
+    if any(c in text for c in "\r\n\x00") or "," in _QUOTED.sub("", text):
         return False
     user, at, domain = parseaddr(text)[1].rpartition("@")
     return bool(at and user and domain and "@" not in user)

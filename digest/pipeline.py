@@ -12,6 +12,7 @@ import jinja2
 
 from digest.compose import compose
 from digest.config import Settings
+from digest.dates import shifted
 from digest.dedupe import DedupeParams, dedupe
 from digest.editions import EditionRequest, plan_edition, publish_as
 from digest.errors import DeliveryError
@@ -94,6 +95,7 @@ def run_once(
         fetch=settings.fetch,
         states=states,
         seen=store.seen_among,
+        max_file_bytes=settings.inputs.max_file_bytes,
     )
     specs = expand(input_specs(settings, options))
     with stage("ingest", total=len(specs), unit="inputs") as advance:
@@ -303,7 +305,9 @@ def input_specs(settings: Settings, options: RunOptions) -> tuple[SourceSpec, ..
 def _dedupe(store: Store, articles: Sequence[Article], settings: Settings) -> DedupeResult:
     if not articles:
         return DedupeResult(new=(), duplicates=())
-    since = min(a.published for a in articles) - timedelta(days=settings.dedupe.recent_days)
+    since = shifted(
+        min(a.published for a in articles), -timedelta(days=settings.dedupe.recent_days)
+    )
     params = DedupeParams(near_threshold=settings.dedupe.near_threshold)
     return dedupe(articles, store.seen_index(since=since), params)
 

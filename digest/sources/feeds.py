@@ -34,7 +34,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
@@ -42,6 +42,7 @@ import feedparser
 import lxml.html
 from lxml import etree
 
+from digest.dates import from_fields
 from digest.errors import ParseError
 from digest.models import Fetched, RawItem, SourceSpec
 from digest.normalize import canonical_url
@@ -242,11 +243,8 @@ def _http_link(value: object, base: str) -> str | None:
 
 
 def _time(parsed: object) -> datetime | None:
-    """feedparser's UTC ``struct_time`` as an aware datetime."""
-    try:
-        return datetime(*parsed[:6], tzinfo=UTC) if parsed else None  # type: ignore[index,misc]
-    except (TypeError, ValueError):
-        return None
+    """feedparser's UTC ``struct_time`` as an aware datetime (year 10000: ``FAR_FUTURE``)."""
+    return from_fields(tuple(parsed[:6])) if isinstance(parsed, tuple) and parsed else None
 
 
 def _authors(entry: Mapping[str, Any]) -> tuple[str, ...]:

@@ -23,13 +23,14 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import Message
 from typing import Any
 from urllib.parse import urlsplit
 
 import trafilatura
 
+from digest.dates import to_utc
 from digest.errors import ParseError
 from digest.models import Fetched, RawItem, SourceSpec
 from digest.sources.aggregator import paragraphs
@@ -96,7 +97,7 @@ def _extract(doc: PageDoc) -> Extracted | None:
         in_table = _article(content, doc.url, tables=True)
         if _row_share(in_table[2]) >= 0.5:  # the body is in a table: keep its rows
             meta, title, body = in_table[0], in_table[1], _tidy_rows(in_table[2], in_table[1])
-    if sum(len(p.split()) for p in body) < MIN_WORDS:
+    if not enough_text(body):
         return None  # a sign-in form, a cookie wall, an index page: not an article
     authors = tuple(a.strip() for a in (meta.get("author") or "").split(";") if a.strip())
     return Extracted(
@@ -106,6 +107,11 @@ def _extract(doc: PageDoc) -> Extracted | None:
         sitename=outlet_name(meta.get("sitename")),
         authors=authors,
     )
+
+
+def enough_text(body: Sequence[str]) -> bool:
+    """At least ``MIN_WORDS`` words in the paragraphs: an article, not a menu or a form."""
+    return sum(len(p.split()) for p in body) >= MIN_WORDS
 
 
 def _article(
@@ -143,10 +149,9 @@ def _date(value: object) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        moment = datetime.fromisoformat(value)
+        return to_utc(datetime.fromisoformat(value))
     except ValueError:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def extract_many(
