@@ -1,6 +1,9 @@
 """One HTTP client for every live source: polite, bounded and safe.
 
-* A User-Agent naming the project; connect and read timeouts, plus a total time per response.
+* A User-Agent naming the project; connect and read timeouts, plus a total time per response
+  (``total_timeout_seconds``, redirects included) that every socket operation is held to:
+  ``DeadlineStream`` gives each connect, read and write at most the time left, so a server
+  that drips its status line, headers or body a byte at a time is cut off at the deadline.
 * Bodies are streamed and abandoned past ``max_bytes`` (counted after decompression).
 * Redirects are followed here, up to ``max_redirects``; every hop must be http(s). A chain of
   permanent redirects (301/308) is reported as ``Fetched.moved_to`` so the store keeps the new
@@ -18,11 +21,13 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -61,8 +66,72 @@ def address_allowed(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+# ── total deadline ───────────────────────────────────────────────────────────────────────
+
+_request = threading.local()  # .deadline: time.monotonic() by which this thread's fetch ends
+
+
+def _left(timeout: float | None, error: type[Exception]) -> float | None:
+    """``timeout`` cut down to the time left before this thread's deadline; ``error`` when
+    none is left."""
+    deadline: float | None = getattr(_request, "deadline", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error("the total time for the response is up")
+    return left if timeout is None else min(timeout, left)
+
+
+@contextmanager
+def _deadline(seconds: float, subject: str) -> Iterator[float]:
+    """Hold this thread's fetch to ``seconds`` in all; a timeout at the deadline (or past it)
+    becomes "took longer than N s"."""
+    deadline = time.monotonic() + seconds
+    _request.deadline = deadline
+    try:
+        yield deadline
+    except (httpx.TimeoutException, httpcore.TimeoutException):
+        if time.monotonic() < deadline - 0.01:
+            raise  # a connect or read timeout of its own: "timed out"
+        raise FetchError(subject, f"took longer than {seconds:g} s") from None
+    finally:
+        _request.deadline = None
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A network stream whose every read, write and TLS handshake ends by the deadline of
+    the fetch that uses it (a pooled connection serves the deadline of its current user)."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        # the whole handshake runs under one socket timeout (CPython's SSL deadline)
+        left = _left(timeout, httpcore.ConnectTimeout)
+        return DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, left))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
 class GuardedBackend(httpcore.SyncBackend):
-    """Resolves the host itself, refuses non-public addresses, connects to a checked one."""
+    """Resolves the host itself, refuses non-public addresses, connects to a checked one;
+    every connection is a ``DeadlineStream``."""
 
     def __init__(self, *, allow_private: bool) -> None:
         self.allow_private = allow_private
@@ -75,16 +144,28 @@ class GuardedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
+        return DeadlineStream(self._connect(host, port, timeout, local_address, socket_options))
+
+    def _connect(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None,
+        local_address: str | None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None,
+    ) -> httpcore.NetworkStream:
         if self.allow_private:
-            return super().connect_tcp(host, port, timeout, local_address, socket_options)
+            left = _left(timeout, httpcore.ConnectTimeout)
+            return super().connect_tcp(host, port, left, local_address, socket_options)
         addresses = _resolve(host, port)
         allowed = [a for a in addresses if address_allowed(a)]
         if not allowed:
             shown = ", ".join(addresses)
             raise RefusedAddress(f"{host} resolves to a non-public address ({shown})")
         for n, address in enumerate(allowed, 1):
+            left = _left(timeout, httpcore.ConnectTimeout)
             try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+                return super().connect_tcp(address, port, left, local_address, socket_options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout):
                 if n == len(allowed):
                     raise
@@ -164,9 +245,11 @@ def fetch(
     settings: FetchSettings,
     subject: str,
 ) -> Fetched:
-    """GET ``url`` (conditionally when ``validators`` are given); raises ``FetchError``."""
-    with wrap_errors(subject):
-        return _follow(client, url, _conditional(validators), settings, subject)
+    """GET ``url`` (conditionally when ``validators`` are given); raises ``FetchError``.
+
+    The whole exchange, redirects included, ends within ``total_timeout_seconds``."""
+    with wrap_errors(subject), _deadline(settings.total_timeout_seconds, subject) as deadline:
+        return _follow(client, url, _conditional(validators), settings, deadline, subject)
 
 
 def _conditional(validators: Validators | None) -> dict[str, str]:
@@ -179,11 +262,15 @@ def _conditional(validators: Validators | None) -> dict[str, str]:
 
 
 def _follow(
-    client: httpx.Client, url: str, headers: dict[str, str], settings: FetchSettings, subject: str
+    client: httpx.Client,
+    url: str,
+    headers: dict[str, str],
+    settings: FetchSettings,
+    deadline: float,
+    subject: str,
 ) -> Fetched:
     moved_to: str | None = None
     permanent = True
-    deadline = time.monotonic() + settings.total_timeout_seconds
     for _ in range(settings.max_redirects + 1):
         _check_scheme(url, subject)
         with client.stream("GET", url, headers=headers) as response:
