@@ -86,3 +86,50 @@ def test_a_server_that_sends_nothing_still_times_out_on_the_read_timeout(
     settings = replace(DEADLINE, read_timeout_seconds=0.2, total_timeout_seconds=2.0)
     with pytest.raises(FetchError, match=r"^timed out"):
         get(url, settings)
+
+
+# ── 7a. entity declarations in an encoding that is not ASCII-compatible ─────────────────
+
+LAUGHS = "".join(
+    f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10 if n > 1 else "lol"}">' for n in range(1, 10)
+)
+
+
+def laughs(encoding: str) -> bytes:
+    """A billion-laughs feed declared (and written) in ``encoding``; in UTF-7 its ``<!`` are
+    base64-shifted, so no ``<!ENTITY`` byte string is left."""
+    head = f'<?xml version="1.0" encoding="{encoding}"?>\n'
+    rest = (
+        f"<!DOCTYPE rss [{LAUGHS}]>\n"
+        '<rss version="2.0"><channel><title>Laughs</title><link>http://a.example/</link>'
+        "<item><title>Laughs &lol9;</title><link>http://a.example/1</link>"
+        "<description>Ha &lol9; ha</description></item></channel></rss>"
+    )
+    if encoding == "utf-7":
+        return head.encode() + rest.encode("utf-7").replace(b"<!", b"+ADwAIQ-")
+    return (head + rest).encode(encoding)
+
+
+def test_entities_declared_in_ebcdic_or_utf7_are_refused_and_the_run_goes_on(
+    http_server: LoopbackServer, make_settings: SettingsFactory
+) -> None:
+    encodings = ("cp037", "cp500", "utf-7")
+    xml = {"Content-Type": "application/rss+xml"}
+    urls = {
+        e: http_server.route(f"/{e}.rss", Reply(body=laughs(e), headers=xml)) for e in encodings
+    }
+    charset = {"Content-Type": "application/rss+xml; charset=cp500"}  # the header names it
+    urls["header"] = http_server.route("/header.rss", Reply(body=laughs("cp500"), headers=charset))
+    courier = SourceSpec(name="courier", kind="feed", location=http_server.url("/feeds/full.rss"))
+    specs = [SourceSpec(name=name, kind="feed", location=url) for name, url in urls.items()]
+    settings = configure(make_settings, courier, *specs)
+    report = run(settings)
+    for name, url in urls.items():
+        error = by_name(report, name).error
+        assert error == (
+            f"refused: the document declares XML entities (<!ENTITY>): feed '{name}' ({url})"
+        )
+    assert by_name(report, "courier").status == "new"
+    published = (settings.output.dir / "2026-03-02" / "briefing.md").read_text(encoding="utf-8")
+    assert "Laughs" not in published
+    assert "lol" not in published
