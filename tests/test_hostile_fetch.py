@@ -5,7 +5,9 @@ costs its own source one line; the run goes on with the others."""
 
 from __future__ import annotations
 
+import gzip
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -15,7 +17,8 @@ from digest.config import Settings
 from digest.config_sources import FetchSettings
 from digest.errors import FetchError
 from digest.models import SourceSpec
-from digest.sources.http import fetch, make_client
+from digest.sources.http import decoded, fetch, make_client
+from tests.conftest import REPO
 from tests.httpserver import DripServer, LoopbackServer, Reply
 from tests.test_live_run import by_name, configure, run
 
@@ -133,3 +136,83 @@ def test_entities_declared_in_ebcdic_or_utf7_are_refused_and_the_run_goes_on(
     published = (settings.output.dir / "2026-03-02" / "briefing.md").read_text(encoding="utf-8")
     assert "Laughs" not in published
     assert "lol" not in published
+
+
+# ── 7b. compression bombs: refused, and never inflated a network chunk at a time ─────────
+
+
+def gzipped(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def deflated(data: bytes, *, raw: bool = False) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS if raw else zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush()
+
+
+ZEROS = b"\0" * 20_000_000  # 20 MB that pack into about 20 KB
+
+
+@pytest.mark.parametrize(
+    ("coding", "body"),
+    [
+        ("gzip", gzipped(ZEROS)),
+        ("deflate", deflated(ZEROS)),
+        ("deflate", deflated(ZEROS, raw=True)),
+        ("gzip, gzip", gzipped(gzipped(ZEROS))),
+    ],
+)
+def test_a_compression_bomb_is_refused_in_one_line_and_the_run_goes_on(
+    coding: str, body: bytes, http_server: LoopbackServer, make_settings: SettingsFactory
+) -> None:
+    headers = {"Content-Type": "application/rss+xml", "Content-Encoding": coding}
+    bomb = http_server.route("/bomb.rss", Reply(body=body, headers=headers))
+    courier = SourceSpec(name="courier", kind="feed", location=http_server.url("/feeds/full.rss"))
+    settings = configure(
+        make_settings, courier, SourceSpec(name="bomb", kind="feed", location=bomb)
+    )
+    report = run(settings)
+    assert by_name(report, "bomb").error == (
+        f"response too large (over the 100000 byte limit): feed 'bomb' ({bomb})"
+    )
+    assert by_name(report, "courier").status == "new"
+    assert report.outputs
+
+
+def test_inflating_never_makes_more_than_64_kib_at_a_time() -> None:
+    pieces = decoded([gzipped(ZEROS)], ["gzip"], "t")
+    first = next(pieces)
+    assert 0 < len(first) <= 65536  # not the 20 MB that one network chunk holds
+    assert sum(map(len, pieces)) + len(first) == len(ZEROS)
+
+
+@pytest.mark.parametrize(
+    ("coding", "packed"),
+    [
+        ("gzip", gzipped),
+        ("deflate", deflated),
+        ("deflate", lambda data: deflated(data, raw=True)),
+        ("gzip, deflate", lambda data: deflated(gzipped(data))),
+        ("identity", bytes),
+    ],
+)
+def test_compressed_feeds_are_read_as_before(
+    coding: str, packed: Callable[[bytes], bytes], http_server: LoopbackServer
+) -> None:
+    plain = (REPO / "tests" / "data" / "feeds" / "full.rss").read_bytes()
+    headers = {"Content-Type": "application/rss+xml", "Content-Encoding": coding}
+    url = http_server.route("/packed.rss", Reply(body=packed(plain), headers=headers))
+    got = get(url)
+    assert got.body == plain  # type: ignore[attr-defined]
+    assert http_server.hits("/packed.rss")[0].headers["accept-encoding"] == "gzip, deflate"
+
+
+def test_a_broken_or_unknown_coding_is_one_line(http_server: LoopbackServer) -> None:
+    bad = http_server.route(
+        "/bad.rss", Reply(body=b"not gzip", headers={"Content-Encoding": "gzip"})
+    )
+    with pytest.raises(FetchError, match=r"^could not decompress the gzip body: feed 'slow'"):
+        get(bad)
+    odd = http_server.route("/br.rss", Reply(body=b"x", headers={"Content-Encoding": "br"}))
+    with pytest.raises(FetchError, match=r"^unsupported content encoding 'br': feed 'slow'"):
+        get(odd)

@@ -4,7 +4,9 @@
   (``total_timeout_seconds``, redirects included) that every socket operation is held to:
   ``DeadlineStream`` gives each connect, read and write at most the time left, so a server
   that drips its status line, headers or body a byte at a time is cut off at the deadline.
-* Bodies are streamed and abandoned past ``max_bytes`` (counted after decompression).
+* Bodies are streamed and abandoned past ``max_bytes``, counted after decompression. gzip and
+  deflate are inflated here, at most 64 KiB at a time (``zlib`` ``max_length``), so a
+  compression bomb is refused after ``max_bytes``, never inflated a network chunk at a time.
 * Redirects are followed here, up to ``max_redirects``; every hop must be http(s). A chain of
   permanent redirects (301/308) is reported as ``Fetched.moved_to`` so the store keeps the new
   URL.
@@ -24,7 +26,8 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -200,7 +203,11 @@ def make_client(settings: FetchSettings) -> httpx.Client:
         connect=settings.connect_timeout_seconds,
         pool=settings.total_timeout_seconds,
     )
-    headers = {"User-Agent": settings.user_agent or default_user_agent(), "Accept": ACCEPT}
+    headers = {
+        "User-Agent": settings.user_agent or default_user_agent(),
+        "Accept": ACCEPT,
+        "Accept-Encoding": "gzip, deflate",  # the codings ``decoded`` undoes, bounded
+    }
     transport = GuardedTransport(
         allow_private=settings.allow_private_addresses,
         max_connections=max(settings.concurrency, settings.per_host_concurrency),
@@ -335,7 +342,7 @@ def _read(
     if declared.isdigit() and int(declared) > limit:
         raise FetchError(subject, f"response too large ({declared} bytes, limit {limit})")
     chunks, size = [], 0
-    for chunk in response.iter_bytes(_CHUNK):
+    for chunk in decoded(response.iter_raw(), _encodings(response, subject), subject):
         size += len(chunk)
         if size > limit:
             raise FetchError(subject, f"response too large (over the {limit} byte limit)")
@@ -343,6 +350,51 @@ def _read(
             raise FetchError(subject, f"took longer than {settings.total_timeout_seconds:g} s")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _encodings(response: httpx.Response, subject: str) -> list[str]:
+    """The response's content codings, in the order they were applied (identity dropped)."""
+    codings = [
+        c.strip().lower()
+        for value in response.headers.get_list("content-encoding")
+        for c in value.split(",")
+    ]
+    codings = [c for c in codings if c and c != "identity"]
+    unknown = [c for c in codings if c not in _WBITS]
+    if unknown:
+        raise FetchError(subject, f"unsupported content encoding {unknown[0]!r}")
+    return codings
+
+
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+def decoded(raw: Iterable[bytes], codings: Sequence[str], subject: str) -> Iterator[bytes]:
+    """``raw`` with its content codings undone, last applied first; never more than
+    ``_CHUNK`` bytes are inflated at a time, however much a chunk of ``raw`` expands."""
+    stream: Iterable[bytes] = raw
+    for coding in reversed(codings):
+        stream = _inflated(stream, coding, subject)
+    return iter(stream)
+
+
+def _inflated(chunks: Iterable[bytes], coding: str, subject: str) -> Iterator[bytes]:
+    inflater = zlib.decompressobj(_WBITS[coding])
+    first = True
+    for chunk in chunks:
+        data = chunk
+        while data and not inflater.eof:
+            try:
+                piece = inflater.decompress(data, _CHUNK)
+            except zlib.error as e:
+                if first and coding == "deflate":  # raw deflate, without the zlib header
+                    inflater, first = zlib.decompressobj(-zlib.MAX_WBITS), False
+                    continue
+                raise FetchError(subject, f"could not decompress the {coding} body") from e
+            first = False
+            data = inflater.unconsumed_tail
+            if piece:
+                yield piece
 
 
 def _fetched(response: httpx.Response, url: str, body: bytes, moved_to: str | None) -> Fetched:
