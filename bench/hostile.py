@@ -14,7 +14,12 @@ Each case runs in a fresh child process, so its peak RSS is its own, and prints 
   ``--deadline``
 * bombs: peak RSS for ``--bombs`` bombs fetched at once (``concurrency`` = that many)
 * extract-flat: seconds and peak RSS to fetch and extract the flat page as a ``page`` source
-  (``ingest_live``, with the default extraction settings)
+  (``ingest_live``, with the default extraction settings; ``--extract-mb`` raises
+  ``extract_max_bytes`` so the page reaches the extractor and meets its deadline,
+  ``--extract-seconds``)
+
+Peak RSS is the case's own process (``ru_maxrss``) and, sampled every 20 ms from /proc, the
+process with all its descendants (the extraction workers).
 
 Usage: .venv/bin/python -m bench.hostile [--deadline 5] [--drip 30] [--bombs 8] [--page-mb 10]
 """
@@ -24,13 +29,16 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import resource
 import subprocess
 import sys
+import threading
 import time
 import zlib
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from digest.config_sources import FetchSettings
 from digest.errors import SourceError
@@ -132,7 +140,40 @@ def fetch_many(base: str, paths: list[str], settings: FetchSettings) -> list[str
     return [str(d) if isinstance(d, SourceError) else f"{len(d.body)} bytes" for d in done]
 
 
+def tree_rss_mb(root: int) -> float:
+    """The resident memory of ``root`` and all its descendants (extraction workers are the
+    fork server's children, which ``RUSAGE_CHILDREN`` does not see), from /proc."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        parents[pid], rss[pid] = int(fields[1]), int(fields[21]) * resource.getpagesize()
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree, grew = tree | more, bool(more)
+    return sum(rss.get(pid, 0) for pid in tree) / 2**20
+
+
+class TreeSampler(threading.Thread):
+    """The highest ``tree_rss_mb`` seen, sampled every 20 ms."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak, self.done = 0.0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.02):
+            self.peak = max(self.peak, tree_rss_mb(os.getpid()))
+
+
 def run_case(case: str, base: str, args: argparse.Namespace) -> dict[str, object]:
+    sampler = TreeSampler()
+    sampler.start()
     started = time.monotonic()
     if case == "baseline":
         outcome = ["imports only"]
@@ -144,12 +185,20 @@ def run_case(case: str, base: str, args: argparse.Namespace) -> dict[str, object
         outcome = fetch_many(base, paths, settings)
     else:
         spec = SourceSpec(name="flat", kind="page", location=base + "/flat")
-        results = ingest_live([spec], now=NOW, settings=settings_for(args), states={})
+        changes: dict[str, object] = {"extract_timeout_seconds": args.extract_seconds}
+        if args.extract_mb:
+            changes["extract_max_bytes"] = int(args.extract_mb * 1e6)
+        settings = settings_for(args, **changes)
+        results = ingest_live([spec], now=NOW, settings=settings, states={})
         outcome = [str(results["flat"].value)[:120]]
+    seconds = time.monotonic() - started
+    sampler.done.set()
+    sampler.join()
     return {
         "case": case,
-        "seconds": round(time.monotonic() - started, 2),
+        "seconds": round(seconds, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_tree_rss_mb": round(sampler.peak),
         "outcome": sorted(set(outcome)),
     }
 
@@ -160,6 +209,8 @@ def main() -> None:
     parser.add_argument("--drip", type=float, default=30.0, help="seconds a drip lasts")
     parser.add_argument("--bombs", type=int, default=8)
     parser.add_argument("--page-mb", type=float, default=10.0)
+    parser.add_argument("--extract-mb", type=float, help="extract_max_bytes, in MB")
+    parser.add_argument("--extract-seconds", type=float, default=10.0)
     parser.add_argument("--case", choices=CASES, action="append", help="default: all")
     parser.add_argument("--base", help=argparse.SUPPRESS)  # a child: run --case against it
     args = parser.parse_args()
@@ -176,10 +227,13 @@ def main() -> None:
         for case in args.case or CASES:
             child = [sys.executable, "-m", "bench.hostile", "--base", base, "--case", case]
             child += ["--deadline", str(args.deadline), "--bombs", str(args.bombs)]
+            child += ["--extract-mb", str(args.extract_mb)] if args.extract_mb else []
+            child += ["--extract-seconds", str(args.extract_seconds)]
             line = subprocess.run(child, capture_output=True, text=True, check=True).stdout
             got = json.loads(line.strip().splitlines()[-1])
             print(
                 f"{got['case']:14} {got['seconds']:7.2f} s  peak RSS {got['peak_rss_mb']:5d} MB"
+                f" (with workers {got['peak_tree_rss_mb']:5d} MB)"
                 f"  {'; '.join(got['outcome'])}"
             )
     finally:

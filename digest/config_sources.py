@@ -46,7 +46,13 @@ class FetchSettings:
     )
     extract_workers: int = _help("processes used to extract many pages at once", 2)
     extract_pool_min_pages: int = _help(
-        "extract in worker processes from this many pages per run (fewer: in-process)", 64
+        "use extract_workers processes from this many pages per run (fewer: one)", 64
+    )
+    extract_max_bytes: int = _help(
+        "largest page (HTML) handed to the article extractor; a larger one is skipped", 3_000_000
+    )
+    extract_timeout_seconds: float = _help(
+        "give up extracting one page after this long (its worker process is stopped)", 10.0
     )
     backoff_base_seconds: float = _help(
         "wait after a source's first failure; doubles with each failure in a row", 1800.0
@@ -72,6 +78,8 @@ FETCH_RANGES: dict[str, tuple[float, float]] = {
     "fetch.max_pages_per_source": (0, 10000),
     "fetch.extract_workers": (1, 64),
     "fetch.extract_pool_min_pages": (1, 1_000_000),
+    "fetch.extract_max_bytes": (1024, 1_000_000_000),
+    "fetch.extract_timeout_seconds": (0.01, 3600.0),
     "fetch.backoff_base_seconds": (0.0, 31_536_000.0),
     "fetch.backoff_max_seconds": (0.0, 31_536_000.0),
     "fetch.quiet_after_days": (0.0, 3650.0),
