@@ -5,7 +5,7 @@ A server on 127.0.0.1 (a separate process, so its memory is not counted) answers
 * ``/drip-headers``: a status line, then a header line one byte every 0.5 s, for ``--drip`` s
 * ``/drip-body``: the headers at once, then the body one byte every 0.5 s, for ``--drip`` s
 * ``/bomb-N``: 1 GB of zeros, gzip-compressed (about 1 MB on the wire)
-* ``/flat``: a flat page of ``--page-mb`` MB (one long run of paragraphs, no structure)
+* ``/flat``: a flat page of ``--page-mb`` MB (one long run of ``<div>`` lines, no structure)
 
 Each case runs in a fresh child process, so its peak RSS is its own, and prints one line:
 
@@ -62,7 +62,7 @@ def bomb() -> bytes:
 def flat_page(megabytes: float) -> bytes:
     words = "harbour council ferry island bridge market school library storm tide".split()
     paragraph = " ".join(words[i % len(words)] for i in range(60)).capitalize() + "."
-    body = f"<p>{paragraph}</p>\n" * int(megabytes * 1_000_000 / (len(paragraph) + 8))
+    body = f"<div>{paragraph}</div>\n" * int(megabytes * 1_000_000 / (len(paragraph) + 12))
     return f"<html><head><title>Flat</title></head><body>{body}</body></html>".encode()
 
 
@@ -126,6 +126,9 @@ def serve(ports: multiprocessing.Queue, drip: float, page_mb: float) -> None:
 
 
 def settings_for(args: argparse.Namespace, **changes: object) -> FetchSettings:
+    """The fetch settings of a case (keys this checkout does not have are left out, so the
+    same script measures older code)."""
+    changes = {k: v for k, v in changes.items() if k in FetchSettings.__dataclass_fields__}
     return FetchSettings(
         allow_private_addresses=True,
         total_timeout_seconds=args.deadline,
