@@ -194,6 +194,7 @@ def test_inflating_never_makes_more_than_64_kib_at_a_time() -> None:
         ("deflate", lambda data: deflated(data, raw=True)),
         ("gzip, deflate", lambda data: deflated(gzipped(data))),
         ("identity", bytes),
+        ("none", bytes),  # not a coding: passed over, as httpx does
     ],
 )
 def test_compressed_feeds_are_read_as_before(

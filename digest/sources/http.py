@@ -353,19 +353,21 @@ def _read(
 
 
 def _encodings(response: httpx.Response, subject: str) -> list[str]:
-    """The response's content codings, in the order they were applied (identity dropped)."""
+    """The response's gzip/deflate codings, in the order they were applied. Other names are
+    passed over as httpx does (servers send "none", "utf-8", "binary"), except compressions
+    we did not ask for and cannot undo, which are refused."""
     codings = [
         c.strip().lower()
         for value in response.headers.get_list("content-encoding")
         for c in value.split(",")
     ]
-    codings = [c for c in codings if c and c != "identity"]
-    unknown = [c for c in codings if c not in _WBITS]
-    if unknown:
-        raise FetchError(subject, f"unsupported content encoding {unknown[0]!r}")
-    return codings
+    refused = [c for c in codings if c in _UNDECODABLE]
+    if refused:
+        raise FetchError(subject, f"unsupported content encoding {refused[0]!r}")
+    return [c for c in codings if c in _WBITS]
 
 
+_UNDECODABLE = frozenset({"br", "zstd", "compress", "x-compress"})
 _WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
 
