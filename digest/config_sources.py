@@ -61,10 +61,22 @@ class FetchSettings:
     )
     extract_workers: int = _help("processes used to extract many pages at once", 2, min=1, max=64)
     extract_pool_min_pages: int = _help(
-        "extract in worker processes from this many pages per run (fewer: in-process)",
+        "use extract_workers processes from this many pages per run (fewer: one)",
         64,
         min=1,
         max=1_000_000,
+    )
+    extract_max_bytes: int = _help(
+        "largest page (HTML) handed to the article extractor; a larger one is skipped",
+        3_000_000,
+        min=1024,
+        max=1_000_000_000,
+    )
+    extract_timeout_seconds: float = _help(
+        "give up extracting one page after this long (its worker process is stopped)",
+        10.0,
+        min=0.01,
+        max=3600.0,
     )
     backoff_base_seconds: float = _help(
         "wait after a source's first failure; doubles with each failure in a row",
