@@ -189,7 +189,7 @@ def _report_edition(report: RunReport, *, quiet: bool = False) -> None:
     for line in () if quiet else report.emailed:
         click.echo(f"emailed {line}")
     if report.email_error:
-        click.echo(f"email queued for the next run: {report.email_error}", err=True)
+        click.echo(f"email: {report.email_error}", err=True)  # the hint says what happens next
 
 
 @main.command()
