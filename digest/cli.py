@@ -124,7 +124,11 @@ def run(
         email=email,
     )
     try:
-        with writer_lock(settings, "digest run"), Store(settings.store.path) as store:
+        wait = settings.store.lock_wait_seconds  # also for another program's SQLite lock
+        with (
+            writer_lock(settings, "digest run"),
+            Store(settings.store.path, busy_timeout_seconds=wait) as store,
+        ):
             report = run_once(settings, now=now, store=store, options=options)
     except DigestError as e:
         raise click.ClickException(str(e)) from e
