@@ -93,6 +93,13 @@ def init(directory: Path | None, force: bool) -> None:
     default=None,
     help="Email the edition (and anything still queued); default: [email].enabled.",
 )
+@click.option(
+    "--start-over",
+    is_flag=True,
+    help="If the output folder holds editions this store does not know (the store was "
+    "lost, emptied or replaced), move that site aside to OUTPUT.replaced-TIME/ and start a "
+    "new one at No. 1; otherwise it changes nothing.",
+)
 @config_options
 def run(
     settings: Settings,
@@ -101,6 +108,7 @@ def run(
     captured_at: str | None,
     now_text: str | None,
     email: bool | None,
+    start_over: bool,
 ) -> None:
     """Ingest new articles, cluster them into event threads and publish the briefing.
 
@@ -122,6 +130,7 @@ def run(
         inputs=tuple(p.resolve() for p in inputs),
         captured_at=parse_time(captured_at, "--captured-at"),
         email=email,
+        start_over=start_over,
     )
     try:
         wait = settings.store.lock_wait_seconds  # also for another program's SQLite lock

@@ -102,6 +102,22 @@ class Ledger:
         row = self.db.execute("SELECT started FROM runs WHERE id = ?", (run_id,)).fetchone()
         return _dt(row[0]) if row else None
 
+    def unfinished_runs(self) -> dict[datetime, int]:
+        """Start time -> id of the runs that never finished (killed, or the current one)."""
+        rows = self.db.execute("SELECT id, started FROM runs WHERE finished IS NULL")
+        return {_dt(started): int(run_id) for run_id, started in rows}
+
+    def mark_interrupted(self) -> int:
+        """Runs left 'running' (their process was killed) become 'interrupted'. Call it
+        holding the store's writer lock, before the current run begins: then none of them
+        is still going."""
+        with self.store.transaction():
+            cur = self.db.execute(
+                "UPDATE runs SET status = 'interrupted' WHERE finished IS NULL"
+                " AND status = 'running'"
+            )
+        return cur.rowcount
+
     def save(self, edition: Edition) -> Edition:
         """Insert (``id == 0``) or update the row; returns it with its id."""
         values = (

@@ -7,6 +7,7 @@ stored is lost."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import sqlite3
@@ -37,7 +38,7 @@ class Site:
     ) -> subprocess.CompletedProcess[str]:
         flags = [f"store.path='{self.store}'", f"output.dir='{self.output}'"]
         command = [sys.executable, "-m", "digest", *args]
-        if args and args[0] == "run":
+        if args and args[0] == "run" and "--date" not in args:
             command += ["--date", day, "--now", f"{day}T{hour:02d}:00:00Z", "--quiet"]
         for flag in (*flags, "store.lock_wait_seconds=1"):
             command += ["--set", flag]
@@ -229,3 +230,148 @@ def test_a_zero_byte_store_is_refused_not_taken_for_a_new_one(tmp_path: Path) ->
     assert site.store.stat().st_size == 0
     assert (site.output / "index.html").read_bytes() == front  # the site is untouched
     assert not (site.output / DAY2).exists()
+
+
+# ── item 4: a site the store does not know is never published over ────────────────────────
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _numbers(output: Path) -> dict[str, int]:
+    """Edition folder -> the number in its briefing.json."""
+    return {
+        p.parent.name: json.loads(p.read_text(encoding="utf-8"))["edition"]["number"]
+        for p in output.glob("*/briefing.json")
+    }
+
+
+def test_a_deleted_store_is_refused_and_start_over_moves_the_old_site_aside(
+    tmp_path: Path,
+) -> None:
+    site = Site(tmp_path)
+    _ok(site.run(_day1(tmp_path)))
+    _ok(site.run(_day2(tmp_path), day=DAY2))
+    assert _numbers(site.output) == {DAY1: 1, DAY2: 2}
+    before = _snapshot(site.output)
+    site.store.unlink()  # lost: a new, empty store would start again at No. 1
+    line = _one_error_line(site.run(_day2(tmp_path), day=DAY2, hour=23))
+    assert line == (
+        f"Error: refusing to publish: the output folder holds 2 editions (No. 1 {DAY1}/,"
+        f" No. 2 {DAY2}/) that the store {site.store} does not know: {site.output}"
+        " (hint: the store was lost, emptied or replaced: restore it from a backup, or run"
+        " `digest run --start-over` to move the old site aside and start a new one)"
+    )
+    assert _snapshot(site.output) == before  # not a byte of the site changed
+    assert site.count("runs") == 0  # refused before anything was ingested or stored
+    assert site.count() == 0
+    again = site.digest(
+        "run", str(_day2(tmp_path)), "--start-over", "--date", DAY2, "--now", f"{DAY2}T23:00:00Z"
+    )
+    _ok(again)
+    (aside,) = tmp_path.glob("output.replaced-*")
+    assert aside.name == "output.replaced-20260303T230000Z"
+    assert _snapshot(aside) == before  # the old site, whole, beside the new one
+    assert _numbers(site.output) == {DAY2: 1}  # the new site starts at No. 1
+    assert site.count() == 1
+
+
+def test_start_over_changes_nothing_when_the_store_knows_the_site(tmp_path: Path) -> None:
+    site = Site(tmp_path)
+    _ok(site.run(_day1(tmp_path)))
+    done = site.digest(
+        "run", str(_day2(tmp_path)), "--start-over", "--date", DAY2, "--now", f"{DAY2}T22:00:00Z"
+    )
+    _ok(done)
+    assert _numbers(site.output) == {DAY1: 1, DAY2: 2}
+    assert not list(tmp_path.glob("output.replaced-*"))
+
+
+KILLED_BEFORE_RECORDING = textwrap.dedent(
+    """
+    import os, sys
+    from datetime import date, datetime
+    from pathlib import Path
+    from digest.config import load_settings
+    from digest.ledger import Ledger
+    from digest.pipeline import RunOptions, run_once
+    from digest.store import Store
+
+    settings = load_settings(None, environ={}, overrides=sys.argv[2:])
+    # the process dies as it goes to record the edition it has just published (kill -9)
+    Ledger.save = lambda self, edition: os._exit(9)
+    now = datetime.fromisoformat("2026-03-02T22:00:00+00:00")
+    options = RunOptions(day=date(2026, 3, 2), inputs=(Path(sys.argv[1]),))
+    with Store(settings.store.path) as store:
+        run_once(settings, now=now, store=store, options=options)
+    """
+)
+
+
+def test_an_edition_a_killed_run_published_but_did_not_record_is_recorded_next_run(
+    tmp_path: Path,
+) -> None:
+    site = Site(tmp_path)
+    flags = [f"store.path='{site.store}'", f"output.dir='{site.output}'"]
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_BEFORE_RECORDING, str(_day1(tmp_path)), *flags],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert killed.returncode == 9, killed.stderr
+    assert _numbers(site.output) == {DAY1: 1}  # published, not in the ledger
+    assert site.count("editions") == 0
+    _ok(site.run(_day2(tmp_path), day=DAY2))  # the next day's run is not blocked ...
+    assert _numbers(site.output) == {DAY1: 1, DAY2: 2}  # ... and No. 1 is not made twice
+    with contextlib.closing(sqlite3.connect(site.store)) as db:
+        rows = db.execute("SELECT number, slug, first_run, last_run FROM editions ORDER BY id")
+        assert rows.fetchall() == [(1, DAY1, 1, 1), (2, DAY2, 2, 2)]
+        runs = db.execute("SELECT id, status FROM runs ORDER BY id").fetchall()
+    assert runs == [(1, "interrupted"), (2, "ok")]
+    archive = (site.output / "archive.html").read_text(encoding="utf-8")
+    assert f"{DAY1}/" in archive
+    assert f"{DAY2}/" in archive
+
+
+# ── item 10: what killed runs and full disks leave behind is cleaned up ──────────────────
+
+
+def test_the_next_run_cleans_up_what_killed_runs_and_a_full_disk_left(tmp_path: Path) -> None:
+    site = Site(tmp_path)
+    _ok(site.run(_day1(tmp_path)))
+    with contextlib.closing(sqlite3.connect(site.store)) as db:  # a run killed mid-ingest
+        db.execute(
+            "INSERT INTO runs (started, day) VALUES ('2026-03-02T23:00:00+00:00', ?)", (DAY1,)
+        )
+        db.commit()
+    out = site.output
+    litter = [
+        out / ".favicon.svg.k2j4h5g6.tmp",  # killed in the middle of an atomic write
+        out / DAY1 / ".index.html.a1b2c3d4.tmp",
+        out / "threads" / ".x.tmp-not-ours",  # not one of our temp names: kept
+    ]
+    for path in litter:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("half", encoding="utf-8")
+    (out / "2026-03-05").mkdir()  # a full disk: the folder made, no file in it
+    (out / "2026-03-06").mkdir()  # killed before the JSON: the page only, linked from nowhere
+    (out / "2026-03-06" / "index.html").write_text("<html>", encoding="utf-8")
+    (out / "2026-03-07").mkdir()  # something else's: left alone
+    (out / "2026-03-07" / "notes.txt").write_text("mine", encoding="utf-8")
+    (out / "threads" / "t-empty").mkdir()
+    _ok(site.run(_day2(tmp_path), day=DAY2))
+    assert not litter[0].exists()
+    assert not litter[1].exists()
+    assert litter[2].exists()
+    assert not (out / "2026-03-05").exists()
+    assert not (out / "2026-03-06").exists()
+    assert (out / "2026-03-07" / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert not (out / "threads" / "t-empty").exists()
+    assert (out / DAY1 / "briefing.json").exists()  # recorded editions are never touched
+    with contextlib.closing(sqlite3.connect(site.store)) as db:
+        statuses = [s for (s,) in db.execute("SELECT status FROM runs ORDER BY id")]
+    assert statuses == ["ok", "interrupted", "ok"]
