@@ -230,11 +230,6 @@ def is_edition_folder(name: str) -> bool:
     return _DAY_DIR.match(name) is not None
 
 
-def edition_documents(out_dir: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """(folder, document) of every edition folder with a readable ``briefing.json``."""
-    return _documents(out_dir, None)
-
-
 def _documents(
     out_dir: Path, current: tuple[str, Mapping[str, Any]] | None
 ) -> Iterator[tuple[str, Mapping[str, Any]]]:

@@ -21,11 +21,14 @@ starts (it holds the store's writer lock, so nothing else writes the store or th
    got their ``briefing.json`` (a kill or a full disk during the first publication):
    nothing links to them yet, since the JSON is written before any page that links to the
    edition. Such a folder is removed only if it holds nothing but the pages publishing
-   writes before the JSON.
+   writes before the JSON. Only a run that did not finish (killed, or stopped by an
+   error) leaves litter, so the sweep over output/ happens only after one (a run that
+   finished leaves its row finished): other runs pay only for listing output/.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from collections.abc import Mapping, Sequence
@@ -38,7 +41,7 @@ from digest.errors import PublishError
 from digest.fsutil import remove_temp_files
 from digest.ledger import Ledger
 from digest.models import Edition
-from digest.publish import BRIEFING_JSON, edition_documents, is_edition_folder
+from digest.publish import BRIEFING_JSON, is_edition_folder
 from digest.store import Store
 from digest.threadsite import THREADS
 
@@ -79,6 +82,7 @@ def settle(
     raises :class:`UnknownEditionsError` when the site has editions the store does not
     know, unless ``start_over``."""
     ledger = Ledger(store)
+    unfinished = bool(ledger.unfinished_runs())  # a run before this one was killed or failed
     recorded, moved_to = None, None
     removed: tuple[Path, ...] = ()
     if publishing and out_dir.is_dir():
@@ -97,10 +101,11 @@ def settle(
         if unknown:
             moved_to = _move_aside(out_dir, now)
             log.warning("moved the old site to %s; a new one starts at No. 1", moved_to)
-        removed = tuple(_tidy(out_dir, ledger.slugs()))
+        if unfinished:  # only a run that was killed or failed leaves litter
+            removed = tuple(_tidy(out_dir, ledger.slugs()))
         for path in removed:
             log.info("removed %s (left by a run that did not finish)", path)
-    interrupted = ledger.mark_interrupted()
+    interrupted = ledger.mark_interrupted() if unfinished else 0
     if interrupted:
         log.info("marked %d run(s) that never finished as interrupted", interrupted)
     return Settled(recorded=recorded, interrupted=interrupted, removed=removed, moved_to=moved_to)
@@ -113,11 +118,17 @@ def _unknown_editions(ledger: Ledger, out_dir: Path) -> list[tuple[str, Document
     """(folder, document) of the numbered editions on disk that the ledger does not record
     (documents without an edition number are not editions of a ledger: left alone)."""
     known = ledger.slugs()
-    return [
-        (folder, doc)
-        for folder, doc in edition_documents(out_dir)
-        if folder not in known and isinstance(_number(doc), int)
-    ]
+    found: list[tuple[str, Document]] = []
+    for child in sorted(out_dir.iterdir()):  # only the unknown folders' documents are read
+        if child.name in known or not is_edition_folder(child.name) or not child.is_dir():
+            continue
+        try:
+            doc = json.loads((child / BRIEFING_JSON).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            continue  # no readable document: not (yet) an edition of the site
+        if isinstance(doc, dict) and isinstance(_number(doc), int):
+            found.append((child.name, doc))
+    return found
 
 
 def _number(doc: Document) -> object:
