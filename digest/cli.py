@@ -95,6 +95,13 @@ def init(directory: Path | None, force: bool) -> None:
     default=None,
     help="Email the edition (and anything still queued); default: [email].enabled.",
 )
+@click.option(
+    "--start-over",
+    is_flag=True,
+    help="If the output folder holds editions this store does not know (the store was "
+    "lost, emptied or replaced), move that site aside to OUTPUT.replaced-TIME/ and start a "
+    "new one at No. 1; otherwise it changes nothing.",
+)
 @config_options
 def run(
     settings: Settings,
@@ -103,6 +110,7 @@ def run(
     captured_at: str | None,
     now_text: str | None,
     email: bool | None,
+    start_over: bool,
 ) -> None:
     """Ingest new articles, cluster them into event threads and publish the briefing.
 
@@ -124,9 +132,14 @@ def run(
         inputs=tuple(p.resolve() for p in inputs),
         captured_at=parse_time(captured_at, "--captured-at"),
         email=email,
+        start_over=start_over,
     )
     try:
-        with writer_lock(settings, "digest run"), Store(settings.store.path) as store:
+        wait = settings.store.lock_wait_seconds  # also for another program's SQLite lock
+        with (
+            writer_lock(settings, "digest run"),
+            Store(settings.store.path, busy_timeout_seconds=wait) as store,
+        ):
             report = run_once(settings, now=now, store=store, options=options)
     except DigestError as e:
         raise click.ClickException(str(e)) from e
@@ -191,7 +204,7 @@ def _report_edition(report: RunReport, *, quiet: bool = False) -> None:
     for line in () if quiet else report.emailed:
         click.echo(f"emailed {line}")
     if report.email_error:
-        click.echo(f"email queued for the next run: {report.email_error}", err=True)
+        click.echo(f"email: {report.email_error}", err=True)  # the hint says what happens next
 
 
 @main.command()

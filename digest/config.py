@@ -60,7 +60,8 @@ class StoreSettings:
         "SQLite database file, relative to the config file", Path("var/digest.sqlite3")
     )
     lock_wait_seconds: float = _help(
-        "a run waits this long for another run or the daemon to finish with the store",
+        "a run waits this long for another run or the daemon to finish with the store (and,"
+        " at least 1 s, for another program's lock on the SQLite file)",
         600.0,
         min=0,
         max=86400,

@@ -43,6 +43,7 @@ from digest.models import (
 from digest.normalize import normalize
 from digest.overrides import Overrides, read_overrides
 from digest.publish import publish
+from digest.recovery import settle
 from digest.render import make_environment, render
 from digest.site import installation, site_identity
 from digest.sources import IngestContext, expand, ingest_all
@@ -63,13 +64,17 @@ class RunOptions:
     slot: datetime | None = None  # the schedule slot this run answers (the daemon)
     late: bool = False  # the slot was missed and is caught up now
     email: bool | None = None  # mail the edition; None: [email].enabled
+    start_over: bool = False  # a site the store does not know is moved aside (recovery)
 
 
 def run_once(
     settings: Settings, *, now: datetime, store: Store, options: RunOptions = RunOptions()
 ) -> RunReport:
     """One ingest-and-digest run: it fills one edition (see :mod:`digest.editions`).
+    The caller holds the store's writer lock.
 
+    0. settle     what killed runs left (see :mod:`digest.recovery`); a site the store
+                  does not know is refused before anything is stored
     1. ingest     every enabled source; one SourceResult each (a failure is a value);
                   feeds and pages that failed lately are skipped while they back off
     2. normalize  RawItem -> Article
@@ -87,6 +92,8 @@ def run_once(
     10. mail      queue the edition for every recipient; send everything still queued
     """
     day = options.day or now.astimezone(settings.tz).date()
+    out, start_over = settings.output.dir, options.start_over
+    settle(store, out, publishing=options.publish, start_over=start_over, now=now)
     run_id = store.begin_run(started=now, day=day)
     states = store.source_states()
     context = IngestContext(

@@ -280,7 +280,7 @@ def test_a_refused_recipient_does_not_block_the_others(
     assert report.email_error.startswith("message refused: smtp 127.0.0.1:")
     assert {d.recipient: d.state for d in _outbox(settings)} == {
         "ana@example.org": "sent",
-        "nobody@example.org": "queued",
+        "nobody@example.org": "failed",  # a 550 is for good: not retried (#13)
     }
 
 
