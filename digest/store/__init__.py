@@ -22,10 +22,11 @@ SqliteStore = Store
 __all__ = ["Connection", "Cursor", "DayThread", "SqliteStore", "Store", "StoreAPI", "open_store"]
 
 
-def open_store(settings: StoreSettings) -> Store:
-    """The configured store, migrated: PostgreSQL when ``[store].url`` is set."""
+def open_store(settings: StoreSettings, *, busy_timeout_seconds: float = 30.0) -> Store:
+    """The configured store, migrated: PostgreSQL when ``[store].url`` is set (the busy
+    timeout is SQLite's wait for another program's lock on its file)."""
     if not settings.url:
-        return Store(settings.path)
+        return Store(settings.path, busy_timeout_seconds=busy_timeout_seconds)
     try:
         from digest.store.postgres import PostgresStore
     except ImportError as e:
