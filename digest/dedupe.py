@@ -75,7 +75,7 @@ class Fingerprint:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SeenIndex:
-    keys: frozenset[str]  # exact keys already stored (see exact_keys)
+    keys: frozenset[str]  # those of the batch's exact keys already stored (see batch_keys)
     fingerprints: tuple[Fingerprint, ...]  # recent stored articles, for near-dup detection
 
 
@@ -234,6 +234,11 @@ def exact_keys(article: Article) -> tuple[str, ...]:
     if article.content_hash and _long(article):
         keys.append(f"hash:{article.content_hash}@{article.outlet.casefold()}")
     return tuple(keys)
+
+
+def batch_keys(articles: Sequence[Article]) -> tuple[str, ...]:
+    """Every exact key of a batch: what the store is asked about (``SeenIndex.keys``)."""
+    return tuple(dict.fromkeys(k for a in articles for k in exact_keys(a)))
 
 
 def title_key(outlet: str, title: str) -> str:

@@ -101,8 +101,11 @@ class Store:
 
     # ── reads ─────────────────────────────────────────────────────────────────────────────
 
-    def seen_index(self, *, since: datetime) -> SeenIndex:
-        keys = frozenset(k for (k,) in self.db.execute("SELECT key FROM seen_keys"))
+    def seen_index(self, keys: Sequence[str], *, since: datetime) -> SeenIndex:
+        """What dedupe must know of the store for a batch: those of its exact ``keys``
+        already stored (looked up in the index, never every key loaded) and the recent
+        fingerprints."""
+        found = self.seen_among(keys)
         rows = self.db.execute(
             "SELECT id, minhash, outlet, title FROM articles WHERE published >= ?"
             " AND minhash IS NOT NULL AND duplicate_of IS NULL",
@@ -112,7 +115,7 @@ class Store:
             Fingerprint(article_id=i, minhash=tuple(json.loads(m)), title_key=title_key(o, t))
             for i, m, o, t in rows
         )
-        return SeenIndex(keys=keys, fingerprints=prints)
+        return SeenIndex(keys=found, fingerprints=prints)
 
     def vocabulary(self) -> Vocabulary:
         df = dict(self.db.execute("SELECT term, df FROM vocabulary"))
