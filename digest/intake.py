@@ -16,7 +16,6 @@ from datetime import date, datetime, timedelta
 
 from digest.cluster import ClusterParams, LinkParams, plan_clusters
 from digest.config import Settings
-from digest.dedupe import fingerprints
 from digest.logs import stage
 from digest.models import ClusterPlan, DedupeResult
 from digest.overrides import Overrides
@@ -81,7 +80,7 @@ def store_and_cluster(
             new,
             day=day,
             run_id=run_id,
-            fingerprints={f.article_id: f for f in fingerprints(new)},
+            fingerprints={f.article_id: f for f in deduped.fingerprints},
             threads={a: t.id for t in plan.new_threads for a in t.article_ids}
             | {a: e.thread_id for e in plan.extensions for a in e.article_ids},
         )
