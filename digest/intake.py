@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from digest.cluster import ClusterParams, LinkParams, plan_clusters
+from digest.cluster import ClusterParams, LinkParams, plan_clusters, read_articles, stored_terms
 from digest.config import Settings
 from digest.logs import stage
 from digest.models import ClusterPlan, DedupeResult
@@ -67,15 +67,18 @@ def store_and_cluster(
         for line in corrections:
             log.info("%s", line)
         if new:  # planned first, so every article row is written once, with its thread
-            since = min(a.published for a in new) - timedelta(days=params.window_days)
+            latest = max(a.published for a in new)
+            read = read_articles(new, params)
             plan = plan_clusters(
                 new,
-                store.open_threads(since=since),
-                now=max(a.published for a in new),
+                store.open_threads(since=latest - timedelta(days=params.window_days)),
+                now=latest,
                 params=params,
-                vocabulary=store.vocabulary(),
+                vocabulary=store.vocabulary(stored_terms(read)),  # the batch's terms only
                 apart=ThreadStore(store).kept_apart(),
+                read=read,
             )
+            del read
         store.save_articles(
             new,
             day=day,

@@ -121,8 +121,19 @@ class Store:
         )
         return SeenIndex(keys=self.seen_among(keys), fingerprints=prints, crowded=crowded)
 
-    def vocabulary(self) -> Vocabulary:
-        df = dict(self.db.execute("SELECT term, df FROM vocabulary"))
+    def vocabulary(self, terms: Iterable[str] | None = None) -> Vocabulary:
+        """The running document frequencies: of ``terms`` only (a batch's: an indexed
+        lookup, whatever the vocabulary's size), or of every term when None."""
+        if terms is None:
+            df = dict(self.db.execute("SELECT term, df FROM vocabulary"))
+        else:
+            with self._id_table(terms) as table:
+                df = dict(
+                    self.db.execute(
+                        "SELECT v.term, v.df FROM vocabulary AS v"  # noqa: S608 - fixed name
+                        f" JOIN {table} AS t ON t.id = v.term"
+                    )
+                )
         row = self.db.execute("SELECT value FROM meta WHERE key = 'n_docs'").fetchone()
         return Vocabulary(df=df, n_docs=int(row[0]) if row else 0)
 

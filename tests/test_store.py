@@ -150,3 +150,16 @@ def test_articles_saved_with_their_thread_and_copies_follow(
             )
         )
         assert "articles_duplicate_of" in plan_text  # copies are found without a scan
+
+
+def test_the_vocabulary_is_read_for_the_batchs_terms_only(tmp_path: Path) -> None:
+    """A run reads the document frequencies of its own terms, not the whole table."""
+    from collections import Counter
+
+    with Store(tmp_path / "s.sqlite3") as store:
+        with store.transaction():
+            store.add_vocabulary(Counter({"harbour": 3, "strike": 2, "rates": 1}), 5)
+        asked = store.vocabulary(["strike", "harbour", "unseen"])
+        everything = store.vocabulary()
+    assert (dict(asked.df), asked.n_docs) == ({"harbour": 3, "strike": 2}, 5)
+    assert dict(everything.df) == {"harbour": 3, "strike": 2, "rates": 1}

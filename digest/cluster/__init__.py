@@ -44,6 +44,7 @@ __all__ = [
     "document_frequencies",
     "plan_clusters",
     "read_articles",
+    "stored_terms",
     "thread_signature",
 ]
 
@@ -81,6 +82,11 @@ def document_frequencies(read: Mapping[str, Features]) -> Counter[str]:
     return df
 
 
+def stored_terms(read: Mapping[str, Features]) -> set[str]:
+    """The terms of ``read`` the store keeps document frequencies of (what to look up)."""
+    return {t for f in read.values() for t in f.terms if " " not in t}
+
+
 def plan_clusters(
     new: Sequence[Article],
     open_threads: Sequence[EventThread],
@@ -89,12 +95,15 @@ def plan_clusters(
     params: ClusterParams = ClusterParams(),
     vocabulary: Vocabulary = Vocabulary(),
     apart: frozenset[frozenset[str]] = frozenset(),
+    read: Mapping[str, Features] | None = None,
 ) -> ClusterPlan:
     """Assign each new article to an open thread or a new one; return the plan, with the
     batch's document frequencies for the store's vocabulary. ``apart``: pairs of thread
-    ids an operator split, never merged again."""
+    ids an operator split, never merged again. ``read``: the articles' ``read_articles``
+    when the caller has it (it looked their terms up in the store's vocabulary, which
+    then needs to hold only those: ``stored_terms``)."""
     order = sorted(new, key=lambda a: (a.published, a.id))
-    read = read_articles(order, params)
+    read = dict(read) if read is not None else read_articles(order, params)
     batch_df = document_frequencies(read)
     df: Counter[str] = Counter(vocabulary.df)
     df.update(batch_df)
@@ -125,12 +134,14 @@ def thread_signature(
     *,
     params: ClusterParams = ClusterParams(),
     vocabulary: Vocabulary = Vocabulary(),
+    read: Mapping[str, Features] | None = None,
 ) -> tuple[tuple[str, float], ...]:
     """The stored signature of a thread made of ``articles`` (after an operator's split or
-    move, the threads on both sides are summed again from their articles)."""
+    move, the threads on both sides are summed again from their articles); ``read`` as
+    for ``plan_clusters``."""
     if not articles:
         return ()
-    found = read_articles(articles, params)
+    found = read if read is not None else read_articles(articles, params)
     n_docs = max(vocabulary.n_docs, 1)
     idf = idf_of(vocabulary.df, n_docs)
     default = math.log(1 + n_docs) + 1.0
