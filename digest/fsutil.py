@@ -34,3 +34,12 @@ def atomic_write(path: Path, data: str | bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def display_path(path: Path) -> str:
+    """A path relative to the working folder when it is below it (shorter messages)."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # pragma: no cover - other drive on Windows
+        return str(path)
+    return str(path) if relative.startswith("..") else relative

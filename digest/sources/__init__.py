@@ -6,7 +6,6 @@ Only ``SourceError`` (and its subclasses) is caught here; anything else is a bug
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from digest.config_sources import FetchSettings
 from digest.errors import SourceError
+from digest.fsutil import display_path
 from digest.health import LIVE_KINDS
 from digest.models import SourceOk, SourceResult, SourceSpec, SourceState
 from digest.sources.dumps import list_dump_files, read_dump
@@ -32,15 +32,6 @@ class IngestContext:
     states: Mapping[str, SourceState] = field(default_factory=dict)  # stored health by name
     # which of the given dedupe keys are already stored (teasers of known items are not fetched)
     seen: Callable[[Sequence[str]], frozenset[str]] | None = None
-
-
-def display_path(path: Path) -> str:
-    """A path relative to the working folder when it is below it (shorter messages)."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # pragma: no cover - other drive on Windows
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
 
 
 def not_a_dump(path: Path) -> bool:
