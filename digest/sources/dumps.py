@@ -263,8 +263,11 @@ def _read_html(data: bytes, ctx: _Ctx) -> tuple[RawItem, ...]:
         content: str | bytes = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         content = data  # trafilatura sniffs the page's own charset
+    tree = trafilatura.load_html(content)  # parsed once: the extraction copies it
+    if tree is None:
+        raise ParseError(ctx.origin, "no article found in the page")
     doc = trafilatura.bare_extraction(
-        content,
+        tree,
         url=ctx.sidecar.url,
         with_metadata=True,
         include_comments=False,
@@ -280,7 +283,7 @@ def _read_html(data: bytes, ctx: _Ctx) -> tuple[RawItem, ...]:
         published = _parse_time(meta.get("date"))
     except ValueError:
         published = None
-    published = _precise_time(content, published) or published
+    published = _precise_time(tree, published) or published
     authors = tuple(a.strip() for a in (meta.get("author") or "").split(";") if a.strip())
     item = ctx.item(
         outlet=_outlet(ctx, None, outlet_name(meta.get("sitename"))),
@@ -293,13 +296,9 @@ def _read_html(data: bytes, ctx: _Ctx) -> tuple[RawItem, ...]:
     return (item,)
 
 
-def _precise_time(content: str | bytes, day: datetime | None) -> datetime | None:
+def _precise_time(tree: lxml.html.HtmlElement, day: datetime | None) -> datetime | None:
     """A full timestamp from the page's published-time tags, when the extracted date is
     missing or names the same day (htmldate prefers a date-only value taken from the URL)."""
-    try:
-        tree = lxml.html.fromstring(content)
-    except (etree.ParserError, ValueError):
-        return None
     for value in _PUBLISHED_XPATH(tree):
         with contextlib.suppress(ValueError):
             when = _parse_time(str(value)) if "T" in str(value) else None
