@@ -154,6 +154,9 @@ SQL_6_TO_7 = (
     # keys within the recent window (published, in microseconds since 1970)
     "CREATE TABLE minhash_bands (band_key INTEGER NOT NULL, published_us INTEGER NOT NULL,"
     " doc INTEGER NOT NULL, PRIMARY KEY (band_key, published_us, doc)) WITHOUT ROWID",
+    # an edition's threads are those its runs touched: found by run, not by a scan of
+    # every threaded article (that grew with the store)
+    "CREATE INDEX articles_run ON articles(run_id)",
 )
 
 

@@ -239,7 +239,7 @@ def test_a_store_from_before_editions_is_upgraded(
         " DROP INDEX articles_duplicate_of;"  # 3 -> 4 (#5)
         " ALTER TABLE articles DROP COLUMN dated;"  # 4 -> 5 (#14)
         " DROP TABLE thread_redirects; DROP TABLE thread_reasons; DROP TABLE threads_apart;"  # 5->6
-        " DROP TABLE minhashes; DROP TABLE minhash_bands;"  # 6 -> 7 (#16)
+        " DROP TABLE minhashes; DROP TABLE minhash_bands; DROP INDEX articles_run;"  # 6 -> 7
         f" PRAGMA user_version = {step};"
     )
     db.close()
