@@ -87,6 +87,10 @@ class ClusterSettings:
         "mean cosine (0..1) at which a lone article joins a thread as a reaction or angle", 0.10
     )
     window_days: float = _help("a thread quiet for longer than this is closed to new articles", 3.0)
+    max_thread_days: float = _help(
+        "a thread whose first article is older than this takes no new articles (0: no limit)",
+        7.0,
+    )
     decay_days: float = _help(
         "beyond a day between the events' days, the score halves over this many days", 1.0
     )
@@ -206,6 +210,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "dedupe.near_threshold": (0.0, 1.0),
     "cluster.similarity_threshold": (0.0, 1.0),
     "cluster.window_days": (0.0, 365.0),
+    "cluster.max_thread_days": (0.0, 3650.0),
     "cluster.merge_threshold": (0.0, 1.0),
     "cluster.decay_days": (0.01, 365.0),
     "dedupe.recent_days": (0, 3650),

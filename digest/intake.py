@@ -43,6 +43,7 @@ def cluster_params(settings: Settings) -> ClusterParams:
             year_penalty=c.year_penalty,
         ),
         window_days=c.window_days,
+        max_thread_days=c.max_thread_days,
     )
 
 
@@ -71,7 +72,10 @@ def store_and_cluster(
             read = read_articles(new, params)
             plan = plan_clusters(
                 new,
-                store.open_threads(since=latest - timedelta(days=params.window_days)),
+                store.open_threads(
+                    since=latest - timedelta(days=params.window_days),
+                    first_since=params.first_seen_since(latest),
+                ),
                 now=latest,
                 params=params,
                 vocabulary=store.vocabulary(stored_terms(read)),  # the batch's terms only

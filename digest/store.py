@@ -137,8 +137,14 @@ class Store:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'n_docs'").fetchone()
         return Vocabulary(df=df, n_docs=int(row[0]) if row else 0)
 
-    def open_threads(self, *, since: datetime) -> tuple[EventThread, ...]:
-        found = self.threads_where("SELECT id FROM threads WHERE last_updated >= ?", (iso(since),))
+    def open_threads(
+        self, *, since: datetime, first_since: datetime | None = None
+    ) -> tuple[EventThread, ...]:
+        """Threads updated since ``since`` (and first seen since ``first_since``)."""
+        query, args = "SELECT id FROM threads WHERE last_updated >= ?", [iso(since)]
+        if first_since is not None:
+            query, args = query + " AND first_seen >= ?", [*args, iso(first_since)]
+        found = self.threads_where(query, args)
         return tuple(found[tid] for tid in sorted(found))
 
     def thread(self, thread_id: str) -> EventThread:

@@ -54,11 +54,25 @@ class ClusterParams:
     link: LinkParams = field(default_factory=LinkParams)
     weights: Weights = field(default_factory=Weights)
     window_days: float = 3.0  # a thread quiet for longer than this takes no new articles
+    # a thread whose first article is older than this takes none either (0: no limit): one
+    # that keeps getting an article every few days would otherwise never close, and grow
+    # into every later event of its kind
+    max_thread_days: float = 7.0
     article_terms: int = 120  # terms kept per article vector (its heaviest)
     probe_terms: int = 12  # an article's heaviest terms, used to find its candidates
     index_terms: int = 30  # a node is found by its heaviest terms
     max_candidates: int = 10  # neighbours per article
     common: int = 200  # a term posted by more nodes than this is too common to probe
+
+    def first_seen_since(self, now: datetime) -> datetime | None:
+        """The oldest first article an open thread may have at ``now`` (None: any)."""
+        return now - timedelta(days=self.max_thread_days) if self.max_thread_days else None
+
+    def is_open(self, thread: EventThread, now: datetime) -> bool:
+        """Whether ``thread`` still takes new articles at ``now``."""
+        oldest = self.first_seen_since(now)
+        recent = now - thread.last_updated <= timedelta(days=self.window_days)
+        return recent and (oldest is None or thread.first_seen >= oldest)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,8 +125,7 @@ def plan_clusters(
     idf = idf_of(df, n_docs)
     del df
     default = math.log(1 + n_docs) + 1.0
-    window = timedelta(days=params.window_days)
-    nodes = {t.id: thread_node(t) for t in open_threads if now - t.last_updated <= window}
+    nodes = {t.id: thread_node(t) for t in open_threads if params.is_open(t, now)}
     days = {}
     for article in order:  # each article's features are dropped once it is a node
         f = read.pop(article.id)
