@@ -67,16 +67,26 @@ def candidates(
     """Stored articles published since ``since`` that share one of ``bands``, and the band
     keys that more than ``crowded_over`` of them share (those are passed over, so the
     articles found only through them are not read)."""
-    members: dict[int, list[int]] = {}
+    since_us = micros(since)
     with _ints(db, "_band_keys", bands) as table:
-        for key, doc in db.execute(
-            f"SELECT b.band_key, b.doc FROM {table} AS t JOIN minhash_bands AS b"  # noqa: S608
-            " ON b.band_key = t.v AND b.published_us >= ?",
-            (micros(since),),
-        ):
-            members.setdefault(key, []).append(doc)
-    crowded = frozenset(k for k, docs in members.items() if len(docs) > crowded_over)
-    docs = {d for k, found in members.items() if k not in crowded for d in found}
+        crowded = frozenset(  # counted by SQLite: the crowded keys' rows never reach Python
+            k
+            for (k,) in db.execute(
+                f"SELECT b.band_key FROM {table} AS t JOIN minhash_bands AS b"  # noqa: S608
+                " ON b.band_key = t.v AND b.published_us >= ?"
+                " GROUP BY b.band_key HAVING COUNT(*) > ?",
+                (since_us, crowded_over),
+            )
+        )
+        db.executemany(f"DELETE FROM {table} WHERE v = ?", ((k,) for k in crowded))  # noqa: S608
+        docs = {
+            d
+            for (d,) in db.execute(
+                f"SELECT DISTINCT b.doc FROM {table} AS t JOIN minhash_bands AS b"  # noqa: S608
+                " ON b.band_key = t.v AND b.published_us >= ?",
+                (since_us,),
+            )
+        }
     if not docs:
         return (), crowded
     from digest.dedupe import title_key
