@@ -21,12 +21,14 @@ import click
 from digest import __version__, logs
 from digest.cli_options import VERBOSE, Exit2, config_options, parse_time, quiet_flag, writer_lock
 from digest.config import Settings, describe
+from digest.config_editions import check_address
 from digest.discovery import find_config, user_config
 from digest.errors import ConfigError, DigestError
 from digest.fsutil import display_path
 from digest.health import LIVE_KINDS, health_table
 from digest.installation import init_dir
 from digest.models import RunReport
+from digest.text import printable
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -91,6 +93,13 @@ def init(directory: Path | None, force: bool) -> None:
     default=None,
     help="Email the edition (and anything still queued); default: [email].enabled.",
 )
+@click.option(
+    "--start-over",
+    is_flag=True,
+    help="If the output folder holds editions this store does not know (the store was "
+    "lost, emptied or replaced), move that site aside to OUTPUT.replaced-TIME/ and start a "
+    "new one at No. 1; otherwise it changes nothing.",
+)
 @config_options
 def run(
     settings: Settings,
@@ -99,6 +108,7 @@ def run(
     captured_at: str | None,
     now_text: str | None,
     email: bool | None,
+    start_over: bool,
 ) -> None:
     """Ingest new articles, cluster them into event threads and publish the briefing.
 
@@ -124,9 +134,14 @@ def run(
         inputs=tuple(p.resolve() for p in inputs),
         captured_at=parse_time(captured_at, "--captured-at"),
         email=email,
+        start_over=start_over,
     )
     try:
-        with writer_lock(settings, "digest run"), Store(settings.store.path) as store:
+        wait = settings.store.lock_wait_seconds  # also for another program's SQLite lock
+        with (
+            writer_lock(settings, "digest run"),
+            Store(settings.store.path, busy_timeout_seconds=wait) as store,
+        ):
             report = run_once(settings, now=now, store=store, options=options)
     except DigestError as e:
         raise click.ClickException(str(e)) from e
@@ -191,7 +206,7 @@ def _report_edition(report: RunReport, *, quiet: bool = False) -> None:
     for line in () if quiet else report.emailed:
         click.echo(f"emailed {line}")
     if report.email_error:
-        click.echo(f"email queued for the next run: {report.email_error}", err=True)
+        click.echo(f"email: {report.email_error}", err=True)  # the hint says what happens next
 
 
 @main.command()
@@ -256,6 +271,8 @@ def send_test(settings: Settings, address: str) -> None:
 
     It does not use or change the outbox: recipients get their editions as usual.
 
+    ADDRESS is checked like each of [email].to_addresses: one address, on one line.
+
     \b
     Example:
         digest send-test me@example.org
@@ -263,6 +280,10 @@ def send_test(settings: Settings, address: str) -> None:
     from digest import pipeline
     from digest.store import Store
 
+    try:
+        check_address(address)
+    except ValueError as e:
+        raise Exit2(f"send-test ADDRESS: {printable(str(e))}") from None
     try:
         with Store(settings.store.path) as store:
             number = pipeline.send_test(settings, store, address, now=datetime.now(UTC))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
-import types
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,18 +17,27 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from digest.config_editions import EXTRA_CHECKS, EmailSettings, ScheduleSettings, email_problems
-from digest.config_sources import FETCH_RANGES, FetchSettings, parse_sources
+from digest.config_checks import ORDERED, allowed_range, check_value, coerce, never_fires
+from digest.config_checks import setting as _help
+from digest.config_editions import EmailSettings, ScheduleSettings, check_site_url, email_problems
+from digest.config_sources import FetchSettings, parse_sources
 from digest.errors import ConfigError
 from digest.lang import interface
 from digest.models import SourceSpec
 
 ENV_PREFIX = "DIGEST_"
-SECRET_KEYS = frozenset({("email", "password")})
 
 
-def _help(text: str, default: Any) -> Any:
-    return field(default=default, metadata={"help": text})
+def _check_timezone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+
+
+def _check_language(value: str) -> None:
+    if not interface.known(value):
+        raise ValueError(f"unknown language {value!r} (an ISO 639-1 code such as 'de')")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,6 +45,12 @@ class InputSettings:
     dump_dirs: tuple[Path, ...] = _help(
         "article dump files or folders (.txt .md .html .json .jsonl), relative to the config",
         (),
+    )
+    max_file_bytes: int = _help(
+        "a dump file larger than this is skipped with one line (never read whole)",
+        32_000_000,
+        min=1_000,
+        max=10_000_000_000,
     )
 
 
@@ -46,7 +60,11 @@ class StoreSettings:
         "SQLite database file, relative to the config file", Path("var/digest.sqlite3")
     )
     lock_wait_seconds: float = _help(
-        "a run waits this long for another run or the daemon to finish with the store", 600.0
+        "a run waits this long for another run or the daemon to finish with the store (and,"
+        " at least 1 s, for another program's lock on the SQLite file)",
+        600.0,
+        min=0,
+        max=86400,
     )
 
 
@@ -54,9 +72,13 @@ class StoreSettings:
 class OutputSettings:
     dir: Path = _help("folder the briefings are published into", Path("output"))
     title: str = _help("title shown on every briefing", "Daily briefing")
-    timezone: str = _help("IANA time zone for briefing dates and shown times", "UTC")
+    timezone: str = _help(
+        "IANA time zone for briefing dates and shown times", "UTC", check=_check_timezone
+    )
     language: str = _help(
-        "language of the interface words and dates (ISO 639-1: en, de, fr, es, ...)", "en"
+        "language of the interface words and dates (ISO 639-1: en, de, fr, es, ...)",
+        "en",
+        check=_check_language,
     )
     templates_dir: Path | None = _help(
         "a folder of Jinja2 templates used instead of the ones inside the package", None
@@ -64,41 +86,66 @@ class OutputSettings:
     user_templates_dir: Path | None = _help(
         "optional folder whose templates override the bundled ones", None
     )
-    max_threads: int = _help("at most this many threads per briefing (most important first)", 40)
+    max_threads: int = _help(
+        "at most this many threads per briefing (most important first)", 40, min=1, max=10000
+    )
     site_url: str | None = _help(
-        "public URL where output/ is served (https://...); emails link to the web edition", None
+        "public URL where output/ is served (https://...); emails link to the web edition",
+        None,
+        check=check_site_url,
     )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DedupeSettings:
     near_threshold: float = _help(
-        "estimated Jaccard (0..1) above which two texts are near-duplicates", 0.4
+        "estimated Jaccard (0..1) above which two texts are near-duplicates", 0.4, min=0, max=1
     )
-    recent_days: int = _help("stored articles this recent are checked for near-duplicates", 7)
+    recent_days: int = _help(
+        "stored articles this recent are checked for near-duplicates", 7, min=0, max=3650
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClusterSettings:
     similarity_threshold: float = _help(
-        "mean cosine (0..1) between two groups' articles at which they are one event", 0.18
+        "mean cosine (0..1) between two groups' articles at which they are one event",
+        0.18,
+        min=0,
+        max=1,
     )
     attach_threshold: float = _help(
-        "mean cosine (0..1) at which a lone article joins a thread as a reaction or angle", 0.10
+        "mean cosine (0..1) at which a lone article joins a thread as a reaction or angle",
+        0.10,
+        min=0,
+        max=1,
     )
-    window_days: float = _help("a thread quiet for longer than this is closed to new articles", 3.0)
+    window_days: float = _help(
+        "a thread quiet for longer than this is closed to new articles", 3.0, min=0, max=365
+    )
     max_thread_days: float = _help(
         "a thread whose first article is older than this takes no new articles (0: no limit)",
         7.0,
+        min=0,
+        max=3650,
     )
     decay_days: float = _help(
-        "beyond a day between the events' days, the score halves over this many days", 1.0
+        "beyond a day between the events' days, the score halves over this many days",
+        1.0,
+        min=0.01,
+        max=365,
     )
     names_threshold: float = _help(
-        "cosine (0..1) of the names two groups need when both name people or places", 0.10
+        "cosine (0..1) of the names two groups need when both name people or places",
+        0.10,
+        min=0,
+        max=1,
     )
     year_penalty: float = _help(
-        "score factor (0..1) when both sides name years in title/lead but not the same", 0.8
+        "score factor (0..1) when both sides name years in title/lead but not the same",
+        0.8,
+        min=0,
+        max=1,
     )
     overrides_file: Path | None = _help(
         "operator corrections to threads (merge, split, move, pin, mute), relative to the"
@@ -109,19 +156,24 @@ class ClusterSettings:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SummarySettings:
-    max_sentences: int = _help("most sentences in a thread summary", 5)
+    max_sentences: int = _help("most sentences in a thread summary", 5, min=1, max=20)
     min_sentences: int = _help(
-        "fewest sentences in a thread summary, when the sources have them", 3
+        "fewest sentences in a thread summary, when the sources have them", 3, min=1, max=20
     )
-    max_words: int = _help("word budget for one thread summary", 120)
-    max_quotes: int = _help("most direct quotes shown per thread", 3)
+    max_words: int = _help("word budget for one thread summary", 120, min=10, max=2000)
+    max_quotes: int = _help("most direct quotes shown per thread", 3, min=0, max=20)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LogSettings:
-    format: str = _help("log lines as 'text' or 'json' (one object per line)", "text")
+    format: str = _help(
+        "log lines as 'text' or 'json' (one object per line)", "text", choices=("text", "json")
+    )
     progress_seconds: float = _help(
-        "without a terminal, a running stage logs its progress this often (INFO)", 10.0
+        "without a terminal, a running stage logs its progress this often (INFO)",
+        10.0,
+        min=0.01,
+        max=86400,
     )
 
 
@@ -162,90 +214,6 @@ _SECTION_TYPES = {
 }
 
 
-def _coerce(value: Any, hint: Any, base: Path) -> Any:
-    """Convert a TOML/env value to the field's type, or raise ValueError with the fault."""
-    origin = typing.get_origin(hint)
-    if origin in (types.UnionType, typing.Union):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        return None if value in (None, "") else _coerce(value, args[0], base)
-    if origin is tuple:
-        items = (
-            value if isinstance(value, list | tuple) else [v for v in str(value).split(",") if v]
-        )
-        return tuple(_coerce(v, typing.get_args(hint)[0], base) for v in items)
-    if hint is Path:
-        if not isinstance(value, str | Path):
-            raise ValueError(f"expected a path, got {value!r}")
-        path = Path(value).expanduser()
-        return path if path.is_absolute() else (base / path).resolve()
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        if str(value).lower() in ("1", "true", "yes", "on"):
-            return True
-        if str(value).lower() in ("0", "false", "no", "off"):
-            return False
-        raise ValueError(f"expected true or false, got {value!r}")
-    if hint in (int, float):
-        if isinstance(value, bool):
-            raise ValueError(f"expected a number, got {value!r}")
-        try:
-            number = hint(value)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"expected {'an integer' if hint is int else 'a number'}, got {value!r}"
-            ) from None
-        if hint is int and isinstance(value, float) and not value.is_integer():
-            raise ValueError(f"expected an integer, got {value!r}")
-        return number
-    if hint is str:
-        if not isinstance(value, str):
-            raise ValueError(f"expected a string, got {value!r}")
-        return value
-    raise ValueError(f"unsupported setting type {hint!r}")  # pragma: no cover - schema bug
-
-
-_RANGES: dict[str, tuple[float, float]] = {
-    **FETCH_RANGES,
-    "dedupe.near_threshold": (0.0, 1.0),
-    "cluster.similarity_threshold": (0.0, 1.0),
-    "cluster.window_days": (0.0, 365.0),
-    "cluster.max_thread_days": (0.0, 3650.0),
-    "cluster.merge_threshold": (0.0, 1.0),
-    "cluster.decay_days": (0.01, 365.0),
-    "dedupe.recent_days": (0, 3650),
-    "summary.max_sentences": (1, 20),
-    "summary.min_sentences": (1, 20),
-    "summary.max_words": (10, 2000),
-    "summary.max_quotes": (0, 20),
-    "output.max_threads": (1, 10000),
-    "schedule.misfire_grace_seconds": (1, 7 * 86400),
-    "email.port": (1, 65535),
-    "email.max_html_bytes": (10_000, 10_000_000),
-    "email.timeout_seconds": (1, 600),
-    "store.lock_wait_seconds": (0, 86400),
-    "log.progress_seconds": (0.01, 86400),
-}
-
-
-def _check(key: str, value: Any) -> None:
-    if key in _RANGES and value is not None:
-        low, high = _RANGES[key]
-        if not low <= value <= high:
-            raise ValueError(f"expected a number in {low:g}..{high:g}, got {value:g}")
-    if key == "log.format" and value not in ("text", "json"):
-        raise ValueError(f"expected 'text' or 'json', got {value!r}")
-    if key == "output.timezone":
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-    if key == "output.language" and not interface.known(value):
-        raise ValueError(f"unknown language {value!r} (an ISO 639-1 code such as 'de')")
-    if key in EXTRA_CHECKS:
-        EXTRA_CHECKS[key](value)
-
-
 def _env_layer(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
     layer: dict[str, dict[str, str]] = {}
     for name, value in environ.items():
@@ -283,6 +251,23 @@ def _read_toml(path: Path | None, problems: list[str]) -> dict[str, Any]:
         return {}
 
 
+@dataclass(slots=True)
+class _Loading:
+    """What ``load_settings`` gathers: each key's value, its origin (file/env/flag), where
+    it was set (for messages: the file's path, environment, --set), and the problems."""
+
+    values: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {s: {} for s in _SECTION_TYPES}
+    )
+    origins: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    failed: set[str] = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)
+
+    def label(self, key: str) -> str:
+        return self.labels.get(key, "defaults")
+
+
 def load_settings(
     path: Path | None,
     *,
@@ -290,87 +275,118 @@ def load_settings(
     overrides: Sequence[str] = (),
 ) -> Settings:
     """Load settings: defaults < file < environment (incl. .env, already merged) < overrides."""
-    problems: list[str] = []
+    loading = _Loading()
     where = str(path) if path else "defaults"
-    data = _read_toml(path, problems)
+    data = _read_toml(path, loading.problems)
     base = path.resolve().parent if path else Path.cwd()
     layers = [
         ("file", where, data, base),
         ("env", "environment", _env_layer(environ), Path.cwd()),
-        ("flag", "--set", _flag_layer(overrides, problems), Path.cwd()),
+        ("flag", "--set", _flag_layer(overrides, loading.problems), Path.cwd()),
     ]
-    values: dict[str, dict[str, Any]] = {s: {} for s in _SECTION_TYPES}
-    origins: dict[str, str] = {}
     for origin, label, layer, layer_base in layers:
         for section, table in layer.items():
             if section == "sources" and origin == "file":
                 continue
-            _merge_section(section, table, origin, label, layer_base, values, origins, problems)
-    sources = parse_sources(data.get("sources", []), where, base, problems)
-    sections = {}
-    for name, cls in _SECTION_TYPES.items():
-        try:
-            sections[name] = cls(**values[name])
-        except TypeError as e:  # pragma: no cover - guarded by _merge_section
-            problems.append(f"{where}: [{name}]: {e}")
-    if "email" in sections:
-        problems.extend(email_problems(sections["email"]))
-    if problems:
-        raise ConfigError(problems)
-    return Settings(**sections, sources=sources, config_path=path, origins=origins)
+            _merge_section(section, table, (origin, label, layer_base), loading)
+    sources = parse_sources(data.get("sources", []), where, base, loading.problems)
+    sections = {name: cls(**loading.values[name]) for name, cls in _SECTION_TYPES.items()}
+    loading.problems.extend(_cross_problems(sections, loading))
+    if loading.problems:
+        raise ConfigError(loading.problems)
+    return Settings(**sections, sources=sources, config_path=path, origins=loading.origins)
 
 
 def _merge_section(
-    section: str,
-    table: Any,
-    origin: str,
-    label: str,
-    base: Path,
-    values: dict[str, dict[str, Any]],
-    origins: dict[str, str],
-    problems: list[str],
+    section: str, table: Any, layer: tuple[str, str, Path], loading: _Loading
 ) -> None:
+    origin, label, base = layer
     cls = _SECTION_TYPES.get(section)
     if cls is None or not isinstance(table, dict):
-        problems.append(f"{label}: [{section}]: unknown section")
+        loading.problems.append(f"{label}: [{section}]: unknown section")
         return
     hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
     for key, raw in table.items():
-        where = f"{label}: [{section}].{key}"
-        if (section, key) in SECRET_KEYS and origin == "file":
-            problems.append(
-                f"{where}: secrets belong in .env or the environment, not the config file"
-            )
-            continue
+        where, dotted = f"{label}: [{section}].{key}", f"{section}.{key}"
         if key not in hints:
-            problems.append(f"{where}: unknown setting")
+            loading.problems.append(f"{where}: unknown setting")
+            continue
+        if fields[key].metadata.get("secret") and origin in _NOT_FOR_SECRETS:
+            loading.problems.append(f"{where}: {_NOT_FOR_SECRETS[origin]}")
             continue
         try:
-            value = _coerce(raw, hints[key], base)
-            _check(f"{section}.{key}", value)
+            value = coerce(raw, hints[key], base, typed=origin == "file")
+            check_value(fields[key].metadata, value)
         except ValueError as e:
-            problems.append(f"{where}: {e}")
+            loading.problems.append(f"{where}: {e}")
+            loading.failed.add(dotted)
             continue
-        values[section][key] = value
-        origins[f"{section}.{key}"] = origin
+        loading.values[section][key] = value
+        loading.origins[dotted], loading.labels[dotted] = origin, label
+
+
+_NOT_FOR_SECRETS = {
+    "file": "secrets belong in .env or the environment, not the config file",
+    "flag": "secrets belong in .env or the environment, not on the command line"
+    " (other users see it in ps)",
+}
+_PRECEDENCE = ("default", "file", "env", "flag")
+
+
+def _cross_problems(sections: Mapping[str, Any], loading: _Loading) -> list[str]:
+    """The rules between settings (each checked when its keys passed their own checks)."""
+
+    def value(key: str) -> Any:
+        section, name = key.split(".")
+        return getattr(sections[section], name)
+
+    def shown(key: str) -> str:
+        section, name = key.split(".")
+        return f"[{section}].{name}"
+
+    problems = []
+    for small, large in ORDERED:
+        if {small, large} & loading.failed or value(small) <= value(large):
+            continue
+        rank = [_PRECEDENCE.index(loading.origins.get(k, "default")) for k in (small, large)]
+        key, other, relation = (
+            (large, small, "less") if rank[1] > rank[0] else (small, large, "more")
+        )
+        problems.append(
+            f"{loading.label(key)}: {shown(key)}: {value(key)!r} is {relation} than"
+            f" {shown(other)} ({value(other)!r}, {loading.label(other)})"
+        )
+    cron, tz = value("schedule.cron"), value("output.timezone")
+    checked = "schedule.cron" in loading.origins and "output.timezone" not in loading.failed
+    if checked and never_fires(cron, tz):  # (the default fires: apscheduler is not loaded)
+        problems.append(
+            f"{loading.label('schedule.cron')}: [schedule].cron: {cron!r} never fires"
+            f" (no date matches it, in {tz})"
+        )
+    problems.extend(
+        f"{loading.label('email.enabled')}: {p}" for p in email_problems(sections["email"])
+    )
+    return problems
 
 
 def describe(settings: Settings) -> list[tuple[str, Any, str, str]]:
-    """Every effective setting as (key, value, origin, help), for ``digest config``."""
+    """Every effective setting as (key, value, origin, help), for ``digest config`` (the
+    help ends with the allowed range of a number: "(0..1)")."""
     rows = []
     for name, cls in _SECTION_TYPES.items():
         section = getattr(settings, name)
         for f in dataclasses.fields(cls):
             key = f"{name}.{f.name}"
             value = getattr(section, f.name)
-            if (name, f.name) in SECRET_KEYS and value:
+            if f.metadata.get("secret") and value:
                 value = "********"
             rows.append(
                 (
                     key,
                     value,
                     settings.origins.get(key, "default"),
-                    f.metadata.get("help", ""),
+                    f.metadata.get("help", "") + allowed_range(f.metadata),
                 )
             )
     return rows

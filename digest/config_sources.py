@@ -6,76 +6,96 @@ Part of the one settings schema in :mod:`digest.config`; kept here with their ch
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
+from digest.config_checks import one_line
+from digest.config_checks import setting as _help
 from digest.models import SourceSpec
-
-
-def _help(text: str, default: Any) -> Any:
-    return field(default=default, metadata={"help": text})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FetchSettings:
     user_agent: str = _help(
-        "User-Agent sent with every request; empty = 'digest/<version> (...)'", ""
+        "User-Agent sent with every request; empty = 'digest/<version> (...)'",
+        "",
+        check=one_line,
     )
-    connect_timeout_seconds: float = _help("give up connecting to a server after this long", 10.0)
-    read_timeout_seconds: float = _help("give up when a server sends nothing for this long", 20.0)
-    total_timeout_seconds: float = _help("give up on one response after this long in all", 60.0)
-    max_bytes: int = _help("largest response body read; a larger one is an error", 10_000_000)
-    max_redirects: int = _help("most redirects followed for one request", 5)
-    concurrency: int = _help("requests in flight at once, over all hosts", 8)
-    per_host_concurrency: int = _help("requests in flight at once to one host", 2)
+    connect_timeout_seconds: float = _help(
+        "give up connecting to a server after this long", 10.0, min=0.01, max=3600.0
+    )
+    read_timeout_seconds: float = _help(
+        "give up when a server sends nothing for this long", 20.0, min=0.01, max=3600.0
+    )
+    total_timeout_seconds: float = _help(
+        "give up on one response after this long in all", 60.0, min=0.01, max=86400.0
+    )
+    max_bytes: int = _help(
+        "largest response body read; a larger one is an error",
+        10_000_000,
+        min=1024,
+        max=1_000_000_000,
+    )
+    max_redirects: int = _help("most redirects followed for one request", 5, min=0, max=30)
+    concurrency: int = _help("requests in flight at once, over all hosts", 8, min=1, max=256)
+    per_host_concurrency: int = _help("requests in flight at once to one host", 2, min=1, max=64)
     allow_private_addresses: bool = _help(
         "allow private, loopback and link-local addresses (off: feeds cannot reach internal"
         " services)",
         False,
     )
-    parse_timeout_seconds: float = _help("give up parsing one feed after this long", 20.0)
+    parse_timeout_seconds: float = _help(
+        "give up parsing one feed after this long", 20.0, min=0.01, max=3600.0
+    )
     extract_teasers: bool = _help(
         "fetch the linked page of a feed entry that is only a teaser and extract the article",
         True,
     )
-    teaser_words: int = _help("feed text shorter than this many words counts as a teaser", 80)
-    max_pages_per_source: int = _help(
-        "most linked pages fetched per feed per run to complete teasers", 30
+    teaser_words: int = _help(
+        "feed text shorter than this many words counts as a teaser", 80, min=0, max=10000
     )
-    extract_workers: int = _help("processes used to extract many pages at once", 2)
+    max_pages_per_source: int = _help(
+        "most linked pages fetched per feed per run to complete teasers", 30, min=0, max=10000
+    )
+    extract_workers: int = _help("processes used to extract many pages at once", 2, min=1, max=64)
     extract_pool_min_pages: int = _help(
-        "extract in worker processes from this many pages per run (fewer: in-process)", 64
+        "use extract_workers processes from this many pages per run (fewer: one)",
+        64,
+        min=1,
+        max=1_000_000,
+    )
+    extract_max_bytes: int = _help(
+        "largest page (HTML) handed to the article extractor; a larger one is skipped",
+        3_000_000,
+        min=1024,
+        max=1_000_000_000,
+    )
+    extract_timeout_seconds: float = _help(
+        "give up extracting one page after this long (its worker process is stopped)",
+        10.0,
+        min=0.01,
+        max=3600.0,
     )
     backoff_base_seconds: float = _help(
-        "wait after a source's first failure; doubles with each failure in a row", 1800.0
+        "wait after a source's first failure; doubles with each failure in a row",
+        1800.0,
+        min=0.0,
+        max=31_536_000.0,
     )
     backoff_max_seconds: float = _help(
-        "longest wait between attempts at a failing source (also caps Retry-After)", 86400.0
+        "longest wait between attempts at a failing source (also caps Retry-After)",
+        86400.0,
+        min=0.0,
+        max=31_536_000.0,
     )
     quiet_after_days: float = _help(
-        "a feed with nothing new for this long is listed in the briefing's Sources section", 7.0
+        "a feed with nothing new for this long is listed in the briefing's Sources section",
+        7.0,
+        min=0.0,
+        max=3650.0,
     )
-
-
-FETCH_RANGES: dict[str, tuple[float, float]] = {
-    "fetch.connect_timeout_seconds": (0.01, 3600.0),
-    "fetch.read_timeout_seconds": (0.01, 3600.0),
-    "fetch.total_timeout_seconds": (0.01, 86400.0),
-    "fetch.parse_timeout_seconds": (0.01, 3600.0),
-    "fetch.max_bytes": (1024, 1_000_000_000),
-    "fetch.max_redirects": (0, 30),
-    "fetch.concurrency": (1, 256),
-    "fetch.per_host_concurrency": (1, 64),
-    "fetch.teaser_words": (0, 10000),
-    "fetch.max_pages_per_source": (0, 10000),
-    "fetch.extract_workers": (1, 64),
-    "fetch.extract_pool_min_pages": (1, 1_000_000),
-    "fetch.backoff_base_seconds": (0.0, 31_536_000.0),
-    "fetch.backoff_max_seconds": (0.0, 31_536_000.0),
-    "fetch.quiet_after_days": (0.0, 3650.0),
-}
 
 
 _SOURCE_KEYS = frozenset({"name", "kind", "location", "url", "urls", "outlet", "enabled"})

@@ -130,7 +130,7 @@ class Daemon:
         wait = self.settings.store.lock_wait_seconds
         with (
             StoreLock(self.settings.store.path, what, wait_seconds=wait),
-            Store(self.settings.store.path) as store,
+            Store(self.settings.store.path, busy_timeout_seconds=wait) as store,
         ):
             previous = Ledger(store).last_scheduled_for()
             if repeats_wall_time(slot, previous, self.settings.tz):

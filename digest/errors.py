@@ -81,6 +81,21 @@ class StoreError(DigestError):
     default_message = "store error"
 
 
+class StoreFault(StoreError):
+    """The store's file cannot be used (disk full, locked by another program, damaged,
+    empty): one line naming the store and the cause; ``hint`` says what to do."""
+
+    default_message = "cannot use the store"
+
+    def __init__(self, subject: str = "", message: str | None = None, *, hint: str = "") -> None:
+        super().__init__(subject, message)
+        self.hint = hint
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"{text} (hint: {self.hint})" if self.hint else text
+
+
 class RenderError(DigestError):
     default_message = "render error"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -34,6 +35,23 @@ def atomic_write(path: Path, data: str | bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+# the names atomic_write's temp files get (mkstemp: 8 characters of [a-z0-9_])
+_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+
+
+def remove_temp_files(root: Path) -> list[Path]:
+    """Remove the temp files ``atomic_write`` left under ``root`` (a process killed in the
+    middle of a write leaves one). Call it only while nothing writes there."""
+    removed = []
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            if _TEMP_NAME.match(name):
+                path = Path(folder, name)
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
 
 
 def display_path(path: Path) -> str:

@@ -7,9 +7,12 @@ earlier runs is *continuing*. Windows of consecutive editions touch and never ov
 The outbox holds one row per (edition, recipient) with the message bytes, so a retry sends
 exactly the message that was queued. States: ``queued`` -> ``sending`` (claimed, committed
 before the SMTP transaction) -> ``sent`` (committed right after the server accepted it).
-A failed SMTP transaction puts the row back to ``queued``. A process that dies between
-the server's accept and the commit leaves ``sending``: such a row is never sent again
-(at most once); ``digest status`` shows it. See :mod:`digest.mailer`.
+A transaction that failed before the whole message was sent (or got a temporary 4xx
+refusal) puts the row back to ``queued``; a permanent 5xx refusal makes it ``failed``
+(never retried). A message whose reply was lost once it was fully sent, or a process
+that dies between the server's accept and the commit, leaves ``sending``: such a row is
+never sent again (at most once); ``digest status`` shows it as uncertain (with the error,
+when the reply was lost). See :mod:`digest.mailer`.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import get_args
 
-from digest.models import Delivery, Edition, EventThread
+from digest.models import Delivery, DeliveryState, Edition, EventThread
 from digest.store import Store
 
 _EDITION_COLUMNS = (
@@ -97,6 +101,22 @@ class Ledger:
     def run_started(self, run_id: int) -> datetime | None:
         row = self.db.execute("SELECT started FROM runs WHERE id = ?", (run_id,)).fetchone()
         return _dt(row[0]) if row else None
+
+    def unfinished_runs(self) -> dict[datetime, int]:
+        """Start time -> id of the runs that never finished (killed, or the current one)."""
+        rows = self.db.execute("SELECT id, started FROM runs WHERE finished IS NULL")
+        return {_dt(started): int(run_id) for run_id, started in rows}
+
+    def mark_interrupted(self) -> int:
+        """Runs left 'running' (their process was killed) become 'interrupted'. Call it
+        holding the store's writer lock, before the current run begins: then none of them
+        is still going."""
+        with self.store.transaction():
+            cur = self.db.execute(
+                "UPDATE runs SET status = 'interrupted' WHERE finished IS NULL"
+                " AND status = 'running'"
+            )
+        return cur.rowcount
 
     def save(self, edition: Edition) -> Edition:
         """Insert (``id == 0``) or update the row; returns it with its id."""
@@ -217,6 +237,15 @@ class Ledger:
         """sending -> queued after a failed SMTP transaction (retried on the next run)."""
         self._move(delivery, "sending", "queued", now=now, error=error)
 
+    def mark_failed(self, delivery: Delivery, error: str, *, now: datetime) -> None:
+        """sending -> failed after a permanent (5xx) refusal: never retried."""
+        self._move(delivery, "sending", "failed", now=now, error=error)
+
+    def mark_uncertain(self, delivery: Delivery, error: str, *, now: datetime) -> None:
+        """Stays ``sending`` (never re-sent), with why: the reply to a fully sent message
+        was lost, so the server may have it."""
+        self._move(delivery, "sending", "sending", now=now, error=error)
+
     def _move(
         self, d: Delivery, old: str, new: str, *, now: datetime, error: str | None = None
     ) -> bool:
@@ -224,7 +253,7 @@ class Ledger:
             cur = self.db.execute(
                 "UPDATE outbox SET state = ?, updated_at = ?, last_error = ?,"
                 " attempts = attempts + ? WHERE edition = ? AND recipient = ? AND state = ?",
-                (new, _iso(now), error, int(new == "sending"), d.edition, d.recipient, old),
+                (new, _iso(now), error, int(old == "queued"), d.edition, d.recipient, old),
             )
         return cur.rowcount > 0
 
@@ -237,6 +266,7 @@ class Ledger:
 
 
 _OUTBOX_COLUMNS = "edition, recipient, message_id, state, attempts, last_error, updated_at"
+_STATES: dict[str, DeliveryState] = {s: s for s in get_args(DeliveryState)}
 
 
 def _edition(row: Sequence[object]) -> Edition:
@@ -262,7 +292,7 @@ def _delivery(row: Sequence[object]) -> Delivery:
         edition=int(str(row[0])),
         recipient=str(row[1]),
         message_id=str(row[2]),
-        state="sent" if state == "sent" else "sending" if state == "sending" else "queued",
+        state=_STATES.get(state, "queued"),
         attempts=int(str(row[4])),
         last_error=None if row[5] is None else str(row[5]),
         updated_at=_dt(str(row[6])),

@@ -11,16 +11,29 @@ the web edition (``[output].site_url``), or its place under output/ when there i
 
 Delivery is at most once per (edition, recipient): the outbox row is claimed (committed)
 before the SMTP transaction and marked sent right after the server accepts the message.
-An SMTP failure puts it back in the queue for the next run or daemon tick. A crash between
-the server's accept and that commit leaves the row "sending": it is never sent again, and
-``digest status`` lists it. We chose this over at-least-once because a daily email sent
-twice is the failure readers notice; the window is one SMTP transaction. The Message-ID
-is stable per (edition, recipient), so any duplicate would be recognisable.
+Each message is its own transaction (MAIL, RCPT, DATA), and what went wrong decides:
+
+- it failed before the whole message was sent, or the server refused it for now (4xx):
+  the row goes back to the queue for the next run or daemon tick;
+- the server refused it for good (5xx, e.g. 550 on RCPT): the row is ``failed`` and is
+  never retried;
+- the whole message was sent but the reply was lost (the server dropped the connection,
+  or answered after ``[email].timeout_seconds``): the server may have stored it, so the
+  row stays "sending" and is never sent again; ``digest status`` shows it as uncertain.
+
+A lost connection costs only its own message: the flush opens a new one for the next
+recipient (it stops only when no connection can be opened). A crash between the server's
+accept and the commit also leaves the row "sending". We chose at most once over
+at-least-once because a daily email sent twice is the failure readers notice; the window
+is one SMTP transaction. The Message-ID is stable per (edition, recipient), so any
+duplicate would be recognisable. A failing reply to QUIT once the messages were accepted
+changes nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import smtplib
 import ssl
 from collections.abc import Callable, Iterator
@@ -219,7 +232,8 @@ def flush_outbox(
     now: datetime,
     after_accept: Callable[[Delivery], None] = _nothing,
 ) -> FlushResult:
-    """Send every queued message; a failure leaves the rest queued for the next run.
+    """Send every queued message, each in its own SMTP transaction; a failure costs only
+    that message (see the module docstring), an unreachable server the rest of the run.
 
     ``after_accept`` runs after the server accepted a message and before the outbox says
     so: a seam where tests put a crash.
@@ -229,21 +243,27 @@ def flush_outbox(
         return FlushResult(sent=(), error=None)
     sent: list[Delivery] = []
     errors: list[str] = []
+    link = _Link(email)
     try:
-        with smtp_connection(email) as smtp:
-            for delivery, message in pending:
-                error = _send_one(ledger, smtp, email, delivery, message, now, after_accept)
-                if error is None:
-                    sent.append(delivery)
-                else:
-                    errors.append(error)
-    except DeliveryError as e:
-        errors.append(str(e))
+        for delivery, message in pending:
+            try:
+                smtp = link.get()
+            except DeliveryError as e:  # no server to talk to: the rest stays queued
+                errors.append(str(e))
+                break
+            error = _send_one(ledger, link, smtp, email, delivery, message, now, after_accept)
+            if error is None:
+                sent.append(delivery)
+            elif error:
+                errors.append(error)
+    finally:
+        link.close()
     return FlushResult(sent=tuple(sent), error=errors[0] if errors else None)
 
 
 def _send_one(
     ledger: Ledger,
+    link: _Link,
     smtp: smtplib.SMTP,
     email: EmailSettings,
     delivery: Delivery,
@@ -251,22 +271,129 @@ def _send_one(
     now: datetime,
     after_accept: Callable[[Delivery], None],
 ) -> str | None:
+    """None when sent; otherwise the error line ('' when another process has the row)."""
     if not ledger.claim(delivery, now=now):
-        return None  # another process has it
-    sender = parseaddr(email.from_address)[1]
+        return ""
+    where = f"smtp {email.host}:{email.port} to {delivery.recipient}"
     try:
-        smtp.sendmail(sender, [delivery.recipient], message)
-    except _PER_MESSAGE_ERRORS as e:
-        error = _delivery_error(e, email, delivery.recipient)
-        ledger.release(delivery, str(error), now=now)
+        _transaction(smtp, parseaddr(email.from_address)[1], delivery.recipient, message)
+    except _Refused as e:
+        link.after_refusal(e.code)
+        if e.code >= 500 and e.stage != "MAIL":  # MAIL FROM: our sender, fixable; retried
+            hint = "refused for good: not retried; check the address"
+            error = DeliveryError(f"{where}: {e}", "message refused", hint=hint)
+            ledger.mark_failed(delivery, str(error), now=now)
+        else:
+            hint = "it stays queued; retried next run"
+            error = DeliveryError(f"{where}: {e}", "message refused", hint=hint)
+            ledger.release(delivery, str(error), now=now)
         return str(error)
-    except (smtplib.SMTPException, OSError) as e:
-        error = _delivery_error(e, email, delivery.recipient)
-        ledger.release(delivery, str(error), now=now)
-        raise error from e
+    except _Lost as e:
+        link.drop()
+        cause = e.__cause__ or e
+        if e.after_data:
+            error = DeliveryError(
+                where,
+                "no reply after the message was sent",
+                hint="the server may have it: not sent again; check the inbox",
+            )
+            error.__cause__ = cause
+            ledger.mark_uncertain(delivery, str(error), now=now)
+        else:
+            error = _delivery_error(cause, email, delivery.recipient)
+            ledger.release(delivery, str(error), now=now)
+        return str(error)
     after_accept(delivery)
     ledger.mark_sent(delivery, now=now)
     return None
+
+
+class _Refused(Exception):
+    """The server answered a step of the transaction with a refusal."""
+
+    def __init__(self, stage: str, code: int, reply: bytes) -> None:
+        self.stage, self.code = stage, code
+        text = reply.decode("utf-8", "replace")
+        super().__init__(f"{stage} {code} {' '.join(text.split())}")
+
+
+class _Lost(Exception):
+    """The connection failed; ``after_data``: the whole message had been sent."""
+
+    def __init__(self, *, after_data: bool) -> None:
+        super().__init__("connection lost")
+        self.after_data = after_data
+
+
+def _transaction(smtp: smtplib.SMTP, sender: str, recipient: str, message: bytes) -> None:
+    """MAIL, RCPT, DATA for one recipient: what ``smtplib.SMTP.sendmail`` does, with the
+    moment the message has been fully sent made visible (after it, a lost reply means the
+    server may have stored the message)."""
+    try:
+        smtp.ehlo_or_helo_if_needed()
+        options = [f"size={len(message)}"] if smtp.has_extn("size") else []
+        code, reply = smtp.mail(sender, options)
+        if code != 250:
+            raise _Refused("MAIL", code, reply)
+        code, reply = smtp.rcpt(recipient)
+        if code not in (250, 251):
+            raise _Refused("RCPT", code, reply)
+        code, reply = smtp.docmd("DATA")
+        if code != 354:
+            raise _Refused("DATA", code, reply)
+        smtp.send(_data_block(message))
+    except (smtplib.SMTPException, OSError) as e:
+        raise _Lost(after_data=False) from e
+    try:
+        code, reply = smtp.getreply()
+    except (smtplib.SMTPException, OSError) as e:
+        raise _Lost(after_data=True) from e
+    if code != 250:
+        raise _Refused("DATA", code, reply)
+
+
+def _data_block(message: bytes) -> bytes:
+    """The message as DATA sends it (as ``sendmail`` does): leading dots doubled, the end
+    mark after a final CRLF."""
+    stuffed = re.sub(rb"(?m)^\.", b"..", message)
+    if not stuffed.endswith(b"\r\n"):
+        stuffed += b"\r\n"
+    return stuffed + b".\r\n"
+
+
+class _Link:
+    """The flush's SMTP connection, opened when first needed and again after one is lost."""
+
+    def __init__(self, email: EmailSettings) -> None:
+        self.email = email
+        self.smtp: smtplib.SMTP | None = None
+
+    def get(self) -> smtplib.SMTP:
+        if self.smtp is None:
+            self.smtp = open_connection(self.email)
+        return self.smtp
+
+    def after_refusal(self, code: int) -> None:
+        """End the refused transaction (RSET); a server that is closing (421) is left."""
+        if self.smtp is None:
+            return
+        if code == 421:
+            self.drop()
+            return
+        try:
+            self.smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            self.drop()
+
+    def drop(self) -> None:
+        if self.smtp is not None:
+            self.smtp.close()
+            self.smtp = None
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            close_connection(self.smtp)
+            self.smtp = None
 
 
 # ── SMTP ──────────────────────────────────────────────────────────────────────────────────
@@ -275,19 +402,37 @@ def _send_one(
 @contextmanager
 def smtp_connection(email: EmailSettings) -> Iterator[smtplib.SMTP]:
     """A logged-in SMTP connection; every failure to get one is a DeliveryError."""
+    smtp = open_connection(email)
+    try:
+        yield smtp
+    finally:
+        close_connection(smtp)
+
+
+def open_connection(email: EmailSettings) -> smtplib.SMTP:
+    """Connect, STARTTLS when configured, log in; a failure is a DeliveryError."""
     try:
         smtp = _connect(email)
     except (smtplib.SMTPException, OSError) as e:
         raise _delivery_error(e, email) from e
-    with smtp:
-        try:
-            if email.security == "starttls":
-                smtp.starttls(context=ssl.create_default_context())
-            if email.username:
-                smtp.login(email.username, email.password)
-        except (smtplib.SMTPException, OSError) as e:
-            raise _delivery_error(e, email) from e
-        yield smtp
+    try:
+        if email.security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+        if email.username:
+            smtp.login(email.username, email.password)
+    except (smtplib.SMTPException, OSError) as e:
+        smtp.close()
+        raise _delivery_error(e, email) from e
+    return smtp
+
+
+def close_connection(smtp: smtplib.SMTP) -> None:
+    """QUIT, then close: what the server answers to QUIT (even 421) changes nothing, the
+    messages it accepted are accepted."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
 
 
 def _connect(email: EmailSettings) -> smtplib.SMTP:

@@ -349,7 +349,7 @@ class RunReport:
 # ── editions and delivery ─────────────────────────────────────────────────────────────────
 
 EditionStatus = Literal["published", "empty"]
-DeliveryState = Literal["queued", "sending", "sent"]
+DeliveryState = Literal["queued", "sending", "sent", "failed"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,17 +15,23 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import ftfy
 
+from digest.dates import implausible, to_utc
 from digest.lang import detect
 from digest.models import Article, RawItem
+from digest.text import strip_bidi
 
 ID_CHARS = 16
 ID_TEXT_CHARS = 2000
-FUTURE_SLACK = timedelta(hours=1)
+FUTURE_SLACK = timedelta(hours=1)  # a later time (clock skew) becomes the fetch time
+# Article text beyond this many characters is cut (at a paragraph break): a long feature is
+# 30-60k; the cap bounds what one 40 MB "article" costs every later stage.
+MAX_ARTICLE_CHARS = 200_000
+MAX_TITLE_CHARS = 1_000  # a longer "title" (a whole file on one line) is cut
 
 
 def _names(text: str, sep: str | None = None) -> frozenset[str]:
@@ -128,15 +134,16 @@ def repair_mojibake(text: str) -> str:
     return ftfy.fix_text(text, _FTFY)
 
 
-def to_utc(moment: datetime) -> datetime:
-    """An aware UTC datetime; a naive one is taken to be UTC already."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+def plausible_published(published: datetime | None, fetched_at: datetime) -> datetime | None:
+    """The UTC publication time, or None when missing or implausible (``digest.dates``; the
+    ingest edge has already dropped and reported those, this guards other callers)."""
+    if published is None or implausible(published, fetched_at) is not None:
+        return None
+    return to_utc(published)
 
 
 def published_time(published: datetime | None, fetched_at: datetime) -> datetime:
-    """UTC publication time: fetched_at when missing or implausibly far in the future."""
+    """UTC publication time: fetched_at when missing, or a little in the future (clock skew)."""
     fetched = to_utc(fetched_at)
     if published is None:
         return fetched
@@ -144,9 +151,23 @@ def published_time(published: datetime | None, fetched_at: datetime) -> datetime
     return fetched if moment > fetched + FUTURE_SLACK else moment
 
 
+def cut_text(text: str, limit: int | None = None) -> str:
+    """``text`` cut to at most ``limit`` (``MAX_ARTICLE_CHARS``) characters, at the last
+    paragraph break (else line break, else space) in its final tenth."""
+    limit = MAX_ARTICLE_CHARS if limit is None else limit
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    for sep in ("\n\n", "\n", " "):
+        at = head.rfind(sep)
+        if at >= limit * 9 // 10:
+            return head[:at].rstrip()
+    return head
+
+
 def one_line(text: str) -> str:
     """NFC, every run of white space (line breaks included) collapsed to one space."""
-    return " ".join(unicodedata.normalize("NFC", text).replace("\u200b", " ").split())
+    return " ".join(unicodedata.normalize("NFC", strip_bidi(text)).replace("\u200b", " ").split())
 
 
 def clean_title(title: str, outlet: str) -> str:
@@ -192,7 +213,7 @@ def clean_paragraphs(text: str, drop: frozenset[str] = frozenset()) -> tuple[str
 
 def _lines(text: str) -> list[str]:
     """``clean_space(text)`` split into lines, done with str.split (several times faster)."""
-    text = unicodedata.normalize("NFC", text).replace("\u200b", " ")
+    text = unicodedata.normalize("NFC", strip_bidi(text)).replace("\u200b", " ")
     return [" ".join(line.split()) for line in text.splitlines()]
 
 
@@ -249,11 +270,12 @@ def _hashes(
 def normalize(item: RawItem) -> Article:
     """Turn one RawItem into an Article (pure)."""
     outlet = one_line(repair_mojibake(item.outlet))
-    raw_title = one_line(repair_mojibake(item.title))
+    raw_title = one_line(repair_mojibake(item.title[:MAX_TITLE_CHARS]))
     title = clean_title(raw_title, outlet)
     drop = frozenset(t.casefold() for t in (raw_title, title) if t)
-    paragraphs = clean_paragraphs(repair_mojibake(item.text), drop)
+    paragraphs = clean_paragraphs(repair_mojibake(cut_text(item.text)), drop)
     url = canonical_url(item.url)
+    published = plausible_published(item.published, item.fetched_at)
     ident, chash = _hashes(url, outlet, title, paragraphs)
     if item.guid:
         ident = guid_id(item.source, item.guid)
@@ -266,8 +288,8 @@ def normalize(item: RawItem) -> Article:
         outlet=outlet,
         title=title,
         text="\n\n".join(paragraphs),
-        published=published_time(item.published, item.fetched_at),
-        dated=item.published is not None,
+        published=published_time(published, item.fetched_at),
+        dated=published is not None,
         fetched_at=to_utc(item.fetched_at),
         source=item.source,
         origin=item.origin,

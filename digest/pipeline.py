@@ -12,6 +12,7 @@ import jinja2
 
 from digest.compose import compose
 from digest.config import Settings
+from digest.dates import shifted
 from digest.dedupe import DedupeParams, batch_keys, dedupe, sign
 from digest.editions import EditionRequest, plan_edition, publish_as
 from digest.errors import DeliveryError
@@ -42,6 +43,7 @@ from digest.models import (
 from digest.normalize import normalize
 from digest.overrides import Overrides, read_overrides
 from digest.publish import publish
+from digest.recovery import settle
 from digest.render import make_environment, render
 from digest.site import installation, site_identity
 from digest.sources import IngestContext, expand, ingest_all
@@ -62,13 +64,17 @@ class RunOptions:
     slot: datetime | None = None  # the schedule slot this run answers (the daemon)
     late: bool = False  # the slot was missed and is caught up now
     email: bool | None = None  # mail the edition; None: [email].enabled
+    start_over: bool = False  # a site the store does not know is moved aside (recovery)
 
 
 def run_once(
     settings: Settings, *, now: datetime, store: Store, options: RunOptions = RunOptions()
 ) -> RunReport:
     """One ingest-and-digest run: it fills one edition (see :mod:`digest.editions`).
+    The caller holds the store's writer lock.
 
+    0. settle     what killed runs left (see :mod:`digest.recovery`); a site the store
+                  does not know is refused before anything is stored
     1. ingest     every enabled source; one SourceResult each (a failure is a value);
                   feeds and pages that failed lately are skipped while they back off
     2. normalize  RawItem -> Article
@@ -86,6 +92,8 @@ def run_once(
     10. mail      queue the edition for every recipient; send everything still queued
     """
     day = options.day or now.astimezone(settings.tz).date()
+    out, start_over = settings.output.dir, options.start_over
+    settle(store, out, publishing=options.publish, start_over=start_over, now=now)
     run_id = store.begin_run(started=now, day=day)
     states = store.source_states()
     context = IngestContext(
@@ -94,6 +102,7 @@ def run_once(
         fetch=settings.fetch,
         states=states,
         seen=store.seen_among,
+        max_file_bytes=settings.inputs.max_file_bytes,
     )
     specs = expand(input_specs(settings, options))
     with stage("ingest", total=len(specs), unit="inputs") as advance:
@@ -303,7 +312,9 @@ def input_specs(settings: Settings, options: RunOptions) -> tuple[SourceSpec, ..
 def _dedupe(store: Store, articles: Sequence[Article], settings: Settings) -> DedupeResult:
     if not articles:
         return DedupeResult(new=(), duplicates=())
-    since = min(a.published for a in articles) - timedelta(days=settings.dedupe.recent_days)
+    since = shifted(
+        min(a.published for a in articles), -timedelta(days=settings.dedupe.recent_days)
+    )
     params = DedupeParams(near_threshold=settings.dedupe.near_threshold)
     signed = sign(articles, params)  # once per run: judged, looked up, then stored
     seen = store.seen_index(batch_keys(articles), signed.lookup_bands(), since=since)

@@ -225,6 +225,11 @@ def _scan(
     return sorted(entries, key=newest_first, reverse=True), seen
 
 
+def is_edition_folder(name: str) -> bool:
+    """``YYYY-MM-DD`` or ``YYYY-MM-DD-N``: the name of an edition's folder."""
+    return _DAY_DIR.match(name) is not None
+
+
 def _documents(
     out_dir: Path, current: tuple[str, Mapping[str, Any]] | None
 ) -> Iterator[tuple[str, Mapping[str, Any]]]:

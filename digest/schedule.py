@@ -22,8 +22,9 @@ _DOW_TOKEN = re.compile(r"^(\*|[a-z0-9]+(?:-[a-z0-9]+)?)(?:/(\d+))?$")
 _LOOKBACK_LIMIT = timedelta(days=800)  # further back than any cron slot can be
 
 
-def make_trigger(cron: str, timezone: Any) -> CronTrigger:
-    """A CronTrigger for ``cron`` in ``timezone``; ValueError names what is wrong."""
+def make_trigger(cron: str, timezone: Any, *, end_date: datetime | None = None) -> CronTrigger:
+    """A CronTrigger for ``cron`` in ``timezone`` (firing until ``end_date``, when given);
+    ValueError names what is wrong."""
     fields = cron.split()
     if len(fields) not in (5, 6):
         raise ValueError(f"expected 5 or 6 cron fields, got {len(fields)} in {cron!r}")
@@ -38,6 +39,7 @@ def make_trigger(cron: str, timezone: Any) -> CronTrigger:
             month=month,
             day_of_week=crontab_weekdays(weekday),
             timezone=timezone,
+            end_date=end_date,
         )
     except (ValueError, TypeError) as e:
         raise ValueError(f"bad cron expression {cron!r}: {e}") from None

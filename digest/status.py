@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -12,6 +11,7 @@ from digest.ledger import Ledger
 from digest.locks import running_daemon
 from digest.models import Delivery, Edition
 from digest.schedule import fire_times, make_trigger
+from digest.store.base import Connection
 
 STUCK_AFTER = timedelta(minutes=10)  # "sending" this long: the sender died mid-transaction
 
@@ -74,22 +74,28 @@ def _edition_line(
 def _delivery_state(deliveries: list[Delivery], now: datetime) -> str:
     if not deliveries:
         return "none"
-    states = Counter(
-        "uncertain" if d.state == "sending" and now - d.updated_at > STUCK_AFTER else d.state
-        for d in deliveries
-    )
+    states = Counter("uncertain" if _uncertain(d, now) else d.state for d in deliveries)
     text = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
     errors = [d.last_error for d in deliveries if d.state != "sent" and d.last_error]
     if states.get("uncertain"):
-        text += " (the sender stopped during SMTP: check the inbox; never re-sent)"
+        text += " (the server's reply was lost or the sender stopped: check the inbox;"
+        text += " never re-sent)"
     return f"{text}; last error: {errors[0]}" if errors else text
+
+
+def _uncertain(delivery: Delivery, now: datetime) -> bool:
+    """Sent but not known to be accepted: its reply was lost (the error says so), or its
+    sender stopped in the middle of the SMTP transaction."""
+    if delivery.state != "sending":
+        return False
+    return delivery.last_error is not None or now - delivery.updated_at > STUCK_AFTER
 
 
 def _when(when: datetime | None, tz: tzinfo) -> str:
     return when.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if when else "-"
 
 
-def last_run_lines(db: sqlite3.Connection, tz: tzinfo) -> list[str]:
+def last_run_lines(db: Connection, tz: tzinfo) -> list[str]:
     """The last finished run and every input that failed in it, with the full error (the
     operator's view; a briefing shows readers only the failed sources' names)."""
     row = db.execute(

@@ -40,6 +40,27 @@ _STOPWORD_TEXT = """
 STOPWORDS = vocabulary(_STOPWORD_TEXT)
 
 
+# Unicode bidi controls: embeddings and overrides (U+202A..U+202E), isolates (U+2066..U+2069)
+# and the marks (LRM, RLM, ALM). In a title they can display "...\u202eGNP.exe" as "...exe.PNG".
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+# What a terminal must not get raw in a name: C0/C1 controls (line breaks, ESC), DEL, the line
+# and paragraph separators and the bidi controls.
+_UNPRINTABLE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
+
+
+def strip_bidi(text: str) -> str:
+    """``text`` without Unicode bidi controls (cheap when there are none)."""
+    return _BIDI.sub("", text) if _BIDI.search(text) else text
+
+
+def printable(name: str) -> str:
+    """A name from outside (a file name, a feed title) safe to print on a terminal or in a
+    log line: control and bidi characters escaped as in Python (``\\n``, ``\\x1b``,
+    ``\\u202e``); anything else unchanged."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), name)
+
+
 def clean_space(text: str) -> str:
     """NFC-normalise and collapse runs of horizontal white space; keep line breaks."""
     text = unicodedata.normalize("NFC", text)

@@ -12,7 +12,7 @@ import pytest
 
 from digest.config import Settings, load_settings
 from digest.models import Article
-from tests.httpserver import http_server  # noqa: F401 - the loopback HTTP server fixture
+from tests.httpserver import drip_server, http_server  # noqa: F401 - loopback server fixtures
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -8,9 +8,12 @@ logged (path and headers) so tests can check what the client sent, or that it se
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import socket
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -160,3 +163,78 @@ def http_server() -> Iterator[LoopbackServer]:
         server.httpd.shutdown()
         server.httpd.server_close()
         thread.join(5)
+
+
+# ── a raw-socket server that drips its answer ─────────────────────────────────────────────
+
+
+class DripServer:
+    """Answers every request on 127.0.0.1 a byte at a time, every ``interval`` seconds, for
+    at most ``seconds``: ``/headers`` drips an endless header line after the status line,
+    ``/body`` sends its headers at once and drips the body. It stops dripping when the
+    client hangs up (so the time the client stayed is ``held``)."""
+
+    def __init__(self, *, interval: float = 0.1, seconds: float = 8.0) -> None:
+        self.interval, self.seconds = interval, seconds
+        self.stopping = threading.Event()
+        self.held: list[float] = []  # seconds each connection was kept open by the client
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self.base = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def _accept(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        started = time.monotonic()
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request and len(request) < 65536:
+                request += conn.recv(4096) or b"\r\n\r\n"
+            path = request.split(b" ", 2)[1] if request.count(b" ") >= 2 else b"/"
+            if path.startswith(b"/body"):
+                head = b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+                first, drip = head + b"Content-Length: 100000\r\n\r\n", b"<"
+            else:
+                first, drip = b"HTTP/1.1 200 OK\r\nX-Drip: ", b"a"
+            with contextlib.suppress(OSError):
+                conn.sendall(first)
+                while time.monotonic() - started < self.seconds:
+                    if self.stopping.wait(self.interval):
+                        break
+                    conn.sendall(drip)
+                    if _hung_up(conn):
+                        break
+            self.held.append(time.monotonic() - started)
+
+    def close(self) -> None:
+        self.stopping.set()
+        self._thread.join(5)
+        self._listener.close()
+
+
+def _hung_up(conn: socket.socket) -> bool:
+    """True when the client closed its end (a zero-byte read that does not block)."""
+    try:
+        return conn.recv(1, socket.MSG_DONTWAIT | socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False
+
+
+@pytest.fixture
+def drip_server() -> Iterator[DripServer]:
+    server = DripServer()
+    server._thread.start()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -297,3 +297,41 @@ def test_the_plan_carries_the_batchs_document_frequencies(make_article: Make, no
     read = read_articles(articles, ClusterParams())
     assert df["varnia"] == sum("varnia" in f.terms for f in read.values()) == 2
     assert df["@halvorsen"] == 3
+
+
+DE_CALL = (
+    "Präsident Halvorsen und Präsident Dukov haben über eine Stunde lang telefoniert. Sie "
+    "sprachen über den Grenzkonflikt in Varnia, Getreideexporte und einen möglichen "
+    "Gefangenenaustausch. Dukov habe Halvorsen gesagt, sein Land werde seine Forderungen zu "
+    "Varnia nicht aufgeben, sagte die Beraterin Petra Lind."
+)
+DE_TARIFF = (
+    "Ostrava hat mit der Regierung von Präsident Halvorsen ein Handelsabkommen geschlossen. "
+    "Der neue Einfuhrzoll auf Textilien aus Ostrava sinkt auf 20 Prozent; Exporteure von "
+    "Schuhen begrüßten das Abkommen, Ökonomen warnten vor Umgehungsgeschäften."
+)
+
+
+def test_threads_form_across_languages_only_when_their_names_agree(make_article: Make, now) -> None:
+    call = make_article(
+        "Dukov tells Halvorsen he will not back down", CALL_A.replace(" on Thursday", "")
+    )
+    german = dataclasses.replace(
+        make_article("Halvorsen und Dukov telefonieren über Varnia", DE_CALL, hours=1), lang="de"
+    )
+    tariff = dataclasses.replace(
+        make_article("Ostrava und Halvorsen einigen sich auf Zollabkommen", DE_TARIFF, hours=1),
+        lang="de",
+    )
+    plan = plan_clusters([call, german, tariff], (), now=now)
+    assert _groups(plan.new_threads, [call, german, tariff]) == {
+        frozenset({call.title, german.title}),  # the same call: its names agree
+        frozenset({tariff.title}),  # shares only Halvorsen with it
+    }
+    # the German side's stop words and stems are German ones
+    terms = features(german, Weights()).terms
+    assert "telefoni" in terms  # Snowball's German stem of "telefoniert"
+    assert not {"und", "sein", "die"} & terms.keys()
+    # a stored German thread keeps its language for the next run
+    (alone,) = plan_clusters([tariff], (), now=now).new_threads
+    assert ("&lang:de", 1.0) in alone.signature

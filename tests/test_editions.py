@@ -243,6 +243,9 @@ def test_a_store_from_before_editions_is_upgraded(
         f" PRAGMA user_version = {step};"
     )
     db.close()
+    for page in settings.output.dir.glob("*/briefing.json"):  # as digest wrote it then (#13)
+        doc = json.loads(page.read_text(encoding="utf-8"))
+        page.write_text(json.dumps({**doc, "edition": None}), encoding="utf-8")
     with Store(settings.store.path) as store:
         assert store.version == SCHEMA_VERSION
         assert Ledger(store).editions() == ()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -223,6 +224,7 @@ def test_verbosity_levels_json_logs_and_periodic_progress(tmp_path):
     assert "running, " in one.stderr  # periodic lines while a stage runs
     assert " DEBUG " not in one.stderr
     (tmp_path / "s.sqlite3").unlink()
+    shutil.rmtree(tmp_path / "o")  # a new store publishes a new site (#13: never over one)
     two = digest(*base, "-vv", "--log-format", "json")
     records = [json.loads(line) for line in two.stderr.splitlines()]
     assert {"time", "level", "logger", "message"} <= set(records[0])

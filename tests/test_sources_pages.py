@@ -79,8 +79,10 @@ def test_a_page_without_an_article_extracts_nothing() -> None:
 
 def test_worker_processes_give_the_same_result_as_in_process() -> None:
     docs = [doc(p) for p in sorted(PAGES)] + [doc("ledger/members-only.html")]
-    pooled = extract_many(docs, workers=2, pool_min=2)
-    assert pooled == extract_many(docs, workers=2, pool_min=100)
+    limits = {"timeout_seconds": 60.0, "max_bytes": 10**7}
+    pooled = extract_many(docs, workers=2, pool_min=2, **limits)
+    assert pooled == extract_many(docs, workers=2, pool_min=100, **limits)
+    assert pooled == tuple(extract(d) for d in docs)
     assert pooled[-1] is None
     assert all(pooled[:-1])
 

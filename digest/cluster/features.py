@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
+from digest import lang as languages
 from digest.cluster import entities
 from digest.cluster.when import event_day
 from digest.models import Article
@@ -85,6 +86,9 @@ def features(article: Article, weights: Weights) -> Features:
     own = entities.outlet_keys(article.outlet)
     terms: Terms = {}
     reader = _Reader(terms, known, own, weights)
+    if article.lang != "en":  # stop words and stems of the article's language
+        reader.stop = languages.stopwords(article.lang)
+        reader.lang = article.lang
     reader.read(title, 0, len(title.words), weights.title, headline=title_cased, head=True)
     edges = (0, weights.lead_words, weights.next_words, weights.body_words)
     for (start, end), weight in zip(
@@ -111,6 +115,11 @@ class _Reader:
     known: set[str]
     own: frozenset[str]
     weights: Weights
+    stop: frozenset[str] = STOPWORDS
+    lang: str = "en"
+
+    def stem(self, word: str) -> str:
+        return stem(word) if self.lang == "en" else languages.stem(word, self.lang)
 
     def read(
         self,
@@ -129,7 +138,8 @@ class _Reader:
             return
         terms, own = self.terms, self.own
         share = round(weight * TENTHS)
-        content = [stem(w) for w in words if len(w) > 1 and w not in STOPWORDS]
+        stop, to_stem = self.stop, stem if self.lang == "en" else self.stem
+        content = [to_stem(w) for w in words if len(w) > 1 and w not in stop]
         if own:
             content = [t for t in content if t not in own]
         for term, n in Counter(content).items():
@@ -140,7 +150,7 @@ class _Reader:
                 continue
             word = s.words[i]
             key = entities.name_key(word)
-            term = stem(word)
+            term = to_stem(word)
             if term in terms and entities.is_name(
                 word, key, headline or i in s.opening, self.known
             ):

@@ -57,6 +57,7 @@ class Node:
     stored: bool
     roundup: bool = False
     short: int = 0  # members that are headlines alone
+    lang: str = "en"  # the language of its first members
     alive: bool = True
     added: list[str] = field(default_factory=list)
     cross: dict[str, float] = field(default_factory=dict)  # neighbour -> dot of the sums
@@ -111,6 +112,7 @@ def _main(years: Mapping[str, float]) -> set[str]:
 
 
 _TWO = 2
+_NAMES_AGREE = 0.6  # across languages only names (and years) can speak: they must agree
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,8 @@ class Scorer:
             s *= 1.0 + p.short_boost * math.log(max(a.size, b.size))
         else:
             s = cross / (a.size * b.size)
+        if a.lang != b.lang:  # only names can be compared across languages
+            s = _across(a, b)
         if a.day_lo is not None and b.day_lo is not None:
             gap = max(a.day_lo, b.day_lo) - min(a.day_hi or a.day_lo, b.day_hi or b.day_lo)
             if gap > 1:
@@ -147,6 +151,21 @@ class Scorer:
         if a.years and b.years and not _main(a.years) & _main(b.years):
             s *= p.year_penalty
         return s
+
+
+def _across(a: Node, b: Node) -> float:
+    """The score of two nodes in different languages. Their words cannot be compared and
+    capitals mean different things (German capitalises every noun), so: half the share of
+    the names of the side naming fewer that the other names too, when it is at least
+    ``_NAMES_AGREE`` of two or more names and their years do not differ; else 0."""
+    if a.years and b.years and not _main(a.years) & _main(b.years):
+        return 0.0
+    fewer, more = (a.names, b.names) if len(a.names) <= len(b.names) else (b.names, a.names)
+    shared = len(fewer.keys() & more.keys())
+    if shared < _TWO:
+        return 0.0
+    agree = shared / len(fewer)
+    return agree / 2 if agree >= _NAMES_AGREE else 0.0
 
 
 def _top(v: Vector, keep: int) -> Vector:

@@ -3,7 +3,8 @@
 A stored thread's signature keeps what its node needs to be met again on a later run: the
 sums of its members' unit content and name vectors (plain and ``@`` keys), the years its
 members name (``#``), its event-day range (``%lo``/``%hi``), how many members are
-headlines alone (``&short``) and whether it is a roundup (``&roundup``).
+headlines alone (``&short``), whether it is a roundup (``&roundup``) and its language when it
+is not English (``&lang:de``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from digest.cluster.link import Node, Vector
 from digest.models import Article, EventThread
 
 Signature = tuple[tuple[str, float], ...]
+_LANG = "&lang:"  # a thread not in English keeps its language in its signature
 
 
 def idf_of(df: Mapping[str, int], n_docs: int) -> dict[str, float]:
@@ -73,6 +75,7 @@ def article_node(
         stored=False,
         roundup=f.roundup,
         short=int(f.short),
+        lang=article.lang,
         added=[article.id],
     )
 
@@ -105,6 +108,8 @@ def thread_node(thread: EventThread) -> Node:
             node.short = int(weight)
         elif key == "&roundup":
             node.roundup = True
+        elif key.startswith(_LANG):
+            node.lang = key[len(_LANG) :]
         elif mark not in "%&":
             node.vec[key] = weight
     return node
@@ -118,4 +123,6 @@ def signature(node: Node) -> Signature:
         items.append(("&short", float(node.short)))
     if node.roundup:
         items.append(("&roundup", 1.0))
+    if node.lang != "en":
+        items.append((_LANG + node.lang, 1.0))
     return tuple((k, round(w, 6)) for k, w in items)

@@ -35,7 +35,8 @@ Related blocks are split at their time lines: the title is the line two above th
 which case the ``• Outlet`` bullet names it). Leftover markup glued to a dateline
 (``MadridcTypeface:> The global...``) and a leading ``Agencies`` credit are dropped.
 Relative times ("a day ago", "43 minutes ago", "just now", "yesterday", "Mar 2, 2026") are
-resolved by ``resolve_when`` against the time the page was captured.
+resolved by ``resolve_when`` against the time the page was captured; a time no date can hold
+("3000 years ago") resolves to ``digest.dates.FAR_PAST``, which the ingest edge drops.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from digest.dates import FAR_PAST, shifted
 from digest.text import clean_space
 
 _UNITS = {
@@ -271,12 +273,17 @@ def resolve_when(when: str | None, captured_at: datetime) -> datetime | None:
     if phrase in ("just now", "today"):
         return captured_at
     if phrase == "yesterday":
-        return captured_at - timedelta(days=1)
+        return shifted(captured_at, -timedelta(days=1))
     m = re.fullmatch(r"(a|an|one|a few|\d+)\s*([a-z]+?)s?\s+ago", phrase)
     if m:
         count = {"a": 1, "an": 1, "one": 1, "a few": 3}.get(m[1]) or int(m[1])
         unit = _UNIT_ALIASES.get(m[2], m[2])
-        return captured_at - count * _UNITS[unit] if unit in _UNITS else None
+        if unit not in _UNITS:
+            return None
+        try:
+            return shifted(captured_at, -count * _UNITS[unit])
+        except OverflowError:  # "99999999999 years ago": no timedelta holds it
+            return FAR_PAST
     return _absolute(when)
 
 

@@ -34,9 +34,11 @@ files and to a page dump's main article only (it is the URL of that page).
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import json
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,8 +50,10 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
+from digest.dates import implausible, to_utc
 from digest.errors import ParseError, SourceError
 from digest.models import RawItem
+from digest.normalize import MAX_ARTICLE_CHARS, cut_text
 from digest.sources.aggregator import (
     TruncatedDump,
     looks_like_page_dump,
@@ -59,10 +63,21 @@ from digest.sources.aggregator import (
     split_single_article,
 )
 from digest.sources.outlets import outlet_name
-from digest.text import clean_space
+from digest.sources.pages import enough_text
+from digest.text import clean_space, printable
 
 log = logging.getLogger(__name__)
 
+DEFAULT_MAX_BYTES = 32_000_000  # [inputs].max_file_bytes
+_TEXT_CHARS = 2 * MAX_ARTICLE_CHARS  # a text file is read this far (a page dump is ~50k)
+# Byte order marks of the UTF-16/32 text a dump may be saved in (UTF-32 first: its LE mark
+# starts with UTF-16's); UTF-8's is dropped when decoding.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 DUMP_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".html", ".htm", ".json", ".jsonl"})
 SIDECAR_SUFFIX = ".meta.json"
 UNKNOWN_OUTLET = "Unknown outlet"
@@ -100,10 +115,18 @@ class _Ctx:
 
     @property
     def origin(self) -> str:
-        return str(self.path)
+        return printable(str(self.path))
 
     def item(self, **fields: Any) -> RawItem:
         fields.setdefault("origin", self.origin)
+        if len(fields["text"]) > MAX_ARTICLE_CHARS:
+            log.warning(
+                "%s: article %r is longer than %d characters; its text is cut there",
+                fields["origin"],
+                printable(fields["title"][:80]),
+                MAX_ARTICLE_CHARS,
+            )
+            fields["text"] = cut_text(fields["text"])
         undated = fields.get("published") is None  # ordered by the capture time
         fields.setdefault("fetched_at", self.captured_at if undated else self.now)
         return RawItem(source=self.source, **fields)
@@ -118,83 +141,159 @@ class _BadItem(ValueError):
 
 def list_dump_files(root: Path) -> tuple[Path, ...]:
     """A file -> (file,); a folder -> its files recursively, sorted, skipping hidden files and
-    ``*.meta.json`` sidecars. Unknown extensions are included (``read_dump`` reports them)."""
+    ``*.meta.json`` sidecars. Unknown extensions are included (``read_dump`` reports them).
+
+    Symlinked folders are not followed. A symlink loop, a broken symlink, a symlinked folder
+    and a folder that cannot be read are skipped with one warning each."""
     if root.is_file():
         return (root,)
     if not root.is_dir():
-        raise SourceError(str(root), "no such file or folder")
-    files = (p for p in root.rglob("*") if p.is_file())
-    return tuple(
-        sorted(
-            p
-            for p in files
-            if not any(part.startswith(".") for part in p.relative_to(root).parts)
-            and not p.name.endswith(SIDECAR_SUFFIX)
-        )
-    )
+        raise SourceError(printable(str(root)), "no such file or folder")
+    return tuple(sorted(p for p in _walk(root) if not p.name.endswith(SIDECAR_SUFFIX)))
+
+
+def _walk(folder: Path) -> list[Path]:
+    """The regular files below ``folder`` (not hidden), with a warning per skipped entry."""
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as e:
+        _skipping(folder, f"cannot read the folder ({type(e).__name__}: {e.strerror})")
+        return []
+    files: list[Path] = []
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.name.startswith("."):
+            continue  # hidden: counted by digest.sources.skipped_files
+        if entry.is_symlink() and (why := _bad_link(path, folder)):
+            _skipping(path, why)
+        elif entry.is_dir(follow_symlinks=False):
+            files.extend(_walk(path))
+        elif entry.is_file():
+            files.append(path)
+    return files
+
+
+def _bad_link(link: Path, folder: Path) -> str | None:
+    """Why a symlink is skipped, or None for a link to a regular file."""
+    try:
+        target = link.resolve(strict=True)
+    except RuntimeError:  # pragma: no cover - Python < 3.13 raises this for some loops
+        return "symlink loop"
+    except OSError as e:
+        return "symlink loop" if e.errno == 40 else "broken symlink"  # ELOOP
+    if not target.is_dir():
+        return None
+    if target == folder.resolve() or target in folder.resolve().parents:
+        return "symlink loop (links to a folder above it)"
+    return "symlink to a folder (not followed)"
+
+
+def _skipping(path: Path, why: str) -> None:
+    log.warning("skipping %s: %s", printable(str(path)), why)
 
 
 def read_dump(
-    path: Path, *, source: str, outlet: str | None, captured_at: datetime | None, now: datetime
+    path: Path,
+    *,
+    source: str,
+    outlet: str | None,
+    captured_at: datetime | None,
+    now: datetime,
+    max_bytes: int | None = None,
 ) -> tuple[RawItem, ...]:
-    """Read one dump file into RawItems. Raises ``ParseError`` naming the file and the reason."""
+    """Read one dump file into RawItems. Raises ``ParseError`` naming the file and the reason.
+
+    A file larger than ``max_bytes`` (default ``DEFAULT_MAX_BYTES``) is refused unread."""
     suffix = path.suffix.lower()
     if suffix not in DUMP_SUFFIXES:
-        raise ParseError(str(path), f"unsupported file type {suffix or '(no extension)'!r}")
-    sidecar = read_sidecar(path)
-    when = _utc(captured_at) or sidecar.captured_at or _mtime(path)
+        raise ParseError(_name(path), f"unsupported file type {suffix or '(no extension)'!r}")
+    sidecar = read_sidecar(path, now=now)
+    when = _utc(captured_at) or sidecar.captured_at or _mtime(path, now)
     ctx = _Ctx(path=path, source=source, outlet=outlet, sidecar=sidecar, captured_at=when, now=now)
-    return _READERS[suffix](_read_bytes(path), ctx)
+    data = _read_bytes(path, DEFAULT_MAX_BYTES if max_bytes is None else max_bytes)
+    return _READERS[suffix](data, ctx)
 
 
-def read_sidecar(path: Path) -> Sidecar:
-    """The sidecar of ``path``, or an empty one when there is none."""
+def read_sidecar(path: Path, *, now: datetime | None = None) -> Sidecar:
+    """The sidecar of ``path``, or an empty one when there is none. With ``now``, a
+    ``captured_at`` that is no plausible time (``digest.dates``) is an error."""
     meta = path.with_name(path.name + SIDECAR_SUFFIX)
     if not meta.is_file():
         return Sidecar()
     try:
         data = json.loads(meta.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ParseError(str(meta), "unreadable sidecar") from e
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise ParseError(_name(meta), "unreadable sidecar") from e
     if not isinstance(data, dict):
-        raise ParseError(str(meta), "sidecar is not a JSON object")
+        raise ParseError(_name(meta), "sidecar is not a JSON object")
     try:
         captured = _parse_time(data.get("captured_at"))
     except ValueError as e:
-        raise ParseError(str(meta), "invalid captured_at in sidecar") from e
+        raise ParseError(_name(meta), "invalid captured_at in sidecar") from e
+    if captured and now and (why := implausible(captured, now)):
+        raise ParseError(_name(meta), f"implausible captured_at in sidecar ({why})")
     return Sidecar(captured_at=captured, outlet=_str(data.get("outlet")), url=_str(data.get("url")))
 
 
-def _read_bytes(path: Path) -> bytes:
+def _name(path: Path) -> str:
+    return printable(str(path))
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes (UTF-16/32 text with a byte order mark as UTF-8)."""
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ParseError(
+                _name(path),
+                f"file too large ({size} bytes, limit {max_bytes}: [inputs].max_file_bytes)",
+            )
+        with path.open("rb") as f:
+            data = f.read(max_bytes + 1)  # a file that grew since stat() is not read whole
     except OSError as e:
-        raise ParseError(str(path), "cannot read file") from e
+        raise ParseError(_name(path), "cannot read file") from e
+    if len(data) > max_bytes:
+        raise ParseError(_name(path), f"file too large (over the limit of {max_bytes} bytes)")
+    data = _utf8(data, path)
     if not data.strip():
-        raise ParseError(str(path), "empty file")
+        raise ParseError(_name(path), "empty file")
     if b"\x00" in data:
-        raise ParseError(str(path), "binary file (NUL bytes)")
+        raise ParseError(_name(path), "binary file (NUL bytes)")
     return data
+
+
+def _utf8(data: bytes, path: Path) -> bytes:
+    """UTF-16/32 text (with its byte order mark) re-encoded as UTF-8; other bytes unchanged."""
+    codec = next((c for bom, c in _BOMS if data.startswith(bom)), None)
+    if codec is None:
+        return data
+    try:
+        return data.decode(codec).encode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ParseError(_name(path), "binary file (not UTF-8 text)") from e
 
 
 def _decode(data: bytes, path: Path) -> str:
     try:
         return data.decode("utf-8-sig")  # plain UTF-8 too; a BOM is dropped
     except UnicodeDecodeError as e:
-        raise ParseError(str(path), "binary file (not UTF-8 text)") from e
+        raise ParseError(_name(path), "binary file (not UTF-8 text)") from e
 
 
-def _mtime(path: Path) -> datetime:
-    return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+def _mtime(path: Path, now: datetime) -> datetime:
+    """The file's modification time; ``now`` when no date can hold it."""
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return now
 
 
 # ── small value helpers ──────────────────────────────────────────────────────────────────
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return None if value is None else to_utc(value)
 
 
 def _parse_time(value: object) -> datetime | None:
@@ -219,6 +318,8 @@ def _outlet(ctx: _Ctx, named: str | None, guessed: str | None = None) -> str:
 
 def _read_text(data: bytes, ctx: _Ctx) -> tuple[RawItem, ...]:
     text = _decode(data, ctx.path)
+    if len(text) > _TEXT_CHARS:  # only the start is read; ctx.item says so for the article
+        text = cut_text(text, _TEXT_CHARS)
     if looks_like_page_dump(text):
         return _read_page_dump(text, ctx)
     return (_read_single(text, ctx),)
@@ -263,22 +364,14 @@ def _read_html(data: bytes, ctx: _Ctx) -> tuple[RawItem, ...]:
         content: str | bytes = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         content = data  # trafilatura sniffs the page's own charset
-    tree = trafilatura.load_html(content)  # parsed once: the extraction copies it
-    if tree is None:
-        raise ParseError(ctx.origin, "no article found in the page")
-    doc = trafilatura.bare_extraction(
-        tree,
-        url=ctx.sidecar.url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=False,
-        date_extraction_params=_DATE_PARAMS,
-    )
-    meta = doc if isinstance(doc, dict) else doc.as_dict() if doc is not None else {}
+    tree = _parse(content, ctx)
+    meta = _extract(tree, ctx)
     title = clean_space(meta.get("title") or "").strip()
     body = [p for p in paragraphs(meta.get("text") or "") if p != title]
     if not title or not body:
         raise ParseError(ctx.origin, "no article found in the page")
+    if not enough_text(body):  # the rule live pages follow: a menu is not an article
+        raise ParseError(ctx.origin, "no article found in the page (too little text)")
     try:
         published = _parse_time(meta.get("date"))
     except ValueError:
@@ -294,6 +387,33 @@ def _read_html(data: bytes, ctx: _Ctx) -> tuple[RawItem, ...]:
         authors=authors,
     )
     return (item,)
+
+
+def _parse(content: str | bytes, ctx: _Ctx) -> lxml.html.HtmlElement:
+    """The page's tree, parsed once as trafilatura parses it (its extraction copies it)."""
+    try:
+        tree = trafilatura.load_html(content)
+    except Exception as e:  # library edge: a crash on one odd page costs that file
+        raise ParseError(ctx.origin, "the page could not be extracted") from e
+    if tree is None:
+        raise ParseError(ctx.origin, "no article found in the page")
+    return tree
+
+
+def _extract(tree: lxml.html.HtmlElement, ctx: _Ctx) -> dict[str, Any]:
+    """trafilatura's metadata and text of the page ({} when it finds nothing)."""
+    try:
+        doc = trafilatura.bare_extraction(
+            tree,
+            url=ctx.sidecar.url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+            date_extraction_params=_DATE_PARAMS,
+        )
+    except Exception as e:  # library edge: a crash on one odd page costs that file
+        raise ParseError(ctx.origin, "the page could not be extracted") from e
+    return doc if isinstance(doc, dict) else doc.as_dict() if doc is not None else {}
 
 
 def _precise_time(tree: lxml.html.HtmlElement, day: datetime | None) -> datetime | None:
@@ -316,6 +436,10 @@ def _read_json(data: bytes, ctx: _Ctx) -> tuple[RawItem, ...]:
         value = json.loads(text)
     except json.JSONDecodeError as e:
         raise ParseError(f"{ctx.origin}:{e.lineno}", "invalid JSON") from e
+    except RecursionError:
+        raise ParseError(ctx.origin, "invalid JSON (nested too deeply)") from None
+    except ValueError as e:  # an integer of more than 4300 digits
+        raise ParseError(ctx.origin, "invalid JSON") from e
     if not isinstance(value, list):
         return _collect([(ctx.origin, "", partial(_given, value))], ctx)
     entries = [(ctx.origin, f"entry {i}: ", partial(_given, obj)) for i, obj in enumerate(value, 1)]
@@ -349,11 +473,12 @@ def _collect(entries: Sequence[_Entry], ctx: _Ctx) -> tuple[RawItem, ...]:
         except json.JSONDecodeError as e:
             errors.append(ParseError(origin, f"{label}invalid JSON"))
             errors[-1].__cause__ = e
+        except RecursionError:
+            errors.append(ParseError(origin, f"{label}invalid JSON (nested too deeply)"))
         except _BadItem as e:
             errors.append(ParseError(origin, f"{label}{e}"))
-        else:
-            continue
-        log.warning("skipping a bad entry: %s", errors[-1])
+    for error in errors[0 if items else 1 :]:  # the first is the file's error when none is usable
+        log.warning("skipping a bad entry: %s", error)
     if items:
         return tuple(items)
     if not errors:
@@ -374,8 +499,6 @@ def _json_item(obj: object, origin: str, ctx: _Ctx) -> RawItem:
         published = _parse_time(obj.get("published") or obj.get("date"))
     except ValueError as e:
         raise _BadItem(f"invalid published time: {e}") from e
-    authors = obj.get("authors") or ()
-    authors = (authors,) if isinstance(authors, str) else authors
     return ctx.item(
         origin=origin,
         outlet=_outlet(ctx, _str(obj.get("outlet")) or _str(obj.get("source"))),
@@ -383,8 +506,23 @@ def _json_item(obj: object, origin: str, ctx: _Ctx) -> RawItem:
         title=" ".join(title.split()),
         text="\n\n".join(paragraphs(text)),
         published=published,
-        authors=tuple(str(a).strip() for a in authors if str(a).strip()),
+        authors=_authors(obj.get("authors")),
     )
+
+
+def _authors(value: object) -> tuple[str, ...]:
+    """A JSON ``authors`` value: a name or a list of names; anything else is a bad entry."""
+    if value is None or value == "" or value == []:
+        return ()
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise _BadItem(f"authors is not a name or a list of names: {_short(value)}")
+    return tuple(n.strip() for n in names if n.strip())
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 _READERS: dict[str, Callable[[bytes, _Ctx], tuple[RawItem, ...]]] = {

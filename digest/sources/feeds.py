@@ -3,8 +3,10 @@
 Policy:
 
 * A document with ``<!DOCTYPE`` and ``<!ENTITY`` declarations is refused before parsing
-  (entity expansion can turn a small feed into hundreds of megabytes); parsing runs under a time
-  limit (``parse_timeout_seconds``).
+  (entity expansion can turn a small feed into hundreds of megabytes): in its bytes, and in
+  the text feedparser will decode from them, so a declaration hidden in an encoding that is
+  not ASCII-compatible (EBCDIC ``cp037``/``cp500``, ``utf-7``) is refused too. Parsing runs
+  under a time limit (``parse_timeout_seconds``).
 * feedparser runs with ``sanitize_html`` and ``resolve_relative_uris`` and the response headers
   (the charset of ``Content-Type``); relative entry links are joined to the final feed URL.
 * A malformed ("bozo") feed that still yields entries is used, with a logged warning; one that
@@ -34,7 +36,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
@@ -42,6 +44,7 @@ import feedparser
 import lxml.html
 from lxml import etree
 
+from digest.dates import from_fields
 from digest.errors import ParseError
 from digest.models import Fetched, RawItem, SourceSpec
 from digest.normalize import canonical_url
@@ -70,11 +73,26 @@ _AGGREGATOR_WORDS = vocabulary("view full coverage on google news")
 # ── guards ───────────────────────────────────────────────────────────────────────────────
 
 
-def reject_entities(body: bytes, subject: str) -> None:
-    """Refuse documents that declare XML entities (NUL bytes dropped: UTF-16/32 too)."""
-    ascii_view = body.replace(b"\x00", b"")
-    if _DOCTYPE.search(ascii_view) and _ENTITY.search(ascii_view):
+def reject_entities(
+    body: bytes, subject: str, response_headers: Mapping[str, str] | None = None
+) -> None:
+    """Refuse documents that declare XML entities: in the bytes (NUL bytes dropped: UTF-16/32
+    too), and in the text feedparser decodes them to with these headers (any encoding)."""
+    if _declares_entities(body.replace(b"\x00", b"")) or _declares_entities(
+        feedparser_utf8(body, response_headers or {})
+    ):
         raise ParseError(subject, "refused: the document declares XML entities (<!ENTITY>)")
+
+
+def _declares_entities(data: bytes) -> bool:
+    return bool(_DOCTYPE.search(data) and _ENTITY.search(data))
+
+
+def feedparser_utf8(body: bytes, response_headers: Mapping[str, str]) -> bytes:
+    """The document as UTF-8, decoded exactly as ``feedparser.parse`` will decode it (BOM,
+    EBCDIC sniffing, XML declaration and Content-Type charset, then its fallbacks)."""
+    scratch: dict[str, Any] = {}
+    return feedparser.encodings.convert_to_utf8(dict(response_headers), body, scratch)  # type: ignore[no-any-return]
 
 
 def with_time_limit(func: Callable[[], T], seconds: float, subject: str) -> T:
@@ -107,8 +125,9 @@ def parse_feed(
     spec: SourceSpec, fetched: Fetched, *, now: datetime, subject: str, time_limit: float = 20.0
 ) -> tuple[RawItem, ...]:
     """The entries of a fetched feed as RawItems (text from the feed; teasers not completed)."""
-    reject_entities(fetched.body, subject)
-    doc = with_time_limit(lambda: _feedparse(fetched), time_limit, subject)
+    body, headers = _parser_input(fetched)
+    reject_entities(body, subject, headers)
+    doc = with_time_limit(lambda: _feedparse(body, headers), time_limit, subject)
     entries = doc.get("entries") or []
     if not entries and not doc.get("version"):
         raise ParseError(subject, "not an RSS or Atom feed") from doc.get("bozo_exception")
@@ -130,13 +149,18 @@ def parse_feed(
     return tuple(replace(item, lang=lang) for item in items if item is not None)
 
 
-def _feedparse(fetched: Fetched) -> Mapping[str, Any]:
+def _parser_input(fetched: Fetched) -> tuple[bytes, dict[str, str]]:
+    """The bytes and response headers feedparser is given."""
     # No Content-Location: feedparser would resolve non-URL guids ("item-9") against it, and
     # an identity must not change when the feed moves. Entry links are joined in ``_item``.
     headers = {k: v for k, v in fetched.headers if k != "content-location"}
     body = fetched.body
     if (utf8 := undeclared_to_utf8(body, headers.get("content-type"))) is not None:
         body, headers["content-type"] = utf8, with_utf8_charset(headers.get("content-type"))
+    return body, headers
+
+
+def _feedparse(body: bytes, headers: dict[str, str]) -> Mapping[str, Any]:
     return feedparser.parse(  # type: ignore[no-any-return]
         body,
         response_headers=headers,
@@ -242,11 +266,8 @@ def _http_link(value: object, base: str) -> str | None:
 
 
 def _time(parsed: object) -> datetime | None:
-    """feedparser's UTC ``struct_time`` as an aware datetime."""
-    try:
-        return datetime(*parsed[:6], tzinfo=UTC) if parsed else None  # type: ignore[index,misc]
-    except (TypeError, ValueError):
-        return None
+    """feedparser's UTC ``struct_time`` as an aware datetime (year 10000: ``FAR_FUTURE``)."""
+    return from_fields(tuple(parsed[:6])) if isinstance(parsed, tuple) and parsed else None
 
 
 def _authors(entry: Mapping[str, Any]) -> tuple[str, ...]:

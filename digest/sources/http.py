@@ -1,7 +1,12 @@
 """One HTTP client for every live source: polite, bounded and safe.
 
-* A User-Agent naming the project; connect and read timeouts, plus a total time per response.
-* Bodies are streamed and abandoned past ``max_bytes`` (counted after decompression).
+* A User-Agent naming the project; connect and read timeouts, plus a total time per response
+  (``total_timeout_seconds``, redirects included) that every socket operation is held to:
+  ``DeadlineStream`` gives each connect, read and write at most the time left, so a server
+  that drips its status line, headers or body a byte at a time is cut off at the deadline.
+* Bodies are streamed and abandoned past ``max_bytes``, counted after decompression. gzip and
+  deflate are inflated here, at most 64 KiB at a time (``zlib`` ``max_length``), so a
+  compression bomb is refused after ``max_bytes``, never inflated a network chunk at a time.
 * Redirects are followed here, up to ``max_redirects``; every hop must be http(s). A chain of
   permanent redirects (301/308) is reported as ``Fetched.moved_to`` so the store keeps the new
   URL.
@@ -18,11 +23,14 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import threading
 import time
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -61,8 +69,72 @@ def address_allowed(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+# ── total deadline ───────────────────────────────────────────────────────────────────────
+
+_request = threading.local()  # .deadline: time.monotonic() by which this thread's fetch ends
+
+
+def _left(timeout: float | None, error: type[Exception]) -> float | None:
+    """``timeout`` cut down to the time left before this thread's deadline; ``error`` when
+    none is left."""
+    deadline: float | None = getattr(_request, "deadline", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error("the total time for the response is up")
+    return left if timeout is None else min(timeout, left)
+
+
+@contextmanager
+def _deadline(seconds: float, subject: str) -> Iterator[float]:
+    """Hold this thread's fetch to ``seconds`` in all; a timeout at the deadline (or past it)
+    becomes "took longer than N s"."""
+    deadline = time.monotonic() + seconds
+    _request.deadline = deadline
+    try:
+        yield deadline
+    except (httpx.TimeoutException, httpcore.TimeoutException):
+        if time.monotonic() < deadline - 0.01:
+            raise  # a connect or read timeout of its own: "timed out"
+        raise FetchError(subject, f"took longer than {seconds:g} s") from None
+    finally:
+        _request.deadline = None
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A network stream whose every read, write and TLS handshake ends by the deadline of
+    the fetch that uses it (a pooled connection serves the deadline of its current user)."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        # the whole handshake runs under one socket timeout (CPython's SSL deadline)
+        left = _left(timeout, httpcore.ConnectTimeout)
+        return DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, left))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
 class GuardedBackend(httpcore.SyncBackend):
-    """Resolves the host itself, refuses non-public addresses, connects to a checked one."""
+    """Resolves the host itself, refuses non-public addresses, connects to a checked one;
+    every connection is a ``DeadlineStream``."""
 
     def __init__(self, *, allow_private: bool) -> None:
         self.allow_private = allow_private
@@ -75,16 +147,28 @@ class GuardedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
+        return DeadlineStream(self._connect(host, port, timeout, local_address, socket_options))
+
+    def _connect(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None,
+        local_address: str | None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None,
+    ) -> httpcore.NetworkStream:
         if self.allow_private:
-            return super().connect_tcp(host, port, timeout, local_address, socket_options)
+            left = _left(timeout, httpcore.ConnectTimeout)
+            return super().connect_tcp(host, port, left, local_address, socket_options)
         addresses = _resolve(host, port)
         allowed = [a for a in addresses if address_allowed(a)]
         if not allowed:
             shown = ", ".join(addresses)
             raise RefusedAddress(f"{host} resolves to a non-public address ({shown})")
         for n, address in enumerate(allowed, 1):
+            left = _left(timeout, httpcore.ConnectTimeout)
             try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+                return super().connect_tcp(address, port, left, local_address, socket_options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout):
                 if n == len(allowed):
                     raise
@@ -119,7 +203,11 @@ def make_client(settings: FetchSettings) -> httpx.Client:
         connect=settings.connect_timeout_seconds,
         pool=settings.total_timeout_seconds,
     )
-    headers = {"User-Agent": settings.user_agent or default_user_agent(), "Accept": ACCEPT}
+    headers = {
+        "User-Agent": settings.user_agent or default_user_agent(),
+        "Accept": ACCEPT,
+        "Accept-Encoding": "gzip, deflate",  # the codings ``decoded`` undoes, bounded
+    }
     transport = GuardedTransport(
         allow_private=settings.allow_private_addresses,
         max_connections=max(settings.concurrency, settings.per_host_concurrency),
@@ -164,9 +252,11 @@ def fetch(
     settings: FetchSettings,
     subject: str,
 ) -> Fetched:
-    """GET ``url`` (conditionally when ``validators`` are given); raises ``FetchError``."""
-    with wrap_errors(subject):
-        return _follow(client, url, _conditional(validators), settings, subject)
+    """GET ``url`` (conditionally when ``validators`` are given); raises ``FetchError``.
+
+    The whole exchange, redirects included, ends within ``total_timeout_seconds``."""
+    with wrap_errors(subject), _deadline(settings.total_timeout_seconds, subject) as deadline:
+        return _follow(client, url, _conditional(validators), settings, deadline, subject)
 
 
 def _conditional(validators: Validators | None) -> dict[str, str]:
@@ -179,11 +269,15 @@ def _conditional(validators: Validators | None) -> dict[str, str]:
 
 
 def _follow(
-    client: httpx.Client, url: str, headers: dict[str, str], settings: FetchSettings, subject: str
+    client: httpx.Client,
+    url: str,
+    headers: dict[str, str],
+    settings: FetchSettings,
+    deadline: float,
+    subject: str,
 ) -> Fetched:
     moved_to: str | None = None
     permanent = True
-    deadline = time.monotonic() + settings.total_timeout_seconds
     for _ in range(settings.max_redirects + 1):
         _check_scheme(url, subject)
         with client.stream("GET", url, headers=headers) as response:
@@ -248,7 +342,7 @@ def _read(
     if declared.isdigit() and int(declared) > limit:
         raise FetchError(subject, f"response too large ({declared} bytes, limit {limit})")
     chunks, size = [], 0
-    for chunk in response.iter_bytes(_CHUNK):
+    for chunk in decoded(response.iter_raw(), _encodings(response, subject), subject):
         size += len(chunk)
         if size > limit:
             raise FetchError(subject, f"response too large (over the {limit} byte limit)")
@@ -256,6 +350,53 @@ def _read(
             raise FetchError(subject, f"took longer than {settings.total_timeout_seconds:g} s")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _encodings(response: httpx.Response, subject: str) -> list[str]:
+    """The response's gzip/deflate codings, in the order they were applied. Other names are
+    passed over as httpx does (servers send "none", "utf-8", "binary"), except compressions
+    we did not ask for and cannot undo, which are refused."""
+    codings = [
+        c.strip().lower()
+        for value in response.headers.get_list("content-encoding")
+        for c in value.split(",")
+    ]
+    refused = [c for c in codings if c in _UNDECODABLE]
+    if refused:
+        raise FetchError(subject, f"unsupported content encoding {refused[0]!r}")
+    return [c for c in codings if c in _WBITS]
+
+
+_UNDECODABLE = frozenset({"br", "zstd", "compress", "x-compress"})
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+def decoded(raw: Iterable[bytes], codings: Sequence[str], subject: str) -> Iterator[bytes]:
+    """``raw`` with its content codings undone, last applied first; never more than
+    ``_CHUNK`` bytes are inflated at a time, however much a chunk of ``raw`` expands."""
+    stream: Iterable[bytes] = raw
+    for coding in reversed(codings):
+        stream = _inflated(stream, coding, subject)
+    return iter(stream)
+
+
+def _inflated(chunks: Iterable[bytes], coding: str, subject: str) -> Iterator[bytes]:
+    inflater = zlib.decompressobj(_WBITS[coding])
+    first = True
+    for chunk in chunks:
+        data = chunk
+        while data and not inflater.eof:
+            try:
+                piece = inflater.decompress(data, _CHUNK)
+            except zlib.error as e:
+                if first and coding == "deflate":  # raw deflate, without the zlib header
+                    inflater, first = zlib.decompressobj(-zlib.MAX_WBITS), False
+                    continue
+                raise FetchError(subject, f"could not decompress the {coding} body") from e
+            first = False
+            data = inflater.unconsumed_tail
+            if piece:
+                yield piece
 
 
 def _fetched(response: httpx.Response, url: str, body: bytes, moved_to: str | None) -> Fetched:

@@ -5,7 +5,8 @@
 3. parse     feeds → RawItems under a time limit; a 304 is "not modified"
 4. teasers   entries whose feed text is only a teaser and that were not seen before: fetch the
              linked page (at most ``max_pages_per_source`` per feed)
-5. extract   page sources and teaser pages with trafilatura (a process pool for many pages)
+5. extract   page sources and teaser pages with trafilatura, in worker processes, each page
+             within ``extract_max_bytes`` and ``extract_timeout_seconds``
 6. results   one ``SourceResult`` per source; a failure is a value, the run goes on
 """
 
@@ -40,7 +41,14 @@ from digest.models import (
 from digest.normalize import normalize
 from digest.sources.feeds import is_teaser, parse_feed
 from digest.sources.http import HostLimiter, fetch, make_client
-from digest.sources.pages import Extracted, PageDoc, extract_many, page_doc, page_item
+from digest.sources.pages import (
+    Extracted,
+    PageDoc,
+    Unextracted,
+    extract_many,
+    page_doc,
+    page_item,
+)
 
 log = logging.getLogger(__name__)
 
@@ -236,10 +244,16 @@ def _unseen(
     return [(n, item) for n, item in wanted if not known.intersection(keys[n])]
 
 
-def _extract(fetched: Sequence[Fetched], settings: FetchSettings) -> tuple[Extracted | None, ...]:
+def _extract(
+    fetched: Sequence[Fetched], settings: FetchSettings
+) -> tuple[Extracted | Unextracted | None, ...]:
     docs: list[PageDoc] = [page_doc(f) for f in fetched]
     return extract_many(
-        docs, workers=settings.extract_workers, pool_min=settings.extract_pool_min_pages
+        docs,
+        workers=settings.extract_workers,
+        pool_min=settings.extract_pool_min_pages,
+        timeout_seconds=settings.extract_timeout_seconds,
+        max_bytes=settings.extract_max_bytes,
     )
 
 
@@ -247,7 +261,7 @@ def _complete(
     feeds: Mapping[str, tuple[RawItem, ...] | SourceError],
     teasers: Sequence[_Teaser],
     pages: Sequence[Fetched | SourceError],
-    found: Sequence[Extracted | None],
+    found: Sequence[Extracted | Unextracted | None],
 ) -> dict[str, tuple[RawItem, ...] | SourceError]:
     """Feed items with teaser text replaced by the extracted article, where that worked."""
     done: dict[str, list[RawItem] | SourceError] = {
@@ -256,9 +270,14 @@ def _complete(
     results = iter(found)
     for (name, n, request), page in zip(teasers, pages, strict=True):
         article = next(results) if isinstance(page, Fetched) else None
+        reason = _why(page, request)
+        if isinstance(article, Unextracted):  # too large or too slow: say so, once
+            reason = f"{article.reason}: {request.subject}"
+            log.warning("%s", reason)
+            article = None
         items = done[name]
         if isinstance(items, list):
-            items[n] = with_article(items[n], article, reason=_why(page, request))
+            items[n] = with_article(items[n], article, reason=reason)
     return {k: tuple(v) if isinstance(v, list) else v for k, v in done.items()}
 
 
@@ -286,7 +305,7 @@ def _result(
     job: _Job,
     document: Fetched | SourceError,
     items: tuple[RawItem, ...] | SourceError | None,
-    article: Extracted | None,
+    article: Extracted | Unextracted | None,
     now: datetime,
 ) -> SourceResult:
     spec = job.spec

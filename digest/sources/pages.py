@@ -7,10 +7,17 @@ laid out in a table): then the rows are kept, one per paragraph. The site name i
 when it reads as an outlet's (:func:`digest.sources.outlets.outlet_name`). Used for
 ``[[sources]] kind = "page"`` and to complete feed entries that are only teasers.
 
-Many pages at once (``extract_pool_min_pages`` or more) are extracted in a process pool of
-``extract_workers`` processes, so a run uses both cores; fewer are extracted in-process (no
-start-up cost). A page that cannot be extracted gives ``None``, never an exception: a page
-source reports it as a ``ParseError``, a teaser keeps its feed text.
+Every page is extracted in a worker process, under two limits: a page larger than
+``extract_max_bytes`` is not handed to trafilatura, and a page that takes longer than
+``extract_timeout_seconds`` has its worker stopped (killed: its memory and CPU come back at
+once, which neither a thread nor a signal can promise: a thread cannot be stopped, and a
+signal handler runs only in the main thread, between Python bytecodes, never inside lxml's C
+code). Workers come from a fork server that has imported trafilatura once, so a run pays
+that import once and each worker starts in milliseconds. Many pages at once
+(``extract_pool_min_pages`` or more) get ``extract_workers`` processes, so a run uses both
+cores; fewer get one. A page that cannot be extracted gives ``None`` (no article) or
+``Unextracted`` (skipped, and why), never an exception: a page source reports it as a
+``ParseError``, a teaser keeps its feed text.
 """
 
 from __future__ import annotations
@@ -19,17 +26,19 @@ import contextlib
 import logging
 import multiprocessing
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import Message
 from typing import Any
 from urllib.parse import urlsplit
 
+import pebble
 import trafilatura
 from lxml.html import HtmlElement
 
+from digest.dates import to_utc
 from digest.errors import ParseError
 from digest.models import Fetched, RawItem, SourceSpec
 from digest.sources.aggregator import paragraphs
@@ -72,6 +81,13 @@ class Extracted:
     authors: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unextracted:
+    """A page that was skipped before an article could be found in it."""
+
+    reason: str  # "page too large to extract (...)", "extraction took longer than N s"
+
+
 def page_doc(fetched: Fetched) -> PageDoc:
     return PageDoc(url=fetched.url, body=fetched.body, charset=_charset(fetched))
 
@@ -101,7 +117,7 @@ def _extract(doc: PageDoc) -> Extracted | None:
     if tree is None:
         return None
     meta, title, body = _read(tree, doc.url)
-    if _words(body) < MIN_WORDS:
+    if not enough_text(body):
         return None  # a sign-in form, a cookie wall, an index page: not an article
     authors = tuple(a.strip() for a in (meta.get("author") or "").split(";") if a.strip())
     return Extracted(
@@ -134,6 +150,11 @@ def _read(tree: HtmlElement, url: str) -> tuple[dict[str, Any], str, list[str]]:
 
 def _words(body: Sequence[str]) -> int:
     return sum(len(p.split()) for p in body)
+
+
+def enough_text(body: Sequence[str]) -> bool:
+    """At least ``MIN_WORDS`` words in the paragraphs: an article, not a menu or a form."""
+    return sum(len(p.split()) for p in body) >= MIN_WORDS
 
 
 def _article(
@@ -171,32 +192,76 @@ def _date(value: object) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        moment = datetime.fromisoformat(value)
+        return to_utc(datetime.fromisoformat(value))
     except ValueError:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def extract_many(
-    docs: Sequence[PageDoc], *, workers: int, pool_min: int
-) -> tuple[Extracted | None, ...]:
-    """Extract every page, in order; a process pool for ``pool_min`` pages or more."""
-    if len(docs) < max(pool_min, 2) or workers < 2:
-        return tuple(extract(d) for d in docs)
-    context = multiprocessing.get_context("spawn")  # no fork of a process with live threads
-    chunk = max(1, len(docs) // (workers * 8))
+    docs: Sequence[PageDoc],
+    *,
+    workers: int,
+    pool_min: int,
+    timeout_seconds: float,
+    max_bytes: int,
+) -> tuple[Extracted | Unextracted | None, ...]:
+    """Extract every page, in order, in worker processes (``workers`` of them for
+    ``pool_min`` pages or more, else one): none larger than ``max_bytes``, each stopped after
+    ``timeout_seconds``."""
+    found: list[Extracted | Unextracted | None] = [
+        _too_large(d, max_bytes) if len(d.body) > max_bytes else None for d in docs
+    ]
+    todo = [n for n, d in enumerate(docs) if len(d.body) <= max_bytes]
+    if not todo:
+        return tuple(found)
+    count = min(workers if len(todo) >= pool_min else 1, len(todo))
+    with pebble.ProcessPool(max_workers=count, context=_context()) as pool:
+        futures = [(n, pool.schedule(extract, (docs[n],), timeout=timeout_seconds)) for n in todo]
+        for n, future in futures:
+            found[n] = _outcome(future, timeout_seconds)
+    return tuple(found)
+
+
+def _too_large(doc: PageDoc, max_bytes: int) -> Unextracted:
+    return Unextracted(
+        reason=f"page too large to extract ({len(doc.body)} bytes, limit {max_bytes})"
+    )
+
+
+def _outcome(
+    future: Future[Extracted | None], timeout_seconds: float
+) -> Extracted | Unextracted | None:
+    """The page's article; ``Unextracted`` when its worker was stopped at the deadline or
+    died (the out-of-memory killer, a crash in C code)."""
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            return tuple(pool.map(extract, docs, chunksize=chunk))
-    except BrokenProcessPool:
-        log.warning("extraction workers stopped; extracting %d pages in-process", len(docs))
-        return tuple(extract(d) for d in docs)
+        return future.result()
+    except TimeoutError:
+        return Unextracted(reason=f"extraction took longer than {timeout_seconds:g} s")
+    except (pebble.ProcessExpired, BrokenProcessPool) as e:
+        return Unextracted(reason=f"the extraction worker stopped ({' '.join(str(e).split())})")
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Workers forked from a server that imported this module (and trafilatura) once; spawn
+    where there is no fork server. Never a plain fork of a process with live threads."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")  # pragma: no cover - not on Linux
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])  # no effect once the server runs
+    return context
 
 
 def page_item(
-    spec: SourceSpec, fetched: Fetched, found: Extracted | None, *, now: datetime, subject: str
+    spec: SourceSpec,
+    fetched: Fetched,
+    found: Extracted | Unextracted | None,
+    *,
+    now: datetime,
+    subject: str,
 ) -> RawItem:
     """A ``kind = "page"`` source's article; ``ParseError`` when the page has none."""
+    if isinstance(found, Unextracted):
+        raise ParseError(subject, found.reason)
     if found is None or not found.title:
         raise ParseError(subject, "no article found in the page")
     host = (urlsplit(fetched.url).hostname or fetched.url).removeprefix("www.")

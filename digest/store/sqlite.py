@@ -14,15 +14,17 @@ import operator
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from types import TracebackType
+from typing import cast
 
 from digest import fingerprints as fingerprints_table
 from digest.cluster import Vocabulary
 from digest.dedupe import CROWDED, SeenIndex, exact_keys
-from digest.errors import StoreError
+from digest.errors import StoreError, StoreFault
 from digest.models import (
     Article,
     ClusterPlan,
@@ -43,6 +45,7 @@ from digest.rows import (
     source_state,
 )
 from digest.schema import MIGRATIONS, SCHEMA_VERSION
+from digest.store.base import Connection
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,14 +57,73 @@ class DayThread:
     new_article_ids: frozenset[str]
 
 
-class Store:
-    """A digest store in one SQLite file."""
+# what a failing SQLite file means for the operator (primary result codes): (cause, hint)
+_FAULTS = {
+    sqlite3.SQLITE_FULL: (
+        "the store's disk is full",
+        "free space on its disk and run again; what was stored before is kept",
+    ),
+    sqlite3.SQLITE_BUSY: (
+        "the store is locked by another program",
+        "another program holds a write lock on the SQLite file; it was waited for"
+        " [store].lock_wait_seconds",
+    ),
+    sqlite3.SQLITE_LOCKED: (
+        "the store is locked by another program",
+        "another program holds a lock on the SQLite file",
+    ),
+    sqlite3.SQLITE_CORRUPT: (
+        "the store is damaged",
+        "restore it from a backup (sqlite3 FILE .recover may save what is left)",
+    ),
+    sqlite3.SQLITE_NOTADB: (
+        "the store is not an SQLite database",
+        "check [store].path; restore the store from a backup",
+    ),
+    sqlite3.SQLITE_IOERR: ("cannot read or write the store", "check its disk"),
+    sqlite3.SQLITE_READONLY: ("the store is read-only", "check the file's permissions"),
+    sqlite3.SQLITE_CANTOPEN: ("cannot open store", "check the path and its permissions"),
+    sqlite3.SQLITE_PERM: ("no permission to use the store", "check the file's permissions"),
+}
 
-    def __init__(self, path: Path) -> None:
+
+def store_fault(path: Path, error: sqlite3.Error) -> StoreFault | None:
+    """The one-line error for an SQLite error that is about the store's file (disk full,
+    locked, damaged...); None for one that is a bug in our SQL (it propagates)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is None or (code & 0xFF) not in _FAULTS:
+        return None
+    message, hint = _FAULTS[code & 0xFF]
+    fault = StoreFault(str(path), message, hint=hint)
+    fault.__cause__ = error
+    return fault
+
+
+class Store:
+    """A digest store in one SQLite file.
+
+    Every SQLite error about the file itself (disk full, locked, damaged) leaves a
+    ``with Store(...)`` block (and ``transaction()``) as a one-line :class:`StoreFault`
+    naming the store; a transaction that hit it is rolled back, so what was stored before
+    is kept. A zero-byte file is refused (it was a store: an emptied one must not be
+    taken for a new one); a missing file is a new store.
+    """
+
+    db: Connection  # sqlite3's own connection here; PostgresStore's translates our SQL
+
+    def __init__(self, path: Path, *, busy_timeout_seconds: float = 30.0) -> None:
         self.path = path
+        if path.is_file() and path.stat().st_size == 0:
+            raise StoreFault(
+                str(path),
+                "the store file is empty (0 bytes)",
+                hint="restore it from a backup, or delete it to start a new store",
+            )
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.db = sqlite3.connect(
+                path, isolation_level=None, timeout=max(1.0, busy_timeout_seconds)
+            )
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             # big runs touch every page of the articles index: 64 MiB of page cache (the
@@ -69,14 +131,20 @@ class Store:
             self.db.execute("PRAGMA cache_size=-65536")
             self.db.execute("PRAGMA temp_store=MEMORY")
             self.migrate()
-        except (sqlite3.Error, OSError) as e:
+        except sqlite3.Error as e:
+            raise store_fault(path, e) or StoreError(str(path), "cannot open store") from e
+        except OSError as e:
             raise StoreError(str(path), "cannot open store") from e
 
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
+        if isinstance(exc, sqlite3.Error) and (fault := store_fault(self.path, exc)):
+            raise fault from exc
 
     def close(self) -> None:
         self.db.close()
@@ -91,22 +159,30 @@ class Store:
             raise StoreError(str(self.path), f"store schema {current} is newer than this digest")
         for step in range(current, SCHEMA_VERSION):
             with self.transaction():
-                MIGRATIONS[step](self.db)
+                MIGRATIONS[step](cast(sqlite3.Connection, self.db))  # it is sqlite3's here
                 self.db.execute(f"PRAGMA user_version = {step + 1}")
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Connection]:
         """BEGIN IMMEDIATE … COMMIT; roll back on any exception."""
         if self.db.in_transaction:
             yield self.db
             return
-        self.db.execute("BEGIN IMMEDIATE")
         try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+                self.db.execute("COMMIT")
+            except BaseException:
+                # SQLite may have rolled back already (a full disk, for one)
+                if self.db.in_transaction:
+                    with suppress(sqlite3.Error):
+                        self.db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as e:
+            if (fault := store_fault(self.path, e)) is None:
+                raise
+            raise fault from e
 
     # ── reads ─────────────────────────────────────────────────────────────────────────────
 
