@@ -13,8 +13,12 @@ from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from digest.models import Article, Fingerprint
+
+if TYPE_CHECKING:
+    from digest.store.base import Connection
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CHUNK = 2000  # rows converted per step when migrating
@@ -26,7 +30,7 @@ def micros(dt: datetime) -> int:
 
 
 @contextmanager
-def _ints(db: sqlite3.Connection, name: str, values: Iterable[int]) -> Iterator[str]:
+def _ints(db: Connection, name: str, values: Iterable[int]) -> Iterator[str]:
     """A temporary table ``name`` of integers, for one set-based query."""
     db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (v INTEGER PRIMARY KEY)")
     db.execute(f"DELETE FROM {name}")  # noqa: S608 - our own fixed names
@@ -37,9 +41,7 @@ def _ints(db: sqlite3.Connection, name: str, values: Iterable[int]) -> Iterator[
         db.execute(f"DELETE FROM {name}")  # noqa: S608
 
 
-def save(
-    db: sqlite3.Connection, articles: Sequence[Article], prints: Mapping[str, Fingerprint]
-) -> None:
+def save(db: Connection, articles: Sequence[Article], prints: Mapping[str, Fingerprint]) -> None:
     """Store the fingerprints of ``articles`` that have band keys (once per article)."""
     rows = [(a, prints[a.id]) for a in articles if a.id in prints and prints[a.id].bands]
     if not rows:
@@ -62,7 +64,7 @@ def save(
 
 
 def candidates(
-    db: sqlite3.Connection, bands: Sequence[int], *, since: datetime, crowded_over: int
+    db: Connection, bands: Sequence[int], *, since: datetime, crowded_over: int
 ) -> tuple[tuple[Fingerprint, ...], frozenset[int]]:
     """Stored articles published since ``since`` that share one of ``bands``, and the band
     keys that more than ``crowded_over`` of them share (those are passed over, so the
