@@ -75,7 +75,7 @@ def _instrument(clock: _Clock) -> None:
         (p, "ingest_all", "ingest"),
         (p, "normalize", "normalize"),
         (p, "dedupe", "dedupe"),
-        (i, "fingerprints", "dedupe"),
+        (p, "sign", "dedupe"),
         (i, "plan_clusters", "cluster"),
         (p, "summarize", "summarize"),
         (p, "compose", "compose"),

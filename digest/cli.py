@@ -16,20 +16,18 @@ from pathlib import Path
 
 import click
 
-from digest import __version__, logs, pipeline
+# Only what every command needs is imported here: `digest --help` stays quick. The stages
+# (trafilatura, httpx, numpy behind them) are imported by the commands that run them.
+from digest import __version__, logs
 from digest.cli_options import VERBOSE, Exit2, config_options, parse_time, quiet_flag, writer_lock
 from digest.config import Settings, describe
 from digest.config_editions import check_address
 from digest.discovery import find_config, user_config
 from digest.errors import ConfigError, DigestError
+from digest.fsutil import display_path
 from digest.health import LIVE_KINDS, health_table
 from digest.installation import init_dir
-from digest.ledger import Ledger
 from digest.models import RunReport
-from digest.pipeline import RunOptions, health_params, input_specs, run_once
-from digest.sources import display_path, skipped_files
-from digest.status import last_run_lines
-from digest.store import open_store
 from digest.text import printable
 
 
@@ -130,6 +128,10 @@ def run(
     Example:
         digest run samples/dumps --date 2026-03-02 --output /tmp/site
     """
+    from digest.pipeline import RunOptions, input_specs, run_once
+    from digest.sources import skipped_files
+    from digest.store import open_store
+
     now = parse_time(now_text, "--now") or datetime.now(UTC)
     options = RunOptions(
         day=day.date() if day else None,
@@ -252,7 +254,9 @@ def status(settings: Settings, limit: int) -> None:
     Example:
         digest status --last 5
     """
+    from digest.ledger import Ledger
     from digest.status import status_lines
+    from digest.store import open_store
 
     try:
         with open_store(settings.store) as store:
@@ -277,6 +281,9 @@ def send_test(settings: Settings, address: str) -> None:
     Example:
         digest send-test me@example.org
     """
+    from digest import pipeline
+    from digest.store import open_store
+
     try:
         check_address(address)
     except ValueError as e:
@@ -309,6 +316,10 @@ def sources_command(settings: Settings, reset: tuple[str, ...], now_text: str | 
     Example:
         digest sources --reset city-desk
     """
+    from digest.pipeline import health_params
+    from digest.status import last_run_lines
+    from digest.store import open_store
+
     now = parse_time(now_text, "--now") or datetime.now(UTC)
     specs = [s for s in settings.sources if s.kind in LIVE_KINDS]
     try:

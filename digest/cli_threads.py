@@ -9,9 +9,10 @@ import click
 from digest.cli_options import config_options, parse_time
 from digest.config import Settings
 from digest.errors import DigestError
-from digest.explain import explain_lines, thread_lines
 from digest.overrides import read_overrides
-from digest.store import open_store
+
+# digest.explain and digest.store (numpy behind them) are imported by the commands, so
+# `digest --help` does not pay for them.
 
 
 @click.command("threads")
@@ -29,6 +30,9 @@ def threads_command(settings: Settings, days: float, limit: int, now_text: str |
         digest threads --days 1
     """
     now = parse_time(now_text, "--now") or datetime.now(UTC)
+    from digest.explain import thread_lines
+    from digest.store import open_store
+
     try:
         with open_store(settings.store) as store:
             lines = thread_lines(store, now=now, days=days, limit=limit, tz=settings.tz)
@@ -55,6 +59,9 @@ def explain_command(settings: Settings, thread: str) -> None:
         digest explain t3f9a1c0d2e4b
     """
     overrides = read_overrides(settings.cluster.overrides_file)
+    from digest.explain import explain_lines
+    from digest.store import open_store
+
     try:
         with open_store(settings.store) as store:
             lines = explain_lines(store, thread, tz=settings.tz, overrides=overrides)

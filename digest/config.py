@@ -134,6 +134,12 @@ class ClusterSettings:
     window_days: float = _help(
         "a thread quiet for longer than this is closed to new articles", 3.0, min=0, max=365
     )
+    max_thread_days: float = _help(
+        "a thread whose first article is older than this takes no new articles (0: no limit)",
+        7.0,
+        min=0,
+        max=3650,
+    )
     decay_days: float = _help(
         "beyond a day between the events' days, the score halves over this many days",
         1.0,

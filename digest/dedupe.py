@@ -1,48 +1,53 @@
 """Articles + SeenIndex → DedupeResult: exact keys first, then near-duplicate text.
 
 Near duplicates (a wire story re-published with a new headline and a few edits) are found
-with word-shingle MinHash signatures and LSH banding, so a batch is never compared all
-against all:
+with word-shingle MinHash signatures and LSH banding (``digest.minhash``), so a batch is
+never compared all against all, and the store is never read whole:
 
-1. tokens     lower-cased words of the body (runs of letters/digits; apostrophes, dashes
-              and quotes split), found and hashed on the UTF-8 bytes with numpy: a fixed
-              polynomial hash, never Python's salted ``hash()``
-2. shingles   every run of ``shingle_words`` words inside one text, hashed into 64 bits
-3. minhash    ``num_perm`` multiply-add hash functions with fixed constants; the minimum of
-              each over the shingles, top 32 bits kept (fits JSON and SQLite integers)
-4. lsh        ``bands`` bands of ``num_perm / bands`` rows; articles sharing a band bucket
-              are candidates, verified by the estimated Jaccard (share of equal minima)
+1. sign       each article's MinHash and band keys, once per run (``sign``)
+2. look up    the pipeline asks the store which of the batch's exact keys it holds and
+              which stored articles of the recent window share a band key with the batch
+              (``SeenIndex``: an index lookup, whatever the store's size)
+3. judge      in (published, id) order, the first wins: exact keys, the same text from
+              another outlet, then candidates sharing a band, verified by the estimated
+              Jaccard (share of equal minima)
 
-Pure: no I/O, no clock. Articles are processed in (published, id) order and the first wins.
+Pure: no I/O, no clock. The signatures of the articles kept go out with the result, so the
+store saves them without hashing again.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from digest.models import Article, DedupeResult, Duplicate
+from digest import minhash
+from digest.models import Article, DedupeResult, Duplicate, Fingerprint
 from digest.text import letters
 
+__all__ = [
+    "CROWDED",
+    "DedupeParams",
+    "Fingerprint",
+    "SeenIndex",
+    "Signed",
+    "batch_keys",
+    "dedupe",
+    "exact_keys",
+    "fingerprint",
+    "fingerprints",
+    "minhashes",
+    "sign",
+    "title_key",
+]
+
 MIN_WORDS = 15  # shorter texts (headline-only items) are matched by exact keys only
-CHUNK_DOCS = 128  # articles hashed per numpy pass (bounds memory: num_perm x shingles)
-_U64 = np.uint64
-_EMPTY = 2**32 - 1  # signature value of a text without shingles
-_SMALL = 1 << 16  # shingles x num_perm up to which one matrix beats a loop per permutation
-# Word bytes: ASCII letters and digits, and any non-ASCII byte except the punctuation below.
-_BYTES = np.arange(256)
-_WORD_BYTES = np.isin(_BYTES, list(b"abcdefghijklmnopqrstuvwxyz0123456789")) | (_BYTES >= 128)
-# UTF-8 punctuation treated as separators: U+0080-U+00BF (nbsp, «», ©, °…) and U+2000-U+207F
-# (spaces, dashes, curly quotes, ellipsis), as (lead byte, second bytes, sequence length).
-_PUNCT_UTF8 = (
-    (0xC2, _BYTES // 64 == 2, 2),  # second byte 0x80-0xBF
-    (0xE2, np.isin(_BYTES, (0x80, 0x81)), 3),
-)
-_MIX1, _MIX2 = _U64(0xBF58476D1CE4E5B9), _U64(0x94D049BB133111EB)  # splitmix64 finaliser
+# A band value shared by more articles than this is boilerplate or house style, not a copy:
+# its bucket is passed over (a real copy shares many other bands). Without the cap the
+# candidates per article grow with the corpus, and dedupe with its square.
+CROWDED = 48
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,120 +72,32 @@ class DedupeParams:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Fingerprint:
-    article_id: str
-    minhash: tuple[int, ...]  # num_perm ints in [0, 2**32)
-    title_key: str = ""  # ``title_key(outlet, title)`` of the article
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class SeenIndex:
-    keys: frozenset[str]  # exact keys already stored (see exact_keys)
-    fingerprints: tuple[Fingerprint, ...]  # recent stored articles, for near-dup detection
+    """What the store knows that touches one batch (the answer of the pipeline's lookup)."""
+
+    keys: frozenset[str]  # those of the batch's exact keys already stored (see batch_keys)
+    # stored articles of the recent window sharing a band key with the batch
+    fingerprints: tuple[Fingerprint, ...]
+    # band keys the window's stored articles share more than CROWDED times (passed over)
+    crowded: frozenset[int] = frozenset()
 
 
-# ── hashing ───────────────────────────────────────────────────────────────────────────────
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Signed:
+    """A batch's MinHash, computed once per run (``sign``)."""
+
+    order: tuple[Article, ...]  # by (published, id): the processing order
+    signatures: np.ndarray  # len(order) x num_perm, values < 2**32
+    counts: np.ndarray  # words per text
+    bands: np.ndarray = field(repr=False)  # len(order) x bands band keys
+
+    def lookup_bands(self) -> tuple[int, ...]:
+        """The band keys the store is asked about: those of texts long enough to judge."""
+        long = self.bands[self.counts >= MIN_WORDS]
+        return tuple(dict.fromkeys(long.ravel().tolist()))
 
 
-def _hash64(label: str) -> int:
-    return int.from_bytes(hashlib.blake2b(label.encode("utf-8"), digest_size=8).digest(), "big")
-
-
-@lru_cache(maxsize=64)
-def _constants(label: str, count: int, odd: bool = True) -> np.ndarray:
-    """``count`` fixed 64-bit constants (odd ones multiply bijectively mod 2**64)."""
-    values = [_hash64(f"{label}:{i}") | int(odd) for i in range(count)]
-    return np.array(values, dtype=_U64)
-
-
-@lru_cache(maxsize=4)
-def _powers(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """R**k and R**-k mod 2**64 for k < size (R odd, so it has an inverse)."""
-    radix = _constants("radix", 1)[0]
-    inverse = _U64(pow(int(radix), -1, 2**64))
-    up, down = np.full(size, radix, dtype=_U64), np.full(size, inverse, dtype=_U64)
-    up[0] = down[0] = 1
-    return np.cumprod(up, dtype=_U64), np.cumprod(down, dtype=_U64)
-
-
-def _word_bytes(data: np.ndarray) -> np.ndarray:
-    """True where a byte belongs to a word: a-z, 0-9, or non-ASCII that is not punctuation."""
-    word: np.ndarray = _WORD_BYTES[data]
-    for lead, second, width in _PUNCT_UTF8:
-        last = len(data) - width + 1
-        if last > 0:
-            starts = np.flatnonzero((data[:last] == lead) & second[data[1 : last + 1]])
-            for k in range(width):
-                word[starts + k] = False
-    return word
-
-
-def _tokens(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Hash of every lower-cased word in ``texts`` (in order) and the index of its text."""
-    encoded = [t.lower().encode("utf-8") for t in texts]
-    data = np.frombuffer(b"\n".join(encoded), dtype=np.uint8)
-    edges = np.diff(_word_bytes(data).view(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    up, down = _powers(1 << max(10, len(data).bit_length()))
-    prefix = np.zeros(len(data) + 1, dtype=_U64)
-    np.cumsum(data.astype(_U64) * up[: len(data)], out=prefix[1:])
-    hashes = prefix[ends]
-    hashes -= prefix[starts]
-    hashes *= down[starts]
-    _mix(hashes)
-    text_starts = np.cumsum([0] + [len(e) + 1 for e in encoded[:-1]])
-    return hashes, np.searchsorted(text_starts, starts, side="right") - 1
-
-
-def _mix(values: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser, in place: spreads every input bit over the output."""
-    values ^= values >> _U64(31)
-    values *= _MIX1
-    values ^= values >> _U64(27)
-    values *= _MIX2
-    values ^= values >> _U64(31)
-    return values
-
-
-def _shingles(hashes: np.ndarray, text: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Hash of every run of ``n`` words within one text, and the index of that text."""
-    total = len(hashes) - n + 1
-    if total <= 0:
-        return np.zeros(0, dtype=_U64), np.zeros(0, dtype=np.int64)
-    weights = _constants("shingle", n)
-    acc = hashes[:total] * weights[0]
-    for i in range(1, n):
-        acc += hashes[i : i + total] * weights[i]
-    inside = text[:total] == text[n - 1 :]
-    return _mix(acc[inside]), text[:total][inside]
-
-
-def _minima(shingles: np.ndarray, offsets: np.ndarray, num_perm: int) -> np.ndarray:
-    """Per text (starting at ``offsets``), the minimum of each hash function, top 32 bits."""
-    mul = _constants("minhash:a", num_perm)
-    add = _constants("minhash:b", num_perm, odd=False)
-    if len(shingles) * num_perm <= _SMALL:  # one small matrix: fewer numpy calls
-        values = mul[:, None] * shingles
-        values += add[:, None]  # in place: numpy's `a * b + c` is ~7x slower here
-        return np.minimum.reduceat(values, offsets, axis=1).T >> _U64(32)
-    out = np.empty((len(offsets), num_perm), dtype=_U64)
-    scratch = np.empty_like(shingles)
-    for p in range(num_perm):  # one row at a time stays in cache (a big matrix does not)
-        np.multiply(shingles, mul[p], out=scratch)
-        scratch += add[p]
-        out[:, p] = np.minimum.reduceat(scratch, offsets) >> _U64(32)
-    return out
-
-
-def _minhash_chunk(texts: Sequence[str], params: DedupeParams) -> tuple[np.ndarray, np.ndarray]:
-    hashes, text = _tokens(texts)
-    shingles, owner = _shingles(hashes, text, params.shingle_words)
-    counts = np.bincount(owner, minlength=len(texts))
-    has = np.flatnonzero(counts)
-    out = np.full((len(texts), params.num_perm), _EMPTY, dtype=_U64)
-    if len(has):
-        out[has] = _minima(shingles, (np.cumsum(counts) - counts)[has], params.num_perm)
-    return out, np.bincount(text, minlength=len(texts))
+# ── signatures ────────────────────────────────────────────────────────────────────────────
 
 
 def minhashes(texts: Sequence[str], params: DedupeParams) -> tuple[np.ndarray, np.ndarray]:
@@ -188,17 +105,30 @@ def minhashes(texts: Sequence[str], params: DedupeParams) -> tuple[np.ndarray, n
 
     A text with fewer than ``shingle_words`` words has no shingles and gets all 2**32 - 1.
     """
-    sigs = [np.zeros((0, params.num_perm), dtype=_U64)]
-    counts = [np.zeros(0, dtype=np.int64)]
-    for i in range(0, len(texts), CHUNK_DOCS):
-        chunk_sigs, chunk_counts = _minhash_chunk(texts[i : i + CHUNK_DOCS], params)
-        sigs.append(chunk_sigs)
-        counts.append(chunk_counts)
-    return np.concatenate(sigs), np.concatenate(counts)
+    return minhash.signatures(texts, shingle_words=params.shingle_words, num_perm=params.num_perm)
+
+
+def sign(articles: Sequence[Article], params: DedupeParams = DedupeParams()) -> Signed:
+    """The batch in processing order with its signatures and band keys."""
+    order = tuple(sorted(articles, key=lambda a: (a.published, a.id)))
+    signatures, counts = minhashes([a.text for a in order], params)
+    bands = minhash.band_keys(signatures, params.bands)
+    return Signed(order=order, signatures=signatures, counts=counts, bands=bands)
+
+
+def _fingerprint(article: Article, signature: np.ndarray, bands: np.ndarray) -> Fingerprint:
+    """A text without shingles gets no band keys: no text can share its bands."""
+    shingled = int(signature.min()) < minhash.EMPTY
+    return Fingerprint(
+        article_id=article.id,
+        minhash=minhash.to_bytes(signature),
+        title_key=title_key(article.outlet, article.title),
+        bands=bands.tobytes() if shingled else b"",
+    )
 
 
 def fingerprint(article: Article, params: DedupeParams = DedupeParams()) -> Fingerprint:
-    """The MinHash fingerprint of the article body (for the store's recent-articles window)."""
+    """The MinHash fingerprint of the article body (what the store keeps for it)."""
     return fingerprints([article], params)[0]
 
 
@@ -206,11 +136,10 @@ def fingerprints(
     articles: Sequence[Article], params: DedupeParams = DedupeParams()
 ) -> tuple[Fingerprint, ...]:
     """``fingerprint`` of many articles in one vectorised pass (much faster than one by one)."""
-    signatures, _ = minhashes([a.text for a in articles], params)
-    return tuple(
-        Fingerprint(article_id=a.id, minhash=tuple(s), title_key=title_key(a.outlet, a.title))
-        for a, s in zip(articles, signatures.tolist(), strict=True)
-    )
+    signed = sign(articles, params)
+    rows = zip(signed.order, signed.signatures, signed.bands, strict=True)
+    by_id = {a.id: _fingerprint(a, sig, bands) for a, sig, bands in rows}
+    return tuple(by_id[a.id] for a in articles)
 
 
 # ── exact keys ────────────────────────────────────────────────────────────────────────────
@@ -236,6 +165,11 @@ def exact_keys(article: Article) -> tuple[str, ...]:
     return tuple(keys)
 
 
+def batch_keys(articles: Sequence[Article]) -> tuple[str, ...]:
+    """Every exact key of a batch: what the store is asked about (``SeenIndex.keys``)."""
+    return tuple(dict.fromkeys(k for a in articles for k in exact_keys(a)))
+
+
 def title_key(outlet: str, title: str) -> str:
     """An outlet and its title: with a similar text, the same article met again (an
     aggregator page lists yesterday's story with a shorter excerpt and a new relative
@@ -246,47 +180,39 @@ def title_key(outlet: str, title: str) -> str:
 # ── dedupe ────────────────────────────────────────────────────────────────────────────────
 
 
-# A band value shared by more articles than this is boilerplate or house style, not a copy:
-# its bucket is passed over (a real copy shares many other bands). Without the cap the
-# candidates per article grow with the corpus, and dedupe with its square.
-_CROWDED = 48
-
-
 class _Lsh:
     """Band buckets over a preallocated signature matrix (private, mutable, one call)."""
 
-    def __init__(self, params: DedupeParams, capacity: int) -> None:
-        rows = params.num_perm // params.bands
-        self.weights = _constants("band", rows)
-        self.shape = (params.bands, rows)
-        self.buckets: list[dict[int, int | list[int]]] = [{} for _ in range(params.bands)]
-        self.matrix = np.zeros((capacity, params.num_perm), dtype=_U64)
+    def __init__(
+        self, params: DedupeParams, capacity: int, crowded: frozenset[int] = frozenset()
+    ) -> None:
+        self.buckets: dict[int, int | list[int]] = {}
+        self.crowded = crowded
+        self.matrix = np.zeros((capacity, params.num_perm), dtype=np.uint64)
         self.ids: list[str] = []
-
-    def band_keys(self, signatures: np.ndarray) -> list[list[int]]:
-        banded = signatures.reshape(len(signatures), *self.shape)
-        keys: list[list[int]] = (banded * self.weights).sum(axis=2, dtype=_U64).tolist()
-        return keys
 
     def add(self, article_id: str, signature: np.ndarray, keys: list[int]) -> None:
         index = len(self.ids)
         self.ids.append(article_id)
         self.matrix[index] = signature
-        for bucket, key in zip(self.buckets, keys, strict=True):
-            held = bucket.setdefault(key, index)  # a lone int: millions of lists slow the GC
+        buckets = self.buckets
+        for key in keys:
+            held = buckets.setdefault(key, index)  # a lone int: millions of lists slow the GC
             if isinstance(held, list):
                 held.append(index)
             elif held != index:
-                bucket[key] = [held, index]
+                buckets[key] = [held, index]
 
     def best(self, signature: np.ndarray, keys: list[int]) -> tuple[str, float] | None:
         """The most similar indexed article (earliest on ties) and its estimated Jaccard."""
         found: set[int] = set()
-        for bucket, key in zip(self.buckets, keys, strict=True):
-            held = bucket.get(key)
+        for key in keys:
+            held = self.buckets.get(key)
+            if key in self.crowded:
+                continue  # crowded among the stored articles alone
             if isinstance(held, int):
                 found.add(held)
-            elif held and len(held) <= _CROWDED:
+            elif held and len(held) <= CROWDED:
                 found.update(held)
         if not found:
             return None
@@ -304,12 +230,13 @@ class _Batch:
         self.owners: dict[str, str] = {}  # exact key → id of the article kept for it
         self.texts: dict[str, tuple[str, str]] = {}  # content hash → (id, outlet) kept
         self.titles = {f.article_id: f.title_key for f in seen.fingerprints}  # id → title key
-        usable = [f for f in seen.fingerprints if len(f.minhash) == params.num_perm]
-        self.lsh = _Lsh(params, len(usable) + capacity)
-        if usable:  # fingerprints made with another num_perm cannot be compared
-            prints = np.array([f.minhash for f in usable], dtype=_U64)
-            for fp, sig, keys in zip(usable, prints, self.lsh.band_keys(prints), strict=True):
-                self.lsh.add(fp.article_id, sig, keys)
+        width = 4 * params.num_perm  # fingerprints made with another num_perm cannot be compared
+        usable = [f for f in seen.fingerprints if len(f.minhash) == width]
+        self.lsh = _Lsh(params, len(usable) + capacity, seen.crowded)
+        prints = minhash.from_bytes([f.minhash for f in usable], params.num_perm)
+        keys = minhash.band_keys(prints, params.bands).tolist()
+        for fp, sig, bands in zip(usable, prints, keys, strict=True):
+            self.lsh.add(fp.article_id, sig, bands)
 
     def exact(
         self, article: Article, keys: tuple[str, ...], near: tuple[str, float] | None
@@ -361,24 +288,32 @@ def _judge(
 
 
 def dedupe(
-    articles: Sequence[Article], seen: SeenIndex, params: DedupeParams = DedupeParams()
+    articles: Sequence[Article],
+    seen: SeenIndex,
+    params: DedupeParams = DedupeParams(),
+    *,
+    signed: Signed | None = None,
 ) -> DedupeResult:
-    """Split ``articles`` into new ones and duplicates (of stored or earlier batch articles).
+    """Split ``articles`` into new ones and duplicates (of stored or earlier batch articles);
+    ``signed``: their ``sign`` when the pipeline already has it (it asked the store about
+    its band keys). The result carries the new articles' fingerprints, for the store.
 
     ``new`` is in processing order: by (published, id), so the earliest copy is the original.
     """
-    order = sorted(articles, key=lambda a: (a.published, a.id))
-    signatures, counts = minhashes([a.text for a in order], params)
-    batch = _Batch(seen, params, len(order))
-    band_keys = batch.lsh.band_keys(signatures)
+    signed = signed or sign(articles, params)
+    batch = _Batch(seen, params, len(signed.order))
     new: list[Article] = []
+    prints: list[Fingerprint] = []
     duplicates: list[Duplicate] = []
-    for article, signature, count, bands in zip(order, signatures, counts, band_keys, strict=True):
-        duplicate = _judge(batch, article, signature, int(count), bands)
+    rows = zip(signed.order, signed.signatures, signed.counts, signed.bands, strict=True)
+    for article, signature, count, bands in rows:
+        keys = bands.tolist()
+        duplicate = _judge(batch, article, signature, int(count), keys)
         if duplicate is None:
-            batch.keep(article, signature, bands)
+            batch.keep(article, signature, keys)
             new.append(article)
+            prints.append(_fingerprint(article, signature, bands))
         else:
             batch.alias(article, duplicate.of_id)
             duplicates.append(duplicate)
-    return DedupeResult(new=tuple(new), duplicates=tuple(duplicates))
+    return DedupeResult(new=tuple(new), duplicates=tuple(duplicates), fingerprints=tuple(prints))

@@ -52,3 +52,12 @@ def remove_temp_files(root: Path) -> list[Path]:
                 path.unlink(missing_ok=True)
                 removed.append(path)
     return removed
+
+
+def display_path(path: Path) -> str:
+    """A path relative to the working folder when it is below it (shorter messages)."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # pragma: no cover - other drive on Windows
+        return str(path)
+    return str(path) if relative.startswith("..") else relative

@@ -14,9 +14,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from digest.cluster import ClusterParams, LinkParams, plan_clusters
+from digest.cluster import ClusterParams, LinkParams, plan_clusters, read_articles, stored_terms
 from digest.config import Settings
-from digest.dedupe import fingerprints
 from digest.logs import stage
 from digest.models import ClusterPlan, DedupeResult
 from digest.overrides import Overrides
@@ -44,6 +43,7 @@ def cluster_params(settings: Settings) -> ClusterParams:
             year_penalty=c.year_penalty,
         ),
         window_days=c.window_days,
+        max_thread_days=c.max_thread_days,
     )
 
 
@@ -68,20 +68,26 @@ def store_and_cluster(
         for line in corrections:
             log.info("%s", line)
         if new:  # planned first, so every article row is written once, with its thread
-            since = min(a.published for a in new) - timedelta(days=params.window_days)
+            latest = max(a.published for a in new)
+            read = read_articles(new, params)
             plan = plan_clusters(
                 new,
-                store.open_threads(since=since),
-                now=max(a.published for a in new),
+                store.open_threads(
+                    since=latest - timedelta(days=params.window_days),
+                    first_since=params.first_seen_since(latest),
+                ),
+                now=latest,
                 params=params,
-                vocabulary=store.vocabulary(),
+                vocabulary=store.vocabulary(stored_terms(read)),  # the batch's terms only
                 apart=ThreadStore(store).kept_apart(),
+                read=read,
             )
+            del read
         store.save_articles(
             new,
             day=day,
             run_id=run_id,
-            fingerprints={f.article_id: f for f in fingerprints(new)},
+            fingerprints={f.article_id: f for f in deduped.fingerprints},
             threads={a: t.id for t in plan.new_threads for a in t.article_ids}
             | {a: e.thread_id for e in plan.extensions for a in e.article_ids},
         )

@@ -105,9 +105,22 @@ class Duplicate:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Fingerprint:
+    """An article body's MinHash (``digest.minhash``), as dedupe meets it again."""
+
+    article_id: str
+    minhash: bytes  # num_perm values below 2**32, 4 little-endian bytes each
+    title_key: str = ""  # ``dedupe.title_key(outlet, title)`` of the article
+    # its band keys, int64 in machine order (none when the text has no shingles): only
+    # between dedupe and the store, which keeps them as integers
+    bands: bytes = b""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DedupeResult:
     new: tuple[Article, ...]
     duplicates: tuple[Duplicate, ...]
+    fingerprints: tuple[Fingerprint, ...] = ()  # of the new articles, for the store
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,7 +13,7 @@ import jinja2
 from digest.compose import compose
 from digest.config import Settings
 from digest.dates import shifted
-from digest.dedupe import DedupeParams, dedupe
+from digest.dedupe import DedupeParams, batch_keys, dedupe, sign
 from digest.editions import EditionRequest, plan_edition, publish_as
 from digest.errors import DeliveryError
 from digest.health import HealthParams, plan_health
@@ -316,7 +316,9 @@ def _dedupe(store: Store, articles: Sequence[Article], settings: Settings) -> De
         min(a.published for a in articles), -timedelta(days=settings.dedupe.recent_days)
     )
     params = DedupeParams(near_threshold=settings.dedupe.near_threshold)
-    return dedupe(articles, store.seen_index(since=since), params)
+    signed = sign(articles, params)  # once per run: judged, looked up, then stored
+    seen = store.seen_index(batch_keys(articles), signed.lookup_bands(), since=since)
+    return dedupe(articles, seen, params, signed=signed)
 
 
 def summary_params(settings: Settings) -> SummaryParams:

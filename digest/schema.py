@@ -144,6 +144,32 @@ def _migrate_5_to_6(db: sqlite3.Connection) -> None:
     )
 
 
+# Plain SQL, one statement each, so another backend can run the same step (there: BIGINT
+# for the integers, BYTEA for the blob, and no WITHOUT ROWID).
+SQL_6_TO_7 = (
+    # an article's MinHash once, compactly (#16): ``doc`` is a short id for the band rows
+    "CREATE TABLE minhashes (doc INTEGER PRIMARY KEY, article_id TEXT NOT NULL UNIQUE,"
+    " signature BLOB NOT NULL)",  # num_perm x 4 little-endian bytes
+    # its LSH band keys, so near-duplicate candidates are one indexed lookup of a batch's
+    # keys within the recent window (published, in microseconds since 1970)
+    "CREATE TABLE minhash_bands (band_key INTEGER NOT NULL, published_us INTEGER NOT NULL,"
+    " doc INTEGER NOT NULL, PRIMARY KEY (band_key, published_us, doc)) WITHOUT ROWID",
+    # an edition's threads are those its runs touched: found by run, not by a scan of
+    # every threaded article (that grew with the store)
+    "CREATE INDEX articles_run ON articles(run_id)",
+)
+
+
+def _migrate_6_to_7(db: sqlite3.Connection) -> None:
+    """MinHash signatures move from JSON text in ``articles.minhash`` to their own table,
+    as bytes, with their band keys (the column stays, empty: older SQLite cannot drop it)."""
+    from digest.fingerprints import move_json_minhashes  # numpy: only when migrating
+
+    for statement in SQL_6_TO_7:
+        db.execute(statement)
+    move_json_minhashes(db)
+
+
 # Migration N takes the schema from version N to N + 1. Append only; never edit a past step.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_0_to_1,
@@ -152,5 +178,6 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_3_to_4,
     _migrate_4_to_5,
     _migrate_5_to_6,
+    _migrate_6_to_7,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from digest.cluster import ClusterParams, thread_signature
+from digest.cluster import ClusterParams, read_articles, stored_terms, thread_signature
 from digest.models import JoinReason, ThreadMerge
 from digest.overrides import Override, Overrides, report_line
 from digest.rows import from_iso, iso
@@ -170,7 +170,6 @@ class ThreadStore:
     def refresh(self, thread_ids: Sequence[str], *, params: ClusterParams) -> None:
         """Sum the threads' signatures, titles and times again from their articles (a thread
         left empty goes)."""
-        vocabulary = self.store.vocabulary()
         for thread_id in thread_ids:
             thread = self.store.thread(thread_id)
             articles = self.store.articles(thread.article_ids)
@@ -178,7 +177,9 @@ class ThreadStore:
             if not ordered:
                 self.db.execute("DELETE FROM threads WHERE id = ?", (thread_id,))
                 continue
-            sig = thread_signature(ordered, params=params, vocabulary=vocabulary)
+            read = read_articles(ordered, params)
+            vocabulary = self.store.vocabulary(stored_terms(read))
+            sig = thread_signature(ordered, params=params, vocabulary=vocabulary, read=read)
             self.db.execute(
                 "UPDATE threads SET title = ?, first_seen = ?, last_updated = ?, signature = ?"
                 " WHERE id = ?",

@@ -89,3 +89,24 @@ def test_bad_date_is_a_usage_error() -> None:
     result = digest("run", "--date", "yesterday")
     assert result.returncode == 2
     assert "--date" in result.stderr
+
+
+def test_help_does_not_import_the_stages() -> None:
+    """`digest --help` (and a command's --help) loads neither trafilatura, httpx nor numpy:
+    the commands import the stages they run (0.8 s of imports before #16)."""
+    code = (
+        "import sys, runpy\n"
+        "for argv in (['digest', '--help'], ['digest', 'run', '--help']):\n"
+        "    sys.argv = argv\n"
+        "    try:\n"
+        "        runpy.run_module('digest', run_name='__main__')\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = ('trafilatura', 'httpx', 'numpy', 'lxml', 'feedparser', 'jinja2')\n"
+        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert "Usage: digest" in out.stdout
+    assert out.stderr.strip() == "[]"

@@ -129,6 +129,22 @@ def test_a_thread_quiet_past_the_window_is_not_extended(make_article: Make, now)
     assert len(plan.new_threads) == 1
 
 
+def test_a_thread_older_than_max_thread_days_takes_no_more_articles(
+    make_article: Make, now
+) -> None:
+    """A thread that kept getting articles (last one an hour ago) but began 8 days ago is
+    closed: it would otherwise grow for ever into later events of its kind."""
+    first = make_article("Dukov tells Halvorsen he will not back down", CALL_A, hours=30)
+    (thread,) = plan_clusters([first], (), now=now - timedelta(hours=30)).new_threads
+    old = dataclasses.replace(thread, first_seen=now - timedelta(days=8))
+    later = make_article("Halvorsen call yields no progress", CALL_B, hours=2)
+    plan = plan_clusters([later], (old,), now=now, params=ClusterParams(max_thread_days=7))
+    assert plan.extensions == ()
+    assert len(plan.new_threads) == 1
+    unbounded = plan_clusters([later], (old,), now=now, params=ClusterParams(max_thread_days=0))
+    assert [e.thread_id for e in unbounded.extensions] == [thread.id]
+
+
 def test_two_stored_threads_an_article_shows_to_be_one_event_merge(make_article: Make, now) -> None:
     a, b = _calls(make_article, hours=20)
     split = ClusterParams(link=LinkParams(threshold=2.0, attach_threshold=2.0))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -10,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from digest.dedupe import (
@@ -259,23 +259,25 @@ def test_empty_batch() -> None:
 # ── fingerprints ──────────────────────────────────────────────────────────────────────────
 
 
-def test_fingerprint_round_trips_through_json() -> None:
+def test_fingerprint_is_compact_bytes() -> None:
+    """4 bytes per permutation (JSON took ~11), and 8 per band key."""
     fp = fingerprint(article(WIRE))
-    assert len(fp.minhash) == DedupeParams().num_perm
-    assert all(type(v) is int and 0 <= v < 2**32 for v in fp.minhash)
-    back = Fingerprint(
-        article_id=fp.article_id,
-        minhash=tuple(json.loads(json.dumps(fp.minhash))),
-        title_key=fp.title_key,
-    )
-    assert back == fp
+    assert isinstance(fp.minhash, bytes)
+    assert len(fp.minhash) == 4 * DedupeParams().num_perm
+    assert len(fp.bands) == 8 * DedupeParams().bands
+    values = np.frombuffer(fp.minhash, dtype="<u4")
+    assert int(values.max()) < 2**32 - 1  # all 2**32 - 1: no shingles
+
+
+def test_a_text_without_shingles_has_no_band_keys() -> None:
+    assert fingerprint(article("Too short")).bands == b""
 
 
 def test_fingerprint_matches_batch_signatures() -> None:
     texts = [WIRE, REWRITE, OTHER_MEETING, "", "too short"]
     signatures, counts = minhashes(texts, DedupeParams())
     for text, signature in zip(texts, signatures, strict=True):
-        assert fingerprint(article(text)).minhash == tuple(signature.tolist())
+        assert fingerprint(article(text)).minhash == signature.astype("<u4").tobytes()
     assert counts[3] == 0
     assert set(signatures[3].tolist()) == {2**32 - 1}
     batch = [article(t, url=f"https://meridian.example/{i}") for i, t in enumerate(texts)]
@@ -285,14 +287,14 @@ def test_fingerprint_matches_batch_signatures() -> None:
 def test_fingerprints_are_the_same_in_another_process() -> None:
     code = (
         "import sys; from tests.test_dedupe import WIRE, article;"
-        "from digest.dedupe import fingerprint; print(list(fingerprint(article(WIRE)).minhash))"
+        "from digest.dedupe import fingerprint; print(fingerprint(article(WIRE)).minhash.hex())"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=root
     )
-    assert json.loads(out.stdout) == list(fingerprint(article(WIRE)).minhash)
+    assert out.stdout.strip() == fingerprint(article(WIRE)).minhash.hex()
 
 
 def test_results_are_deterministic() -> None:
@@ -320,7 +322,7 @@ def test_params_are_checked(changes: dict[str, int], message: str) -> None:
 
 def test_fingerprints_of_other_params_are_ignored() -> None:
     wire = article(WIRE, hours=26)
-    old = Fingerprint(article_id=wire.id, minhash=fingerprint(wire).minhash[:32])
+    old = Fingerprint(article_id=wire.id, minhash=fingerprint(wire).minhash[:128])
     rewrite = article(REWRITE, outlet="Valley Courier", url="https://courier.example/f")
     result = dedupe([rewrite], SeenIndex(keys=frozenset(), fingerprints=(old,)))
     assert result.new == (rewrite,)
@@ -401,15 +403,15 @@ def test_a_house_footer_shared_by_many_stories_neither_joins_them_nor_hides_a_co
 
 
 def test_crowded_band_buckets_are_passed_over() -> None:
-    """A band value shared by more than ``_CROWDED`` articles finds no candidates; a
+    """A band value shared by more than ``CROWDED`` articles finds no candidates; a
     signature that also shares other bands with one article still finds that one."""
     import numpy as np
 
-    from digest.dedupe import _CROWDED, _Lsh
+    from digest.dedupe import CROWDED, _Lsh
 
     params = DedupeParams()
-    lsh = _Lsh(params, capacity=_CROWDED + 2)
-    for i in range(_CROWDED + 1):  # all share band 0's value, nothing else
+    lsh = _Lsh(params, capacity=CROWDED + 2)
+    for i in range(CROWDED + 1):  # all share band 0's value, nothing else
         keys = [7] + [1000 * i + b for b in range(1, params.bands)]
         lsh.add(f"a{i}", np.full(params.num_perm, i, dtype=np.uint64), keys)
     probe = [7] + [-b for b in range(1, params.bands)]

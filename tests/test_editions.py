@@ -20,6 +20,7 @@ from digest.schema import (
     _migrate_3_to_4,
     _migrate_4_to_5,
     _migrate_5_to_6,
+    _migrate_6_to_7,
 )
 from digest.store import Store, open_store
 from tests.conftest import NOW
@@ -227,15 +228,20 @@ def test_a_store_from_before_editions_is_upgraded(
     _run(settings, (monday,), day=DAY1)
     step = MIGRATIONS.index(_migrate_1_to_2)  # the editions migration: undo it, redo it
     later = MIGRATIONS[step + 1 :]
-    assert later == (_migrate_2_to_3, _migrate_3_to_4, _migrate_4_to_5, _migrate_5_to_6), (
-        "later migrations: undo them here too"
-    )
+    assert later == (
+        _migrate_2_to_3,
+        _migrate_3_to_4,
+        _migrate_4_to_5,
+        _migrate_5_to_6,
+        _migrate_6_to_7,
+    ), "later migrations: undo them here too"
     db = sqlite3.connect(settings.store.path)
     db.executescript(
         "DROP TABLE editions; DROP TABLE outbox; DROP TABLE sources;"  # sources: 2 -> 3 (#3)
         " DROP INDEX articles_duplicate_of;"  # 3 -> 4 (#5)
         " ALTER TABLE articles DROP COLUMN dated;"  # 4 -> 5 (#14)
         " DROP TABLE thread_redirects; DROP TABLE thread_reasons; DROP TABLE threads_apart;"  # 5->6
+        " DROP TABLE minhashes; DROP TABLE minhash_bands; DROP INDEX articles_run;"  # 6 -> 7
         f" PRAGMA user_version = {step};"
     )
     db.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from digest.dedupe import exact_keys
 from digest.errors import StoreError
 from digest.models import Article, ClusterPlan, Duplicate, EventThread, ThreadExtension
 from digest.schema import SCHEMA_VERSION
@@ -74,7 +75,18 @@ def test_a_failed_transaction_loses_nothing_already_committed(
             crash_mid_run()
     with store_factory() as store:
         assert set(store.articles([first.id, second.id])) == {first.id}
-        assert f"id:{first.id}" in store.seen_index(since=first.published).keys
+        asked = [f"id:{first.id}", f"id:{second.id}"]
+        assert store.seen_index(asked, since=first.published).keys == {f"id:{first.id}"}
+
+
+def test_the_seen_index_holds_the_batchs_keys_only(tmp_path: Path, make_article: Make) -> None:
+    """A run looks its batch's keys up; it never loads every key the store has seen."""
+    old, new = make_article("Harbour strike", "Dockers walked out."), make_article("Rates", "Up.")
+    with Store(tmp_path / "s.sqlite3") as store:
+        with store.transaction():
+            store.save_articles([old], day=DAY1, run_id=1, fingerprints={})
+        seen = store.seen_index(exact_keys(new) + exact_keys(old)[:1], since=old.published)
+    assert seen.keys == frozenset(exact_keys(old)[:1])
 
 
 def test_plan_extension_and_day_membership(store_factory: StoreFactory, make_article: Make) -> None:
@@ -142,3 +154,16 @@ def test_articles_saved_with_their_thread_and_copies_follow(
             )
         )
         assert "articles_duplicate_of" in plan_text  # copies are found without a scan
+
+
+def test_the_vocabulary_is_read_for_the_batchs_terms_only(tmp_path: Path) -> None:
+    """A run reads the document frequencies of its own terms, not the whole table."""
+    from collections import Counter
+
+    with Store(tmp_path / "s.sqlite3") as store:
+        with store.transaction():
+            store.add_vocabulary(Counter({"harbour": 3, "strike": 2, "rates": 1}), 5)
+        asked = store.vocabulary(["strike", "harbour", "unseen"])
+        everything = store.vocabulary()
+    assert (dict(asked.df), asked.n_docs) == ({"harbour": 3, "strike": 2}, 5)
+    assert dict(everything.df) == {"harbour": 3, "strike": 2, "rates": 1}

@@ -44,6 +44,7 @@ __all__ = [
     "document_frequencies",
     "plan_clusters",
     "read_articles",
+    "stored_terms",
     "thread_signature",
 ]
 
@@ -53,11 +54,25 @@ class ClusterParams:
     link: LinkParams = field(default_factory=LinkParams)
     weights: Weights = field(default_factory=Weights)
     window_days: float = 3.0  # a thread quiet for longer than this takes no new articles
+    # a thread whose first article is older than this takes none either (0: no limit): one
+    # that keeps getting an article every few days would otherwise never close, and grow
+    # into every later event of its kind
+    max_thread_days: float = 7.0
     article_terms: int = 120  # terms kept per article vector (its heaviest)
     probe_terms: int = 12  # an article's heaviest terms, used to find its candidates
     index_terms: int = 30  # a node is found by its heaviest terms
     max_candidates: int = 10  # neighbours per article
     common: int = 200  # a term posted by more nodes than this is too common to probe
+
+    def first_seen_since(self, now: datetime) -> datetime | None:
+        """The oldest first article an open thread may have at ``now`` (None: any)."""
+        return now - timedelta(days=self.max_thread_days) if self.max_thread_days else None
+
+    def is_open(self, thread: EventThread, now: datetime) -> bool:
+        """Whether ``thread`` still takes new articles at ``now``."""
+        oldest = self.first_seen_since(now)
+        recent = now - thread.last_updated <= timedelta(days=self.window_days)
+        return recent and (oldest is None or thread.first_seen >= oldest)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,6 +96,11 @@ def document_frequencies(read: Mapping[str, Features]) -> Counter[str]:
     return df
 
 
+def stored_terms(read: Mapping[str, Features]) -> set[str]:
+    """The terms of ``read`` the store keeps document frequencies of (what to look up)."""
+    return {t for f in read.values() for t in f.terms if " " not in t}
+
+
 def plan_clusters(
     new: Sequence[Article],
     open_threads: Sequence[EventThread],
@@ -89,12 +109,15 @@ def plan_clusters(
     params: ClusterParams = ClusterParams(),
     vocabulary: Vocabulary = Vocabulary(),
     apart: frozenset[frozenset[str]] = frozenset(),
+    read: Mapping[str, Features] | None = None,
 ) -> ClusterPlan:
     """Assign each new article to an open thread or a new one; return the plan, with the
     batch's document frequencies for the store's vocabulary. ``apart``: pairs of thread
-    ids an operator split, never merged again."""
+    ids an operator split, never merged again. ``read``: the articles' ``read_articles``
+    when the caller has it (it looked their terms up in the store's vocabulary, which
+    then needs to hold only those: ``stored_terms``)."""
     order = sorted(new, key=lambda a: (a.published, a.id))
-    read = read_articles(order, params)
+    read = dict(read) if read is not None else read_articles(order, params)
     batch_df = document_frequencies(read)
     df: Counter[str] = Counter(vocabulary.df)
     df.update(batch_df)
@@ -102,8 +125,7 @@ def plan_clusters(
     idf = idf_of(df, n_docs)
     del df
     default = math.log(1 + n_docs) + 1.0
-    window = timedelta(days=params.window_days)
-    nodes = {t.id: thread_node(t) for t in open_threads if now - t.last_updated <= window}
+    nodes = {t.id: thread_node(t) for t in open_threads if params.is_open(t, now)}
     days = {}
     for article in order:  # each article's features are dropped once it is a node
         f = read.pop(article.id)
@@ -125,12 +147,14 @@ def thread_signature(
     *,
     params: ClusterParams = ClusterParams(),
     vocabulary: Vocabulary = Vocabulary(),
+    read: Mapping[str, Features] | None = None,
 ) -> tuple[tuple[str, float], ...]:
     """The stored signature of a thread made of ``articles`` (after an operator's split or
-    move, the threads on both sides are summed again from their articles)."""
+    move, the threads on both sides are summed again from their articles); ``read`` as
+    for ``plan_clusters``."""
     if not articles:
         return ()
-    found = read_articles(articles, params)
+    found = read if read is not None else read_articles(articles, params)
     n_docs = max(vocabulary.n_docs, 1)
     idf = idf_of(vocabulary.df, n_docs)
     default = math.log(1 + n_docs) + 1.0

@@ -10,10 +10,12 @@ tenth of the cost; French or Spanish without accents has few such words).
 from __future__ import annotations
 
 import functools
-
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from typing import TYPE_CHECKING
 
 from digest.text import STOPWORDS, words
+
+if TYPE_CHECKING:
+    from py3langid.langid import LanguageIdentifier
 
 SAMPLE_CHARS = 300  # the title and the opening are enough (a call near 0.1 ms)
 MIN_LETTERS = 20  # fewer letters than this: too little to tell, the default is kept
@@ -23,6 +25,8 @@ ENGLISH_SHARE = 0.2  # of an ASCII sample's words in the English stop list: Engl
 
 @functools.cache
 def _identifier() -> LanguageIdentifier:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier  # numpy: only when used
+
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 

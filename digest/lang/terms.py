@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 
-import justext
 import snowballstemmer
 from babel import Locale, UnknownLocaleError
 
@@ -94,6 +93,8 @@ def stopwords(lang: str) -> frozenset[str]:
         return english.STOPWORDS
     if lang in _OWN_STOPWORDS:
         return _OWN_STOPWORDS[lang]
+    import justext  # lxml: only for a language with no stop list of our own
+
     name = _JUSTEXT_NAMES.get(lang) or _english_name(lang)
     if not name or name not in justext.get_stoplists():
         return frozenset()

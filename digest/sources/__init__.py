@@ -9,7 +9,6 @@ shown escaped in every line that names the input).
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -18,6 +17,7 @@ from pathlib import Path
 from digest.config_sources import FetchSettings
 from digest.dates import checked_items
 from digest.errors import SourceError
+from digest.fsutil import display_path
 from digest.health import LIVE_KINDS
 from digest.models import SourceOk, SourceResult, SourceSpec, SourceState
 from digest.sources.dumps import list_dump_files, read_dump
@@ -38,15 +38,6 @@ class IngestContext:
     # which of the given dedupe keys are already stored (teasers of known items are not fetched)
     seen: Callable[[Sequence[str]], frozenset[str]] | None = None
     max_file_bytes: int | None = None  # dump files larger than this are skipped (one line)
-
-
-def display_path(path: Path) -> str:
-    """A path relative to the working folder when it is below it (shorter messages)."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # pragma: no cover - other drive on Windows
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
 
 
 def not_a_dump(path: Path) -> bool:

@@ -364,7 +364,8 @@ def _read_html(data: bytes, ctx: _Ctx) -> tuple[RawItem, ...]:
         content: str | bytes = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         content = data  # trafilatura sniffs the page's own charset
-    meta = _extract(content, ctx)
+    tree = _parse(content, ctx)
+    meta = _extract(tree, ctx)
     title = clean_space(meta.get("title") or "").strip()
     body = [p for p in paragraphs(meta.get("text") or "") if p != title]
     if not title or not body:
@@ -375,7 +376,7 @@ def _read_html(data: bytes, ctx: _Ctx) -> tuple[RawItem, ...]:
         published = _parse_time(meta.get("date"))
     except ValueError:
         published = None
-    published = _precise_time(content, published) or published
+    published = _precise_time(tree, published) or published
     authors = tuple(a.strip() for a in (meta.get("author") or "").split(";") if a.strip())
     item = ctx.item(
         outlet=_outlet(ctx, None, outlet_name(meta.get("sitename"))),
@@ -388,11 +389,22 @@ def _read_html(data: bytes, ctx: _Ctx) -> tuple[RawItem, ...]:
     return (item,)
 
 
-def _extract(content: str | bytes, ctx: _Ctx) -> dict[str, Any]:
+def _parse(content: str | bytes, ctx: _Ctx) -> lxml.html.HtmlElement:
+    """The page's tree, parsed once as trafilatura parses it (its extraction copies it)."""
+    try:
+        tree = trafilatura.load_html(content)
+    except Exception as e:  # library edge: a crash on one odd page costs that file
+        raise ParseError(ctx.origin, "the page could not be extracted") from e
+    if tree is None:
+        raise ParseError(ctx.origin, "no article found in the page")
+    return tree
+
+
+def _extract(tree: lxml.html.HtmlElement, ctx: _Ctx) -> dict[str, Any]:
     """trafilatura's metadata and text of the page ({} when it finds nothing)."""
     try:
         doc = trafilatura.bare_extraction(
-            content,
+            tree,
             url=ctx.sidecar.url,
             with_metadata=True,
             include_comments=False,
@@ -404,13 +416,9 @@ def _extract(content: str | bytes, ctx: _Ctx) -> dict[str, Any]:
     return doc if isinstance(doc, dict) else doc.as_dict() if doc is not None else {}
 
 
-def _precise_time(content: str | bytes, day: datetime | None) -> datetime | None:
+def _precise_time(tree: lxml.html.HtmlElement, day: datetime | None) -> datetime | None:
     """A full timestamp from the page's published-time tags, when the extracted date is
     missing or names the same day (htmldate prefers a date-only value taken from the URL)."""
-    try:
-        tree = lxml.html.fromstring(content)
-    except (etree.ParserError, ValueError):
-        return None
     for value in _PUBLISHED_XPATH(tree):
         with contextlib.suppress(ValueError):
             when = _parse_time(str(value)) if "T" in str(value) else None

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
-import re
 from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -37,6 +36,7 @@ from urllib.parse import urlsplit
 
 import pebble
 import trafilatura
+from lxml.html import HtmlElement
 
 from digest.dates import to_utc
 from digest.errors import ParseError
@@ -47,7 +47,13 @@ from digest.sources.outlets import outlet_name
 log = logging.getLogger(__name__)
 
 MIN_WORDS = 25  # fewer words than this in the extracted text: no article found
-_TABLE = re.compile(rb"<table\b", re.IGNORECASE)
+# Words in tables, as a share of the text read without them, from which a page is read
+# again with its tables (the rows must be half of that reading: rows >= the other text; a
+# wide margin, so a second reading that could keep the rows is never skipped).
+TABLE_SHARE = 0.5
+# Words in tables, as a share of the whole page's, from which it is read with its tables
+# first (a body laid out in a table, beside menus and teasers; it is read once).
+LAYOUT_SHARE = 0.3
 _DATE_PARAMS = {
     "extensive_search": False,  # no guesses from "Copyright 2026"-style text
     "original_date": True,
@@ -107,11 +113,10 @@ def _extract(doc: PageDoc) -> Extracted | None:
     if doc.charset:
         with contextlib.suppress(LookupError, UnicodeDecodeError):
             content = doc.body.decode(doc.charset)
-    meta, title, body = _article(content, doc.url, tables=False)
-    if _TABLE.search(content if isinstance(content, bytes) else content.encode()):
-        in_table = _article(content, doc.url, tables=True)
-        if _row_share(in_table[2]) >= 0.5:  # the body is in a table: keep its rows
-            meta, title, body = in_table[0], in_table[1], _tidy_rows(in_table[2], in_table[1])
+    tree = trafilatura.load_html(content)  # parsed once: each extraction works on a copy
+    if tree is None:
+        return None
+    meta, title, body = _read(tree, doc.url)
     if not enough_text(body):
         return None  # a sign-in form, a cookie wall, an index page: not an article
     authors = tuple(a.strip() for a in (meta.get("author") or "").split(";") if a.strip())
@@ -124,13 +129,36 @@ def _extract(doc: PageDoc) -> Extracted | None:
     )
 
 
+def _read(tree: HtmlElement, url: str) -> tuple[dict[str, Any], str, list[str]]:
+    """The article without the page's tables, unless it is mostly table rows read with
+    them (then the rows, tidied). A page is read twice only when its tables could hold
+    half of the article: a page laid out in tables is read with them first, a page with
+    a short table (a results box, a menu cell) beside a long text without them only."""
+    in_tables = sum(len(t.text_content().split()) for t in tree.iter("table"))
+    if not in_tables:
+        return _article(tree, url, tables=False)
+    tables_first = in_tables >= LAYOUT_SHARE * len(tree.text_content().split())
+    if not tables_first:
+        plain = _article(tree, url, tables=False)
+        if in_tables < TABLE_SHARE * _words(plain[2]):
+            return plain  # the rows could never outweigh the rest
+    meta, title, body = _article(tree, url, tables=True)
+    if _row_share(body) >= 0.5:  # the body is in a table: keep its rows
+        return meta, title, _tidy_rows(body, title)
+    return _article(tree, url, tables=False) if tables_first else plain
+
+
+def _words(body: Sequence[str]) -> int:
+    return sum(len(p.split()) for p in body)
+
+
 def enough_text(body: Sequence[str]) -> bool:
     """At least ``MIN_WORDS`` words in the paragraphs: an article, not a menu or a form."""
     return sum(len(p.split()) for p in body) >= MIN_WORDS
 
 
 def _article(
-    content: str | bytes, url: str, *, tables: bool
+    content: HtmlElement, url: str, *, tables: bool
 ) -> tuple[dict[str, Any], str, list[str]]:
     """trafilatura's metadata, the title and the body paragraphs (the title left out)."""
     found = trafilatura.bare_extraction(

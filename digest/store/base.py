@@ -16,8 +16,16 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from digest.cluster import Vocabulary
-from digest.dedupe import Fingerprint, SeenIndex
-from digest.models import Article, ClusterPlan, Duplicate, EventThread, RunReport, SourceState
+from digest.dedupe import SeenIndex
+from digest.models import (
+    Article,
+    ClusterPlan,
+    Duplicate,
+    EventThread,
+    Fingerprint,
+    RunReport,
+    SourceState,
+)
 
 
 class Cursor(Protocol):
@@ -32,6 +40,8 @@ class Cursor(Protocol):
     def fetchone(self) -> Any: ...
 
     def fetchall(self) -> list[Any]: ...
+
+    def fetchmany(self, size: int) -> list[Any]: ...
 
     def __iter__(self) -> Iterator[Any]: ...
 
@@ -68,11 +78,15 @@ class StoreAPI(Protocol):
     def transaction(self) -> AbstractContextManager[Connection]: ...
 
     # reads
-    def seen_index(self, *, since: datetime) -> SeenIndex: ...
+    def seen_index(
+        self, keys: Sequence[str], bands: Sequence[int] = (), *, since: datetime
+    ) -> SeenIndex: ...
 
-    def vocabulary(self) -> Vocabulary: ...
+    def vocabulary(self, terms: Iterable[str] | None = None) -> Vocabulary: ...
 
-    def open_threads(self, *, since: datetime) -> tuple[EventThread, ...]: ...
+    def open_threads(
+        self, *, since: datetime, first_since: datetime | None = None
+    ) -> tuple[EventThread, ...]: ...
 
     def thread(self, thread_id: str) -> EventThread: ...
 

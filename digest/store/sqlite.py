@@ -21,10 +21,19 @@ from pathlib import Path
 from types import TracebackType
 from typing import cast
 
+from digest import fingerprints as fingerprints_table
 from digest.cluster import Vocabulary
-from digest.dedupe import Fingerprint, SeenIndex, exact_keys, title_key
+from digest.dedupe import CROWDED, SeenIndex, exact_keys
 from digest.errors import StoreError, StoreFault
-from digest.models import Article, ClusterPlan, Duplicate, EventThread, RunReport, SourceState
+from digest.models import (
+    Article,
+    ClusterPlan,
+    Duplicate,
+    EventThread,
+    Fingerprint,
+    RunReport,
+    SourceState,
+)
 from digest.rows import (
     ARTICLE_COLUMNS,
     SOURCE_COLUMNS,
@@ -177,26 +186,41 @@ class Store:
 
     # ── reads ─────────────────────────────────────────────────────────────────────────────
 
-    def seen_index(self, *, since: datetime) -> SeenIndex:
-        keys = frozenset(k for (k,) in self.db.execute("SELECT key FROM seen_keys"))
-        rows = self.db.execute(
-            "SELECT id, minhash, outlet, title FROM articles WHERE published >= ?"
-            " AND minhash IS NOT NULL AND duplicate_of IS NULL",
-            (iso(since),),
+    def seen_index(
+        self, keys: Sequence[str], bands: Sequence[int] = (), *, since: datetime
+    ) -> SeenIndex:
+        """What dedupe must know of the store for a batch: those of its exact ``keys``
+        already stored, and the stored originals published since ``since`` that share one
+        of its ``bands`` (index lookups: never every key or signature loaded)."""
+        prints, crowded = fingerprints_table.candidates(
+            self.db, bands, since=since, crowded_over=CROWDED
         )
-        prints = tuple(
-            Fingerprint(article_id=i, minhash=tuple(json.loads(m)), title_key=title_key(o, t))
-            for i, m, o, t in rows
-        )
-        return SeenIndex(keys=keys, fingerprints=prints)
+        return SeenIndex(keys=self.seen_among(keys), fingerprints=prints, crowded=crowded)
 
-    def vocabulary(self) -> Vocabulary:
-        df = dict(self.db.execute("SELECT term, df FROM vocabulary"))
+    def vocabulary(self, terms: Iterable[str] | None = None) -> Vocabulary:
+        """The running document frequencies: of ``terms`` only (a batch's: an indexed
+        lookup, whatever the vocabulary's size), or of every term when None."""
+        if terms is None:
+            df = dict(self.db.execute("SELECT term, df FROM vocabulary"))
+        else:
+            with self._id_table(terms) as table:
+                df = dict(
+                    self.db.execute(
+                        "SELECT v.term, v.df FROM vocabulary AS v"  # noqa: S608 - fixed name
+                        f" JOIN {table} AS t ON t.id = v.term"
+                    )
+                )
         row = self.db.execute("SELECT value FROM meta WHERE key = 'n_docs'").fetchone()
         return Vocabulary(df=df, n_docs=int(row[0]) if row else 0)
 
-    def open_threads(self, *, since: datetime) -> tuple[EventThread, ...]:
-        found = self.threads_where("SELECT id FROM threads WHERE last_updated >= ?", (iso(since),))
+    def open_threads(
+        self, *, since: datetime, first_since: datetime | None = None
+    ) -> tuple[EventThread, ...]:
+        """Threads updated since ``since`` (and first seen since ``first_since``)."""
+        query, args = "SELECT id FROM threads WHERE last_updated >= ?", [iso(since)]
+        if first_since is not None:
+            query, args = query + " AND first_seen >= ?", [*args, iso(first_since)]
+        found = self.threads_where(query, args)
         return tuple(found[tid] for tid in sorted(found))
 
     def thread(self, thread_id: str) -> EventThread:
@@ -310,18 +334,19 @@ class Store:
         *,
         day: date,
         run_id: int,
-        fingerprints: dict[str, Fingerprint],
+        fingerprints: Mapping[str, Fingerprint],
         threads: Mapping[str, str] | None = None,
     ) -> None:
         """Insert new articles; ``threads`` (article id -> thread id, from the cluster plan)
-        writes each row once, complete, instead of updating it when the plan is applied."""
+        writes each row once, complete, instead of updating it when the plan is applied;
+        ``fingerprints`` (by article id, from dedupe) go to their own tables."""
+        prints = fingerprints
         rows = []
         for a in articles:
-            fp = fingerprints.get(a.id)
             thread_id = threads.get(a.id) if threads else None
-            minhash = json.dumps(fp.minhash) if fp else None
-            rows.append(article_row(a, day, run_id, None, minhash, thread_id))
+            rows.append(article_row(a, day, run_id, None, None, thread_id))
         self._insert_rows(rows, [(k, a.id) for a in articles for k in exact_keys(a)])
+        fingerprints_table.save(self.db, articles, prints)
 
     def save_duplicates(self, duplicates: Sequence[Duplicate], *, day: date, run_id: int) -> int:
         """Store near-duplicates (to credit their outlet) and every duplicate's keys."""

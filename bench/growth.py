@@ -1,0 +1,159 @@
+"""Does a run cost what today's news costs, or what the store remembers?
+
+    python -m bench.growth                     # 30 runs of 5,000 articles into one store
+    python -m bench.growth --runs 10 --size 2000
+
+The generated corpus (``bench.corpus``: ~10k articles a day, events of several outlets over
+~30 hours) is cut, in publication order, into ``--runs`` consecutive batches of ``--size``
+articles. Each batch is one ``run_once`` into the same store and output folder, in a fresh
+Python process (so its peak RSS is its own), as a daemon meets the news run after run. Per
+run it prints the wall time of ``run_once``, the CPU time of the process, its peak RSS, the
+database size after the run, and the biggest thread; at the end the slope (run N against
+run 2, the first run that meets a store) and the NMI of all stored articles against the
+generated events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.corpus import articles
+from eval.metrics import nmi
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _db_mb(path: Path) -> float:
+    files = [path, path.with_name(path.name + "-wal")]
+    return sum(p.stat().st_size for p in files if p.exists()) / 2**20
+
+
+def run_child(folder: Path, root: Path, now: datetime) -> dict[str, Any]:
+    """One ``run_once`` over the batch in ``folder`` into the store under ``root``."""
+    from digest.config import load_settings
+    from digest.pipeline import RunOptions, run_once
+    from digest.store import Store
+
+    flags = [f"store.path='{root}/digest.sqlite3'", f"output.dir='{root}/output'"]
+    settings = load_settings(None, environ={}, overrides=flags)
+    started, cpu = time.perf_counter(), time.process_time()
+    with Store(settings.store.path) as store:
+        report = run_once(
+            settings,
+            now=now,
+            store=store,
+            options=RunOptions(day=now.date(), inputs=(folder,), captured_at=now),
+        )
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        biggest = store.db.execute(
+            "SELECT COUNT(*) FROM articles WHERE thread_id IS NOT NULL"
+            " GROUP BY thread_id ORDER BY 1 DESC LIMIT 1"
+        ).fetchone()
+        stored = store.counts()["articles"]
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "peak_rss_mb": _peak_rss_mb(),
+        "new": report.new_articles,
+        "stored": stored,
+        "biggest_thread": biggest[0] if biggest else 0,
+    }
+
+
+def _write_batch(batch: list[dict[str, str]], folder: Path) -> None:
+    folder.mkdir(parents=True)
+    by_day: dict[str, list[str]] = {}
+    for obj in batch:
+        by_day.setdefault(obj["published"][:10], []).append(json.dumps(obj))
+    for day, lines in by_day.items():
+        (folder / f"{day}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _child(folder: Path, root: Path, now: datetime) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.growth", "--child", str(folder), str(root), now.isoformat()],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"run failed: {(out.stderr.strip().splitlines() or ['?'])[-1]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _stream_nmi(root: Path, docs: list[dict[str, str]]) -> tuple[float, int]:
+    import sqlite3
+
+    truth = {d["url"]: d["event"] for d in docs}
+    db = sqlite3.connect(root / "digest.sqlite3")
+    rows = db.execute("SELECT canonical_url, thread_id FROM articles").fetchall()
+    db.close()
+    predicted = {url: str(t) for url, t in rows if url in truth}
+    biggest_event = max(Counter(truth.values()).values())
+    return nmi({u: truth[u] for u in predicted}, predicted), biggest_event
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30, help="consecutive runs (default 30)")
+    parser.add_argument("--size", type=int, default=5000, help="articles per run (default 5000)")
+    parser.add_argument("--keep", type=Path, help="keep the store and site in this folder")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)  # folder, root, now
+    args = parser.parse_args(argv)
+    if args.child:
+        folder, root, now = args.child
+        print(json.dumps(run_child(Path(folder), Path(root), datetime.fromisoformat(now))))
+        return
+    docs = sorted(articles(args.runs * args.size), key=lambda d: (d["published"], d["url"]))
+    print(f"{args.runs} runs of {args.size:,} articles into one store")
+    print(f"{'run':>4} {'stored':>8} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'DB MB':>8}"
+          f" {'biggest thread':>15}")  # fmt: skip
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.keep or Path(tmp) / "store"
+        for run in range(args.runs):
+            batch = docs[run * args.size : (run + 1) * args.size]
+            folder = Path(tmp) / f"run{run + 1}"
+            _write_batch(batch, folder)
+            now = datetime.fromisoformat(batch[-1]["published"]) + timedelta(minutes=30)
+            result = _child(folder, root, now)
+            result["db_mb"] = _db_mb(root / "digest.sqlite3")
+            results.append(result)
+            print(
+                f"{run + 1:>4} {result['stored']:>8} {result['wall_s']:>8.2f}"
+                f" {result['cpu_s']:>8.2f} {result['peak_rss_mb']:>8.0f} {result['db_mb']:>8.1f}"
+                f" {result['biggest_thread']:>15}",
+                flush=True,
+            )
+        score, biggest_event = _stream_nmi(root, docs)
+    if len(results) >= 2:
+        first, last = results[1], results[-1]
+        ratios = "  ".join(
+            f"{label} {last[key] / first[key]:.2f}x"
+            for label, key in (("wall", "wall_s"), ("CPU", "cpu_s"), ("peak RSS", "peak_rss_mb"))
+        )
+        print(f"slope (run {len(results)} / run 2): {ratios}")
+    print(f"NMI over the stream {score:.3f}; the biggest generated event has {biggest_event}")
+
+
+if __name__ == "__main__":
+    main()

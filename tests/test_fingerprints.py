@@ -1,0 +1,101 @@
+"""The store's MinHash tables: bytes once per article, band keys found by a batch lookup,
+and stores of schema 6 (JSON signatures in ``articles.minhash``) moved over."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from digest.dedupe import CROWDED, SeenIndex, dedupe, fingerprints, sign
+from digest.models import Article
+from digest.rows import article_row
+from digest.schema import MIGRATIONS, SCHEMA_VERSION
+from digest.store import Store
+from tests.test_dedupe import REWRITE, WIRE, article
+
+DAY = date(2026, 3, 2)
+
+
+def _store_articles(store: Store, articles: list[Article]) -> None:
+    with store.transaction():
+        prints = {f.article_id: f for f in fingerprints(articles)}
+        store.save_articles(articles, day=DAY, run_id=1, fingerprints=prints)
+
+
+def _ask(store: Store, batch: list[Article], *, days: float = 7) -> SeenIndex:
+    since = min(a.published for a in batch) - timedelta(days=days)
+    return store.seen_index((), sign(batch).lookup_bands(), since=since)
+
+
+def test_a_stored_original_is_found_by_the_batchs_band_keys(tmp_path: Path) -> None:
+    wire = article(WIRE, hours=30)
+    other = article("Rates rise again. " * 20, url="https://meridian.example/rates", hours=30)
+    rewrite = article(REWRITE, outlet="Valley Courier", url="https://courier.example/r")
+    with Store(tmp_path / "s.sqlite3") as store:
+        _store_articles(store, [wire, other])
+        blob, json_column = store.db.execute(
+            "SELECT signature, a.minhash FROM minhashes JOIN articles AS a ON a.id = article_id"
+            " WHERE article_id = ?",
+            (wire.id,),
+        ).fetchone()
+        seen = _ask(store, [rewrite])
+        assert _ask(store, [rewrite], days=1).fingerprints == ()  # older than the window
+    assert (len(blob), json_column) == (4 * 64, None)  # bytes; no JSON any more
+    assert [f.article_id for f in seen.fingerprints] == [wire.id]  # not the unrelated one
+    result = dedupe([rewrite], seen)
+    assert [(d.of_id, d.reason) for d in result.duplicates] == [(wire.id, "near")]
+
+
+def test_band_keys_the_window_shares_too_often_are_reported_not_read(tmp_path: Path) -> None:
+    """Short notes under one long house footer: most of their bands are the footer's, shared
+    by more than CROWDED stored articles; those keys come back as crowded, and the articles
+    reachable only through them are not read."""
+    footer = " ".join(f"footer{j}" for j in range(40))
+    stories = [
+        article(f"note{i} about item{i}. {footer}", url=f"https://meridian.example/{i}", hours=5)
+        for i in range(3 * CROWDED)
+    ]
+    probe = article(f"A probe of its own. {footer}", url="https://x.example/p")
+    with Store(tmp_path / "s.sqlite3") as store:
+        _store_articles(store, stories)
+        seen = _ask(store, [probe])
+    assert seen.crowded
+    assert len(seen.fingerprints) < len(stories) / 2
+
+
+def _version_6_store(path: Path, articles: list[Article]) -> None:
+    """A store as digest left it at schema 6: each original's MinHash as JSON text."""
+    db = sqlite3.connect(path, isolation_level=None)
+    for step in MIGRATIONS[:6]:
+        step(db)
+    prints = {f.article_id: f for f in fingerprints(articles)}
+    for a in articles:
+        values = np.frombuffer(prints[a.id].minhash, dtype="<u4").tolist()
+        db.execute(
+            "INSERT INTO articles (id, canonical_url, outlet, title, text, published,"
+            " fetched_at, source, origin, authors, lang, content_hash, day, run_id, thread_id,"
+            " duplicate_of, minhash, dated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            article_row(a, DAY, 1, None, json.dumps(values), None),
+        )
+    db.execute("PRAGMA user_version = 6")
+    db.close()
+
+
+def test_a_schema_6_store_moves_its_json_minhashes_to_bytes(tmp_path: Path) -> None:
+    wire = article(WIRE, hours=30)
+    short = article("Too short", url="https://meridian.example/short", hours=30)
+    rewrite = article(REWRITE, outlet="Valley Courier", url="https://courier.example/m")
+    _version_6_store(tmp_path / "s.sqlite3", [wire, short])
+    with Store(tmp_path / "s.sqlite3") as store:
+        assert store.version == SCHEMA_VERSION
+        query = "SELECT COUNT(*) FROM articles WHERE minhash IS NOT NULL"
+        left = store.db.execute(query).fetchone()
+        moved = store.db.execute("SELECT article_id, signature FROM minhashes").fetchall()
+        seen = _ask(store, [rewrite])
+    assert left[0] == 0
+    assert moved == [(wire.id, fingerprints([wire])[0].minhash)]  # the short one has no bands
+    assert [(d.of_id, d.reason) for d in dedupe([rewrite], seen).duplicates] == [(wire.id, "near")]
