@@ -99,8 +99,14 @@ def postgres_url(settings: Settings) -> str:
 
 
 def make_app(settings: Settings) -> App:
-    """The procrastinate app with digest's three tasks, on the store's database."""
-    app = App(connector=PsycopgConnector(conninfo=postgres_url(settings)))
+    """The procrastinate app with digest's three tasks, on the store's database (its
+    sessions, like the store's, end when idle in a transaction too long)."""
+    idle_ms = round(settings.store.idle_transaction_timeout_seconds * 1000)
+    connector = PsycopgConnector(
+        conninfo=postgres_url(settings),
+        kwargs={"options": f"-c idle_in_transaction_session_timeout={idle_ms}"},
+    )
+    app = App(connector=connector)
 
     @app.task(name="digest.fetch", queue="fetch", retry=2)
     def fetch(round_id: str, source: str) -> None:

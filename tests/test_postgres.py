@@ -272,3 +272,52 @@ def test_the_writer_lock_holds_runs_on_other_machines_apart(pg_url: str) -> None
         PgWriterLock(pg_url, "digest daemon", wait_seconds=0.3).__enter__()
     with PgWriterLock(pg_url, "digest daemon", wait_seconds=0):  # released on exit
         pass
+
+
+# ── a frozen process cannot hold row locks ────────────────────────────────────────────────
+
+
+def test_a_frozen_process_loses_its_row_locks_after_the_idle_transaction_timeout(
+    pg_url: str,
+) -> None:
+    """A real process takes a row lock inside a transaction and is frozen (SIGSTOP): the
+    server ends its session after ``idle_transaction_timeout_seconds`` and a waiter gets
+    the row (without the timeout it waits for ever; here its lock_timeout would fire)."""
+    import os
+    import signal
+    import time
+
+    code = (
+        "import sys, time; from digest.store.postgres import PostgresStore\n"
+        "with PostgresStore(sys.argv[1], idle_transaction_timeout_seconds=1) as s:\n"
+        "    with s.transaction():\n"
+        "        s.db.execute('SELECT version FROM digest_schema FOR UPDATE')\n"
+        "        print('locked', flush=True); time.sleep(600)\n"
+    )
+    PostgresStore(pg_url).close()  # migrated before the child starts
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, pg_url], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline() == b"locked\n"
+        os.kill(child.pid, signal.SIGSTOP)
+        with psycopg.connect(pg_url, autocommit=True) as db:
+            db.execute("SET lock_timeout = '20s'")
+            started = time.monotonic()
+            with db.transaction():
+                db.execute("SELECT version FROM digest_schema FOR UPDATE")
+            waited = time.monotonic() - started
+        assert waited < 10
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.communicate(timeout=30)
+
+
+def test_store_sessions_carry_the_configured_idle_transaction_timeout(
+    make_settings: SettingsFactory, pg_url: str
+) -> None:
+    settings = make_settings(f"store.url='{pg_url}'", "store.idle_transaction_timeout_seconds=42")
+    with open_store(settings.store) as store:
+        shown = store.db.execute("SHOW idle_in_transaction_session_timeout").fetchone()
+    assert shown == ("42s",)

@@ -15,6 +15,7 @@ schema current. The schema version is the one row of ``digest_schema`` (SQLite k
 from __future__ import annotations
 
 import atexit
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -34,14 +35,19 @@ MIGRATION_LOCK = 0x64696765  # pg_advisory_lock key: "dige"
 VERSION_TABLE = "digest_schema"
 POOL_MAX_SIZE = 8
 
-_pools: dict[str, ConnectionPool[psycopg.Connection[Any]]] = {}
+_pools: dict[tuple[str, float], ConnectionPool[psycopg.Connection[Any]]] = {}
 _pools_lock = threading.Lock()
 
 
-def pool(url: str, *, timeout: float) -> ConnectionPool[psycopg.Connection[Any]]:
-    """This process's pool for ``url`` (opened on first use; closed at exit)."""
+def pool(
+    url: str, *, timeout: float, idle_transaction_seconds: float = 0.0
+) -> ConnectionPool[psycopg.Connection[Any]]:
+    """This process's pool for ``url`` (opened on first use; closed at exit). Its sessions
+    are ended by the server when idle inside a transaction for ``idle_transaction_seconds``
+    (0: never): a frozen process cannot hold row locks forever."""
+    key = (url, idle_transaction_seconds)
     with _pools_lock:
-        found = _pools.get(url)
+        found = _pools.get(key)
         if found is None:
             # one plain connection first: a database that is down or refuses us says why at
             # once (a pool would retry in the background until its timeout)
@@ -51,6 +57,7 @@ def pool(url: str, *, timeout: float) -> ConnectionPool[psycopg.Connection[Any]]
                 min_size=1,
                 max_size=POOL_MAX_SIZE,
                 kwargs={"autocommit": True},
+                configure=_session_settings(idle_transaction_seconds),
                 open=False,
                 name=redacted(url),
             )
@@ -59,8 +66,21 @@ def pool(url: str, *, timeout: float) -> ConnectionPool[psycopg.Connection[Any]]
             except BaseException:
                 found.close()
                 raise
-            _pools[url] = found
+            _pools[key] = found
         return found
+
+
+def _session_settings(idle_transaction_seconds: float) -> Any:
+    milliseconds = str(round(idle_transaction_seconds * 1000))
+
+    def configure(conn: psycopg.Connection[Any]) -> None:
+        # set_config, not SET: SET takes no bound parameters
+        conn.execute(
+            "SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
+            (milliseconds,),
+        )
+
+    return configure
 
 
 def close_pools() -> None:
@@ -143,13 +163,23 @@ class PgConnection:
 class PostgresStore(Store):
     """A digest store in a PostgreSQL database (psycopg 3, pooled connections)."""
 
-    def __init__(self, url: str, *, connect_timeout_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        connect_timeout_seconds: float = 30.0,
+        idle_transaction_timeout_seconds: float = 0.0,
+    ) -> None:
         self.url = url
         self.path = Path(redacted(url))  # only named in messages
         self._pool: ConnectionPool[psycopg.Connection[Any]] | None = None
         self._conn: psycopg.Connection[Any] | None = None
         try:
-            self._pool = pool(url, timeout=connect_timeout_seconds)
+            self._pool = pool(
+                url,
+                timeout=connect_timeout_seconds,
+                idle_transaction_seconds=idle_transaction_timeout_seconds,
+            )
             self._conn = self._pool.getconn(timeout=connect_timeout_seconds)
             self.db = PgConnection(self._conn)
             self.migrate()
@@ -162,9 +192,14 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         if self._conn is not None and self._pool is not None:
-            if self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                self._conn.rollback()
-            self._pool.putconn(self._conn)
+            status = self._conn.info.transaction_status
+            if status not in (
+                psycopg.pq.TransactionStatus.IDLE,
+                psycopg.pq.TransactionStatus.UNKNOWN,
+            ):
+                with contextlib.suppress(psycopg.Error):  # the session may be gone
+                    self._conn.rollback()
+            self._pool.putconn(self._conn)  # a broken connection is discarded there
         self._conn = None
 
     @property
