@@ -44,7 +44,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 
 from digest.config import Settings
 from digest.errors import StoreError
-from digest.health import plan_health
+from digest.health import current, due, plan_health, schedule
 from digest.intake import store_and_cluster
 from digest.models import DedupeResult, RunReport, SourceOk
 from digest.normalize import normalize
@@ -148,9 +148,16 @@ def _store(settings: Settings) -> Iterator[PostgresStore]:
         yield store
 
 
-def round_sources(settings: Settings) -> tuple[str, ...]:
-    """The names of the sources a round fetches (as ``digest run`` would, dumps included)."""
-    return tuple(s.name for s in expand(input_specs(settings, RunOptions())))
+def round_sources(
+    settings: Settings, store: PostgresStore | None = None, *, now: datetime | None = None
+) -> tuple[str, ...]:
+    """The names of the sources a round fetches (as ``digest run`` would, dumps included);
+    given the store and the time, only those due (``next_check_at``, ``digest.health``)."""
+    specs = expand(input_specs(settings, RunOptions()))
+    if store is None or now is None:
+        return tuple(s.name for s in specs)
+    states = store.source_states()
+    return tuple(s.name for s in specs if due(current(s, states.get(s.name)), now))
 
 
 def start_round(
@@ -162,12 +169,15 @@ def start_round(
     slot: datetime | None = None,
     late: bool = False,
     round_id: str | None = None,
+    every_source: bool = False,
 ) -> str | None:
-    """Record a round and defer its fetch jobs; None when the round exists (a slot that
-    another daemon already started)."""
+    """Record a round and defer its fetch jobs, for the sources due at ``now`` (all of
+    them with ``every_source``); None when the round exists (a slot that another daemon
+    already started)."""
     rid = round_id or (f"slot:{iso(slot)}" if slot else f"run:{iso(now)}")
-    sources = round_sources(settings)
     with _store(settings) as store, store.transaction():
+        sources = round_sources(settings, None if every_source else store, now=now)
+        waiting = len(round_sources(settings)) - len(sources)
         cur = store.db.execute(
             "INSERT OR IGNORE INTO digest_rounds (id, now, day, slot, late, sources)"
             " VALUES (?, ?, ?, ?, ?, ?)",
@@ -188,7 +198,7 @@ def start_round(
         _defer(fetch, f"fetch:{rid}:{name}", round_id=rid, source=name)
     if not sources:
         _defer_publish(app, rid)
-    log.info("round %s: %d fetch jobs deferred", rid, len(sources))
+    log.info("round %s: %d fetch jobs deferred, %d sources not due", rid, len(sources), waiting)
     return rid
 
 
@@ -256,13 +266,11 @@ def fetch_source(app: App, settings: Settings, round_id: str, name: str) -> None
             for item in r.value.items
         ]
         staged = DedupeResult(new=tuple(articles), duplicates=())
-        health, _statuses = plan_health(
-            states,
-            results,
-            source_statuses(results, staged),
-            now=rnd.now,
-            params=health_params(settings),
+        params = health_params(settings)
+        planned, _statuses = plan_health(
+            states, results, source_statuses(results, staged), now=rnd.now, params=params
         )
+        health = [schedule(states.get(s.name), s, now=rnd.now, params=params) for s in planned]
         with store.transaction():
             _load_round(store, round_id, lock=True)
             state = store.db.execute(
