@@ -89,7 +89,10 @@ def _config(folder: Path, port: int, feeds: int, items: int) -> Path:
     path.write_text(
         '[inputs]\ndump_dirs = []\n[store]\npath = "var/digest.sqlite3"\n[output]\n'
         'dir = "out"\n[fetch]\nallow_private_addresses = true\nread_timeout_seconds = 30.0\n'
-        f"total_timeout_seconds = 120.0\nmax_pages_per_source = {items}\n" + sources,
+        f"total_timeout_seconds = 120.0\nmax_pages_per_source = {items}\n"
+        # every feed is on 127.0.0.1: per-host politeness (one lane per allowed request)
+        # would otherwise cap the workers at 2 fetch jobs at once
+        "per_host_concurrency = 64\n" + sources,
         encoding="utf-8",
     )
     return path

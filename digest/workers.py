@@ -38,13 +38,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from procrastinate import App, PsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued
 
 from digest.config import Settings
 from digest.errors import StoreError
-from digest.health import current, due, plan_health, schedule
+from digest.health import LIVE_KINDS, current, due, plan_health, schedule
 from digest.intake import store_and_cluster
 from digest.models import DedupeResult, RunReport, SourceOk
 from digest.normalize import normalize
@@ -194,12 +195,33 @@ def start_round(
             log.info("round %s already started", rid)
             return None
     fetch = app.tasks["digest.fetch"]
-    for name in sources:
-        _defer(fetch, f"fetch:{rid}:{name}", round_id=rid, source=name)
+    for name, lane in host_lanes(settings, sources).items():
+        _defer(fetch, f"fetch:{rid}:{name}", lock=lane, round_id=rid, source=name)
     if not sources:
         _defer_publish(app, rid)
     log.info("round %s: %d fetch jobs deferred, %d sources not due", rid, len(sources), waiting)
     return rid
+
+
+def host_lanes(settings: Settings, names: Sequence[str]) -> dict[str, str | None]:
+    """Each source's procrastinate lock: politeness across machines. The sources of one
+    host are dealt over ``[fetch].per_host_concurrency`` lanes (``host:<name>:<n>``) and a
+    lane's jobs run one at a time, whichever workers take them, so no more than that many
+    fetch jobs ask one host at once; a worker skips a busy lane's jobs for other hosts'.
+    Dump files have no host (None: no lock)."""
+    specs = expand(input_specs(settings, RunOptions()))
+    hosts = {s.name: urlsplit(s.location).hostname for s in specs if s.kind in LIVE_KINDS}
+    lanes = max(1, settings.fetch.per_host_concurrency)
+    dealt: dict[str, int] = {}
+    out: dict[str, str | None] = {}
+    for name in names:
+        host = hosts.get(name)
+        if not host:
+            out[name] = None
+            continue
+        n = dealt[host] = dealt.get(host, -1) + 1
+        out[name] = f"host:{host.lower()}:{n % lanes}"
+    return out
 
 
 def defer_slot(settings: Settings, *, slot: datetime, late: bool, now: datetime) -> str | None:

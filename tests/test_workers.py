@@ -375,3 +375,34 @@ def test_a_round_fetches_the_due_sources_and_skips_the_others(
     _digest(env, "round", "--all", "--now", "2026-03-02T09:18:00+00:00", "--date", DAY)
     assert _worker(env, "--until-idle").wait(timeout=120) == 0
     assert [len(http_server.hits(feeds[n])) for n in ("feed-0", "feed-1")] == [3, 2]
+
+
+def test_two_workers_never_ask_one_host_twice_at_once(
+    tmp_path: Path, http_server: LoopbackServer, pg_url: str
+) -> None:
+    """Politeness across machines: with per_host_concurrency = 1, two workers fetch two
+    hosts (127.0.0.1 and localhost: one server) in parallel, never one host twice at once."""
+    feeds = {}
+    for i, name in enumerate(FEEDS[:4]):
+        path = f"/f{i}/{name}"
+        http_server.route(path, Reply(file=f"feeds/{name}", hang_seconds=0.6))
+        feeds[f"a-{i}"] = path
+        feeds[f"b-{i}"] = path
+    config = _config(tmp_path, http_server, {})
+    text = config.read_text(encoding="utf-8").replace(
+        "[fetch]", "[fetch]\nper_host_concurrency = 1"
+    )
+    for name, path in sorted(feeds.items()):  # a-* first: defer order favours one host
+        base = http_server.url(path)
+        url = base if name.startswith("a-") else base.replace("127.0.0.1", "localhost")
+        text += f'\n[[sources]]\nname = "{name}"\nkind = "feed"\nurl = "{url}"\n'
+    config.write_text(text, encoding="utf-8")
+    env = _env(config, pg_url, "out-workers")
+    _digest(env, "round", "--now", NOW, "--date", DAY)
+    workers = [_worker(env, "--until-idle", "--name", f"w{i}") for i in range(2)]
+    for w in workers:
+        assert w.wait(timeout=120) == 0, _logs(tmp_path)
+    hosts = [seen.headers["host"].split(":")[0] for seen in http_server.log]
+    assert hosts.count("127.0.0.1") >= 4  # its 4 feeds (and teaser pages)
+    assert hosts.count("localhost") >= 4
+    assert http_server.most_in_flight == {"127.0.0.1": 1, "localhost": 1}
