@@ -23,6 +23,7 @@ from digest.store.dialect import to_postgres
 from digest.store.postgres import PostgresStore
 from digest.threadstore import ThreadStore
 from tests.conftest import NOW, REPO
+from tests.httpserver import LoopbackServer
 
 SettingsFactory = Callable[..., Settings]
 DAY = date(2026, 3, 2)
@@ -321,3 +322,95 @@ def test_store_sessions_carry_the_configured_idle_transaction_timeout(
     with open_store(settings.store) as store:
         shown = store.db.execute("SHOW idle_in_transaction_session_timeout").fetchone()
     assert shown == ("42s",)
+
+
+# ── the database goes away mid-run ────────────────────────────────────────────────────────
+
+
+def test_a_run_whose_database_session_is_terminated_stops_with_one_line(
+    tmp_path: Path, http_server: LoopbackServer, pg_url: str
+) -> None:
+    """pg_terminate_backend while `digest run` waits for a feed: the run's next query fails
+    and it exits 1 with one line naming the store (without its password); what the earlier
+    run stored is all there."""
+    import time
+
+    from tests.httpserver import Reply
+
+    url = pg_url.replace("postgresql://postgres@", "postgresql://postgres:s3cret@")
+    fast, hang = Reply(file="feeds/gazette.atom"), Reply(file="feeds/full.rss", hang_seconds=3)
+    http_server.route("/a.atom", fast)
+    http_server.route("/slow.rss", Reply(file="feeds/full.rss"), hang)
+    config = tmp_path / "digest.toml"
+    config.write_text(
+        '[inputs]\ndump_dirs = []\n[store]\npath = "var/digest.sqlite3"\n[output]\ndir = "out"\n'
+        "[fetch]\nallow_private_addresses = true\nextract_teasers = false\n"
+        + "".join(
+            f'[[sources]]\nname = "{n}"\nkind = "feed"\nurl = "{http_server.url(p)}"\n'
+            for n, p in (("a", "/a.atom"), ("slow", "/slow.rss"))
+        ),
+        encoding="utf-8",
+    )
+    env = {"PATH": "/usr/bin:/bin", "DIGEST_CONFIG": str(config), "DIGEST_STORE__URL": url}
+    run = [sys.executable, "-m", "digest", "run", "--no-email", "--date", DAY.isoformat()]
+    first = subprocess.run(
+        [*run, "--now", "2026-03-02T09:00:00+00:00"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    with PostgresStore(pg_url) as store:
+        before = store.counts()
+    second = subprocess.Popen(
+        [*run, "--now", "2026-03-02T10:00:00+00:00"],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while len(http_server.hits("/slow.rss")) < 2:
+        assert time.monotonic() < deadline, "the second run never asked for the slow feed"
+        time.sleep(0.05)
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        ended = db.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    assert ended
+    _out, err = second.communicate(timeout=120)
+    assert second.returncode == 1, err
+    lines = [line for line in err.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1, err
+    assert "lost the connection to the database" in lines[0]
+    assert "postgres:***@127.0.0.1" in lines[0]
+    assert "s3cret" not in err
+    assert "Traceback" not in err
+    with PostgresStore(pg_url) as store:
+        # nothing the first run stored is lost (the second's run row stays, unfinished)
+        assert store.counts() == {**before, "runs": before["runs"] + 1}
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (psycopg.errors.DiskFull("could not extend file"), "out of space or memory"),
+        (psycopg.errors.SerializationFailure("could not serialize"), "conflicted with another"),
+        (psycopg.errors.DeadlockDetected("deadlock detected"), "conflicted with another"),
+        (psycopg.errors.AdminShutdown("terminating connection"), "lost the connection"),
+        (psycopg.OperationalError("the connection is closed"), "lost the connection"),
+        (psycopg.errors.IdleInTransactionSessionTimeout("idle"), "lost the connection"),
+    ],
+)
+def test_database_errors_are_one_line_store_faults(error: psycopg.Error, message: str) -> None:
+    from digest.store.postgres import pg_fault
+
+    fault = pg_fault("postgresql://digest:***@db/news", error)
+    assert fault is not None
+    assert message in str(fault).split(": ")[0]
+    assert "postgresql://digest:***@db/news" in str(fault)
+    assert "\n" not in str(fault)
+    assert "(hint: " in str(fault)
+
+
+def test_a_bug_in_our_sql_is_not_taken_for_a_store_fault() -> None:
+    from digest.store.postgres import pg_fault
+
+    assert pg_fault("db", psycopg.errors.UndefinedColumn("no such column")) is None
+    assert pg_fault("db", psycopg.errors.UniqueViolation("duplicate key")) is None

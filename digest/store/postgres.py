@@ -26,7 +26,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from digest.config import redacted_url as redacted
-from digest.errors import StoreError
+from digest.errors import StoreError, StoreFault
 from digest.schema import MIGRATIONS, SCHEMA_VERSION
 from digest.store.dialect import numbered_parameters, to_postgres
 from digest.store.sqlite import Store
@@ -58,6 +58,8 @@ def pool(
                 max_size=POOL_MAX_SIZE,
                 kwargs={"autocommit": True},
                 configure=_session_settings(idle_transaction_seconds),
+                # a connection the server ended while it sat in the pool is replaced
+                check=ConnectionPool.check_connection,
                 open=False,
                 name=redacted(url),
             )
@@ -95,6 +97,39 @@ def close_pools() -> None:
 atexit.register(close_pools)
 
 
+# What a query's error says about the database (not a bug in our SQL): by SQLSTATE, the
+# message and the hint of the one-line StoreFault (as the SQLite store's _FAULTS).
+_LOST = ("lost the connection to the database", "check that PostgreSQL is up and reachable,"
+         " then run again: what was committed is kept")  # fmt: skip
+_FAULTS: dict[str, tuple[str, str]] = {
+    "53": ("the database server is out of space or memory",
+           "free space on the database server, then run again: what was committed is kept"),
+    "40": ("the database gave up a transaction that conflicted with another",
+           "run again: nothing of that transaction was stored"),
+    "55P03": ("rows stayed locked by another process",
+              "run again; see pg_stat_activity for the holder"),
+    "57014": ("the database cancelled a query (statement_timeout)",
+              "raise the database's statement_timeout, or run again"),
+}  # fmt: skip
+
+
+def pg_fault(label: str, error: psycopg.Error) -> StoreFault | None:
+    """The one-line error for a psycopg error about the database (connection lost, the
+    server shut down or ended the session, disk full, a serialization failure...); None
+    for one that is a bug in our SQL (it propagates)."""
+    state = error.sqlstate or ""
+    found = _FAULTS.get(state) or _FAULTS.get(state[:2])
+    if found is None:
+        about_database = isinstance(error, psycopg.OperationalError) or state[:2] in {"08", "25"}
+        if not about_database:
+            return None
+        found = _LOST
+    message, hint = found
+    fault = StoreFault(label, message, hint=hint)  # str() adds the cause's first line
+    fault.__cause__ = error
+    return fault
+
+
 class PgCursor:
     """A DB-API cursor over psycopg's, with SQLite's ``lastrowid`` and fetch-on-no-rows."""
 
@@ -124,13 +159,19 @@ class PgConnection:
     autocommit mode: statements outside ``BEGIN … COMMIT`` commit on their own, as with
     ``sqlite3`` in ``isolation_level=None``."""
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], label: str = "") -> None:
         self.conn = conn
+        self.label = label  # the store, without its password: named in StoreFault
         self._changes = 0
 
     @property
     def in_transaction(self) -> bool:
-        return self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+        # UNKNOWN: the session is gone, and the server rolled its transaction back
+        status = self.conn.info.transaction_status
+        return status not in (
+            psycopg.pq.TransactionStatus.IDLE,
+            psycopg.pq.TransactionStatus.UNKNOWN,
+        )
 
     @property
     def total_changes(self) -> int:
@@ -139,7 +180,12 @@ class PgConnection:
     def execute(self, sql: str, parameters: Any = (), /) -> PgCursor:
         t = to_postgres(sql)
         args = numbered_parameters(parameters) if t.numbered else tuple(parameters)
-        cursor = self.conn.execute(t.sql, args)
+        try:
+            cursor = self.conn.execute(t.sql, args)
+        except psycopg.Error as e:
+            if (fault := pg_fault(self.label, e)) is None:
+                raise
+            raise fault from e
         self._changes += max(cursor.rowcount, 0) if not cursor.description or t.returns_id else 0
         if t.returns_id:
             row = cursor.fetchone()
@@ -152,7 +198,12 @@ class PgConnection:
             (numbered_parameters(p) for p in parameters) if t.numbered else parameters
         )
         cursor = self.conn.cursor()
-        cursor.executemany(t.sql, rows)
+        try:
+            cursor.executemany(t.sql, rows)
+        except psycopg.Error as e:
+            if (fault := pg_fault(self.label, e)) is None:
+                raise
+            raise fault from e
         self._changes += max(cursor.rowcount, 0)
         return PgCursor(cursor)
 
@@ -181,7 +232,7 @@ class PostgresStore(Store):
                 idle_transaction_seconds=idle_transaction_timeout_seconds,
             )
             self._conn = self._pool.getconn(timeout=connect_timeout_seconds)
-            self.db = PgConnection(self._conn)
+            self.db = PgConnection(self._conn, redacted(url))
             self.migrate()
         except StoreError:
             self.close()
