@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -55,7 +56,7 @@ from digest.rows import ARTICLE_COLUMNS, article_from_row, article_row, from_iso
 from digest.sources import IngestContext, expand, ingest_all
 from digest.statuses import source_statuses
 from digest.store import open_store
-from digest.store.postgres import MIGRATION_LOCK, PgWriterLock, PostgresStore
+from digest.store.postgres import MIGRATION_LOCK, PgWriterLock, PostgresStore, QueryClock
 
 log = logging.getLogger("digest.workers")
 
@@ -111,17 +112,35 @@ def make_app(settings: Settings) -> App:
 
     @app.task(name="digest.fetch", queue="fetch", retry=2)
     def fetch(round_id: str, source: str) -> None:
-        fetch_source(app, settings, round_id, source)
+        with _job_clock("digest.fetch"):
+            fetch_source(app, settings, round_id, source)
 
     @app.task(name="digest.cluster", queue="cluster", retry=2)
     def cluster(round_id: str, lang: str) -> None:
-        cluster_language(app, settings, round_id, lang)
+        with _job_clock("digest.cluster"):
+            cluster_language(app, settings, round_id, lang)
 
     @app.task(name="digest.publish", queue="publish", retry=2)
     def publish(round_id: str) -> None:
-        publish_round(settings, round_id)
+        with _job_clock("digest.publish"):
+            publish_round(settings, round_id)
 
     return app
+
+
+@contextlib.contextmanager
+def _job_clock(task: str) -> Iterator[None]:
+    """Log a job's time and the part of it spent in store queries (``bench/scale.py``)."""
+    started, in_queries = time.perf_counter(), QueryClock.seconds
+    try:
+        yield
+    finally:
+        log.info(
+            "job %s took %.3f s, database %.3f s",
+            task,
+            time.perf_counter() - started,
+            QueryClock.seconds - in_queries,
+        )
 
 
 def prepare(settings: Settings) -> None:

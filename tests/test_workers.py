@@ -5,6 +5,7 @@ SIGKILLed worker loses nothing and stores nothing twice."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -406,3 +407,5 @@ def test_two_workers_never_ask_one_host_twice_at_once(
     assert hosts.count("127.0.0.1") >= 4  # its 4 feeds (and teaser pages)
     assert hosts.count("localhost") >= 4
     assert http_server.most_in_flight == {"127.0.0.1": 1, "localhost": 1}
+    # each job logs its time and its store queries' (bench/scale.py's database share)
+    assert re.search(r"job digest\.fetch took [\d.]+ s, database [\d.]+ s", _logs(tmp_path))

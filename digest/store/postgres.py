@@ -18,6 +18,7 @@ import atexit
 import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -34,6 +35,14 @@ from digest.store.sqlite import Store
 MIGRATION_LOCK = 0x64696765  # pg_advisory_lock key: "dige"
 VERSION_TABLE = "digest_schema"
 POOL_MAX_SIZE = 8
+
+
+class QueryClock:
+    """Seconds this process spent in store queries (sent, run, answered): the workers log
+    the database's share of each job's time with it (``bench/scale.py`` sums them)."""
+
+    seconds = 0.0
+
 
 _pools: dict[tuple[str, float], ConnectionPool[psycopg.Connection[Any]]] = {}
 _pools_lock = threading.Lock()
@@ -180,12 +189,15 @@ class PgConnection:
     def execute(self, sql: str, parameters: Any = (), /) -> PgCursor:
         t = to_postgres(sql)
         args = numbered_parameters(parameters) if t.numbered else tuple(parameters)
+        started = time.perf_counter()
         try:
             cursor = self.conn.execute(t.sql, args)
         except psycopg.Error as e:
             if (fault := pg_fault(self.label, e)) is None:
                 raise
             raise fault from e
+        finally:
+            QueryClock.seconds += time.perf_counter() - started
         self._changes += max(cursor.rowcount, 0) if not cursor.description or t.returns_id else 0
         if t.returns_id:
             row = cursor.fetchone()
@@ -198,12 +210,15 @@ class PgConnection:
             (numbered_parameters(p) for p in parameters) if t.numbered else parameters
         )
         cursor = self.conn.cursor()
+        started = time.perf_counter()
         try:
             cursor.executemany(t.sql, rows)
         except psycopg.Error as e:
             if (fault := pg_fault(self.label, e)) is None:
                 raise
             raise fault from e
+        finally:
+            QueryClock.seconds += time.perf_counter() - started
         self._changes += max(cursor.rowcount, 0)
         return PgCursor(cursor)
 
