@@ -17,7 +17,8 @@ process, with ``--latency`` seconds before every response), runs ``digest round`
 * queue wait p50/p95: from a fetch job's deferral to its start (procrastinate's events)
 * the workers' peak RSS
 
-(The database's share of the workers' time is not measured yet.)
+* db %: the database's share of the workers' time in jobs (each job logs its time and the
+  time its store queries took, client-side: round trip included; summed over all jobs)
 
 The growth run serves new items every round (the feeds' items shift with the round number)
 and prints per round: wall time, articles stored so far and the workers' peak RSS.
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import re
 import resource
 import signal
 import statistics
@@ -89,7 +91,10 @@ def _config(folder: Path, port: int, feeds: int, items: int) -> Path:
     path.write_text(
         '[inputs]\ndump_dirs = []\n[store]\npath = "var/digest.sqlite3"\n[output]\n'
         'dir = "out"\n[fetch]\nallow_private_addresses = true\nread_timeout_seconds = 30.0\n'
-        f"total_timeout_seconds = 120.0\nmax_pages_per_source = {items}\n" + sources,
+        f"total_timeout_seconds = 120.0\nmax_pages_per_source = {items}\n"
+        # every feed is on 127.0.0.1: per-host politeness (one lane per allowed request)
+        # would otherwise cap the workers at 2 fetch jobs at once
+        "per_host_concurrency = 64\n" + sources,
         encoding="utf-8",
     )
     return path
@@ -103,16 +108,33 @@ def _env(config: Path, url: str) -> dict[str, str]:
     }
 
 
-def _round(env: dict[str, str], workers: int, now: str, url: str) -> tuple[float, list[int]]:
+_JOB_LINE = re.compile(r"job digest\.\w+ took ([\d.]+) s, database ([\d.]+) s")
+
+
+def _db_share(logs: list[Path]) -> float:
+    """The database's share of the workers' job time, from their logs (0..1)."""
+    job = db = 0.0
+    for path in logs:
+        for m in _JOB_LINE.finditer(path.read_text(encoding="utf-8", errors="replace")):
+            job, db = job + float(m[1]), db + float(m[2])
+    return db / job if job else 0.0
+
+
+def _round(env: dict[str, str], workers: int, now: str, url: str) -> tuple[float, list[int], float]:
     """One round on ``workers`` running workers (started first, so their start-up is not
-    timed): (seconds from the round's start to its edition, each worker's peak RSS in KB)."""
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-m", "digest", "worker", "--keep-jobs"],
-            env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        for _ in range(workers)
-    ]  # fmt: skip
+    timed): (seconds from the round's start to its edition, each worker's peak RSS in KB,
+    the database's share of their job time)."""
+    folder = Path(env["DIGEST_CONFIG"]).parent
+    logs = [folder / f"worker-{now[:13]}-{n}.log" for n in range(workers)]
+    children = []
+    for path in logs:
+        with path.open("wb") as log:
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "digest", "worker", "--keep-jobs"],
+                    env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=log,
+                )
+            )  # fmt: skip
     try:
         _wait_for_workers(url, workers)
         started = time.perf_counter()
@@ -130,7 +152,7 @@ def _round(env: dict[str, str], workers: int, now: str, url: str) -> tuple[float
         _pid, _status, usage = os.wait4(child.pid, 0)
         child.returncode = 0
         peaks.append(int(usage.ru_maxrss))
-    return wall, peaks
+    return wall, peaks, _db_share(logs)
 
 
 def _wait_for_workers(url: str, workers: int) -> None:
@@ -188,21 +210,22 @@ def scaling(args: argparse.Namespace, pg: Any, profile: str) -> None:
         f" response, teasers {teasers:g}"
     )
     print(f"{'workers':>7} {'wall s':>7} {'feeds/s':>8} {'articles/s':>10} {'refetches':>9}"
-          f" {'wait p50':>8} {'wait p95':>8} {'peak MB':>8}")  # fmt: skip
+          f" {'wait p50':>8} {'wait p95':>8} {'db %':>5} {'peak MB':>8}")  # fmt: skip
     for workers in args.workers:
         server, port, counts, _round_no = _start_site(args, teasers)
         try:
             url = pg.new_database()
             with tempfile.TemporaryDirectory() as folder:
                 env = _env(_config(Path(folder), port, args.feeds, args.items), url)
-                wall, peaks = _round(env, workers, NOW, url)
+                wall, peaks, share = _round(env, workers, NOW, url)
             waits = _queue_waits(url)
             articles = _articles(url)
             p50 = statistics.median(waits) if waits else 0.0
             p95 = waits[int(0.95 * (len(waits) - 1))] if waits else 0.0
             print(
                 f"{workers:>7} {wall:>7.1f} {args.feeds / wall:>8.1f} {articles / wall:>10.1f}"
-                f" {counts[0] - args.feeds:>9} {p50:>8.2f} {p95:>8.2f} {max(peaks) / 1024:>8.0f}"
+                f" {counts[0] - args.feeds:>9} {p50:>8.2f} {p95:>8.2f} {share * 100:>5.1f}"
+                f" {max(peaks) / 1024:>8.0f}"
             )
         finally:
             server.terminate()
@@ -212,7 +235,7 @@ def scaling(args: argparse.Namespace, pg: Any, profile: str) -> None:
 def growth(args: argparse.Namespace, pg: Any) -> None:
     workers = args.workers[-1]
     print(f"\ngrowth: {args.growth} rounds into one store, {workers} workers, new items each")
-    print(f"{'round':>5} {'wall s':>7} {'articles':>9} {'peak MB':>8}")
+    print(f"{'round':>5} {'wall s':>7} {'articles':>9} {'db %':>5} {'peak MB':>8}")
     server, port, _counts, round_no = _start_site(args, 0.0)
     try:
         url = pg.new_database()
@@ -221,8 +244,11 @@ def growth(args: argparse.Namespace, pg: Any) -> None:
             for n in range(args.growth):
                 round_no.value = n
                 now = f"2026-03-{2 + n // 24:02d}T{n % 24:02d}:00:00+00:00"
-                wall, peaks = _round(env, workers, now, url)
-                print(f"{n + 1:>5} {wall:>7.1f} {_articles(url):>9} {max(peaks) / 1024:>8.0f}")
+                wall, peaks, share = _round(env, workers, now, url)
+                print(
+                    f"{n + 1:>5} {wall:>7.1f} {_articles(url):>9} {share * 100:>5.1f}"
+                    f" {max(peaks) / 1024:>8.0f}"
+                )
     finally:
         server.terminate()
         server.join(5)

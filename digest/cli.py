@@ -308,7 +308,8 @@ def send_test(settings: Settings, address: str) -> None:
 def sources_command(settings: Settings, reset: tuple[str, ...], now_text: str | None) -> None:
     """Print the health of every feed and page source, one line each.
 
-    Columns: status (ok, failing, backing off, disabled, quiet, not yet run), last success,
+    Columns: status (ok, failing, backing off, disabled, quiet, not yet run, not due: a
+    worker round skips it until its next check), last success,
     items new and seen in its last run, failed runs in a row, and the last error; then every
     input (feed, page or dump file) that failed in the last run, with its error.
 

@@ -93,13 +93,21 @@ def worker_command(
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Briefing date.")
 @click.option("--now", "now_text", help="Pretend the current time is this ISO 8601 time.")
 @click.option("--wait", "wait_seconds", type=float, default=0.0, help="Wait this long for it.")
+@click.option("--all", "every_source", is_flag=True, help="Fetch every source, due or not.")
 @config_options
 def round_command(
-    settings: Settings, day: datetime | None, now_text: str | None, wait_seconds: float
+    settings: Settings,
+    day: datetime | None,
+    now_text: str | None,
+    wait_seconds: float,
+    every_source: bool,
 ) -> None:
     """Start one run on the workers (what `digest run` does, as jobs) and print its id.
 
-    With --wait, wait for its edition (exit status 1 when it is not done in time).
+    It fetches the sources that are due (each feed's next check follows how often it
+    publishes, [fetch].min_check_minutes to max_check_minutes; `digest sources` shows
+    "not due"); --all fetches every one. With --wait, wait for its edition (exit status 1
+    when it is not done in time).
 
     \b
     Example:
@@ -114,7 +122,7 @@ def round_command(
         workers.prepare(settings)
         app = workers.make_app(settings)
         with app.open():
-            rid = workers.start_round(app, settings, now=now, day=when)
+            rid = workers.start_round(app, settings, now=now, day=when, every_source=every_source)
         if rid is None:
             raise click.ClickException("that round was already started")
         click.echo(rid)

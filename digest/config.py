@@ -77,6 +77,13 @@ class StoreSettings:
         None,
         check=_check_postgres_url,
     )
+    idle_transaction_timeout_seconds: float = _help(
+        "PostgreSQL ends a session that sits this long inside a transaction (a frozen"
+        " worker's row locks are released); 0: no limit",
+        300.0,
+        min=0,
+        max=86400,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

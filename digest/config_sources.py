@@ -90,6 +90,18 @@ class FetchSettings:
         min=0.0,
         max=31_536_000.0,
     )
+    min_check_minutes: float = _help(
+        "a worker round fetches a feed at most this often, however often it publishes",
+        15.0,
+        min=0.0,
+        max=10080.0,
+    )
+    max_check_minutes: float = _help(
+        "a worker round fetches a feed at least this often, however rarely it publishes",
+        1440.0,
+        min=1.0,
+        max=43200.0,
+    )
     quiet_after_days: float = _help(
         "a feed with nothing new for this long is listed in the briefing's Sources section",
         7.0,

@@ -7,6 +7,7 @@ applies the result; nothing here does I/O or reads the clock.
 * ``skip_reason``   fetch this run, or skip it (disabled after 410 Gone, or backing off)
 * ``next_state``    the state to store after this run's result
 * ``plan_health``   both of the above for a whole run, plus the statuses annotated with health
+* ``schedule``      when a worker round next fetches it (adaptive interval), and ``due``
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class HealthParams:
     backoff_base_seconds: float = 1800.0
     backoff_max_seconds: float = 86400.0
     quiet_after_days: float = 7.0
+    min_check_seconds: float = 900.0
+    max_check_seconds: float = 86400.0
 
 
 def current(spec: SourceSpec, state: SourceState | None) -> SourceState | None:
@@ -135,6 +138,40 @@ def _failed(
     )
 
 
+def schedule(
+    before: SourceState | None, after: SourceState, *, now: datetime, params: HealthParams
+) -> SourceState:
+    """``after`` (this round's state of a source) with its next check, as Miniflux's and
+    Tiny Tiny RSS's schedulers do: the interval follows how often the feed publishes.
+
+    A check that found new items sets it to the mean time between them (since the previous
+    new item); one that found nothing doubles it; both bounded by ``[min, max]`` check
+    seconds. A failure leaves the interval and clears ``next_check_at``: its back-off
+    (``backoff_until``, see ``skip_reason``) decides when it is tried again. A source not
+    attempted now (skipped, backing off) keeps its schedule."""
+    if after.last_attempt != now:
+        return after
+    if after.failures:
+        return replace(after, next_check_at=None)
+    low = params.min_check_seconds
+    high = max(low, params.max_check_seconds)
+    previous = (before.check_interval_seconds if before else None) or low
+    if after.items_new:
+        since = (before.last_new_at or before.first_seen) if before else now
+        interval = (now - since).total_seconds() / after.items_new
+    else:
+        interval = previous * 2
+    interval = min(max(interval, low), high)
+    return replace(
+        after, check_interval_seconds=interval, next_check_at=now + timedelta(seconds=interval)
+    )
+
+
+def due(state: SourceState | None, now: datetime) -> bool:
+    """Whether a worker round fetches this source now (never checked, or its time came)."""
+    return state is None or state.next_check_at is None or now >= state.next_check_at
+
+
 def annotate(
     status: SourceStatus, state: SourceState, *, now: datetime, params: HealthParams
 ) -> SourceStatus:
@@ -185,6 +222,8 @@ def label(
         return "backing off"
     if state.failures:
         return "failing"
+    if not due(state, now):
+        return "not due"
     since = state.last_new_at or state.first_seen
     if spec.kind == "feed" and now - since > timedelta(days=params.quiet_after_days):
         return "quiet"

@@ -447,6 +447,8 @@ class SourceState:
     items_new: int = 0  # in the last run that read it
     items_seen: int = 0
     last_new_at: datetime | None = None
+    check_interval_seconds: float | None = None  # its adaptive interval (digest.health.schedule)
+    next_check_at: datetime | None = None  # a worker round skips it before this
 
     @property
     def validators(self) -> Validators:

@@ -186,6 +186,8 @@ def health_params(settings: Settings) -> HealthParams:
         backoff_base_seconds=f.backoff_base_seconds,
         backoff_max_seconds=f.backoff_max_seconds,
         quiet_after_days=f.quiet_after_days,
+        min_check_seconds=f.min_check_minutes * 60,
+        max_check_seconds=f.max_check_minutes * 60,
     )
 
 

@@ -51,7 +51,7 @@ def article_row(
 SOURCE_COLUMNS = (
     "name, kind, configured_url, url, etag, last_modified, first_seen, last_attempt,"
     " last_success, last_error, failures, backoff_until, disabled, items_new, items_seen,"
-    " last_new_at"
+    " last_new_at, check_interval_seconds, next_check_at"
 )
 
 
@@ -81,6 +81,8 @@ def source_row(s: SourceState) -> tuple[object, ...]:
         s.items_new,
         s.items_seen,
         opt_iso(s.last_new_at),
+        s.check_interval_seconds,
+        opt_iso(s.next_check_at),
     )
 
 
@@ -102,6 +104,8 @@ def source_state(row: Sequence[Any]) -> SourceState:
         items_new=int(row[13]),
         items_seen=int(row[14]),
         last_new_at=opt_from_iso(row[15]),
+        check_interval_seconds=None if row[16] is None else float(row[16]),
+        next_check_at=opt_from_iso(row[17]),
     )
 
 

@@ -170,6 +170,20 @@ def _migrate_6_to_7(db: sqlite3.Connection) -> None:
     move_json_minhashes(db)
 
 
+# A live source's own schedule (#15): the interval that follows how often it publishes, and
+# when it is next due (workers' rounds fetch only due sources; ``digest run`` fetches all).
+SQL_7_TO_8 = (
+    "ALTER TABLE sources ADD COLUMN check_interval_seconds REAL",
+    "ALTER TABLE sources ADD COLUMN next_check_at TEXT",
+)
+
+
+def _migrate_7_to_8(db: sqlite3.Connection) -> None:
+    """Per-source ``next_check_at`` with an adaptive interval (``digest.health.schedule``)."""
+    for statement in SQL_7_TO_8:
+        db.execute(statement)
+
+
 # Migration N takes the schema from version N to N + 1. Append only; never edit a past step.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_0_to_1,
@@ -179,5 +193,6 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_4_to_5,
     _migrate_5_to_6,
     _migrate_6_to_7,
+    _migrate_7_to_8,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

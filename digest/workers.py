@@ -34,17 +34,19 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from procrastinate import App, PsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued
 
 from digest.config import Settings
 from digest.errors import StoreError
-from digest.health import plan_health
+from digest.health import LIVE_KINDS, current, due, plan_health, schedule
 from digest.intake import store_and_cluster
 from digest.models import DedupeResult, RunReport, SourceOk
 from digest.normalize import normalize
@@ -54,7 +56,7 @@ from digest.rows import ARTICLE_COLUMNS, article_from_row, article_row, from_iso
 from digest.sources import IngestContext, expand, ingest_all
 from digest.statuses import source_statuses
 from digest.store import open_store
-from digest.store.postgres import MIGRATION_LOCK, PgWriterLock, PostgresStore
+from digest.store.postgres import MIGRATION_LOCK, PgWriterLock, PostgresStore, QueryClock
 
 log = logging.getLogger("digest.workers")
 
@@ -99,22 +101,46 @@ def postgres_url(settings: Settings) -> str:
 
 
 def make_app(settings: Settings) -> App:
-    """The procrastinate app with digest's three tasks, on the store's database."""
-    app = App(connector=PsycopgConnector(conninfo=postgres_url(settings)))
+    """The procrastinate app with digest's three tasks, on the store's database (its
+    sessions, like the store's, end when idle in a transaction too long)."""
+    idle_ms = round(settings.store.idle_transaction_timeout_seconds * 1000)
+    connector = PsycopgConnector(
+        conninfo=postgres_url(settings),
+        kwargs={"options": f"-c idle_in_transaction_session_timeout={idle_ms}"},
+    )
+    app = App(connector=connector)
 
     @app.task(name="digest.fetch", queue="fetch", retry=2)
     def fetch(round_id: str, source: str) -> None:
-        fetch_source(app, settings, round_id, source)
+        with _job_clock("digest.fetch"):
+            fetch_source(app, settings, round_id, source)
 
     @app.task(name="digest.cluster", queue="cluster", retry=2)
     def cluster(round_id: str, lang: str) -> None:
-        cluster_language(app, settings, round_id, lang)
+        with _job_clock("digest.cluster"):
+            cluster_language(app, settings, round_id, lang)
 
     @app.task(name="digest.publish", queue="publish", retry=2)
     def publish(round_id: str) -> None:
-        publish_round(settings, round_id)
+        with _job_clock("digest.publish"):
+            publish_round(settings, round_id)
 
     return app
+
+
+@contextlib.contextmanager
+def _job_clock(task: str) -> Iterator[None]:
+    """Log a job's time and the part of it spent in store queries (``bench/scale.py``)."""
+    started, in_queries = time.perf_counter(), QueryClock.seconds
+    try:
+        yield
+    finally:
+        log.info(
+            "job %s took %.3f s, database %.3f s",
+            task,
+            time.perf_counter() - started,
+            QueryClock.seconds - in_queries,
+        )
 
 
 def prepare(settings: Settings) -> None:
@@ -142,9 +168,16 @@ def _store(settings: Settings) -> Iterator[PostgresStore]:
         yield store
 
 
-def round_sources(settings: Settings) -> tuple[str, ...]:
-    """The names of the sources a round fetches (as ``digest run`` would, dumps included)."""
-    return tuple(s.name for s in expand(input_specs(settings, RunOptions())))
+def round_sources(
+    settings: Settings, store: PostgresStore | None = None, *, now: datetime | None = None
+) -> tuple[str, ...]:
+    """The names of the sources a round fetches (as ``digest run`` would, dumps included);
+    given the store and the time, only those due (``next_check_at``, ``digest.health``)."""
+    specs = expand(input_specs(settings, RunOptions()))
+    if store is None or now is None:
+        return tuple(s.name for s in specs)
+    states = store.source_states()
+    return tuple(s.name for s in specs if due(current(s, states.get(s.name)), now))
 
 
 def start_round(
@@ -156,12 +189,15 @@ def start_round(
     slot: datetime | None = None,
     late: bool = False,
     round_id: str | None = None,
+    every_source: bool = False,
 ) -> str | None:
-    """Record a round and defer its fetch jobs; None when the round exists (a slot that
-    another daemon already started)."""
+    """Record a round and defer its fetch jobs, for the sources due at ``now`` (all of
+    them with ``every_source``); None when the round exists (a slot that another daemon
+    already started)."""
     rid = round_id or (f"slot:{iso(slot)}" if slot else f"run:{iso(now)}")
-    sources = round_sources(settings)
     with _store(settings) as store, store.transaction():
+        sources = round_sources(settings, None if every_source else store, now=now)
+        waiting = len(round_sources(settings)) - len(sources)
         cur = store.db.execute(
             "INSERT OR IGNORE INTO digest_rounds (id, now, day, slot, late, sources)"
             " VALUES (?, ?, ?, ?, ?, ?)",
@@ -178,12 +214,33 @@ def start_round(
             log.info("round %s already started", rid)
             return None
     fetch = app.tasks["digest.fetch"]
-    for name in sources:
-        _defer(fetch, f"fetch:{rid}:{name}", round_id=rid, source=name)
+    for name, lane in host_lanes(settings, sources).items():
+        _defer(fetch, f"fetch:{rid}:{name}", lock=lane, round_id=rid, source=name)
     if not sources:
         _defer_publish(app, rid)
-    log.info("round %s: %d fetch jobs deferred", rid, len(sources))
+    log.info("round %s: %d fetch jobs deferred, %d sources not due", rid, len(sources), waiting)
     return rid
+
+
+def host_lanes(settings: Settings, names: Sequence[str]) -> dict[str, str | None]:
+    """Each source's procrastinate lock: politeness across machines. The sources of one
+    host are dealt over ``[fetch].per_host_concurrency`` lanes (``host:<name>:<n>``) and a
+    lane's jobs run one at a time, whichever workers take them, so no more than that many
+    fetch jobs ask one host at once; a worker skips a busy lane's jobs for other hosts'.
+    Dump files have no host (None: no lock)."""
+    specs = expand(input_specs(settings, RunOptions()))
+    hosts = {s.name: urlsplit(s.location).hostname for s in specs if s.kind in LIVE_KINDS}
+    lanes = max(1, settings.fetch.per_host_concurrency)
+    dealt: dict[str, int] = {}
+    out: dict[str, str | None] = {}
+    for name in names:
+        host = hosts.get(name)
+        if not host:
+            out[name] = None
+            continue
+        n = dealt[host] = dealt.get(host, -1) + 1
+        out[name] = f"host:{host.lower()}:{n % lanes}"
+    return out
 
 
 def defer_slot(settings: Settings, *, slot: datetime, late: bool, now: datetime) -> str | None:
@@ -250,13 +307,11 @@ def fetch_source(app: App, settings: Settings, round_id: str, name: str) -> None
             for item in r.value.items
         ]
         staged = DedupeResult(new=tuple(articles), duplicates=())
-        health, _statuses = plan_health(
-            states,
-            results,
-            source_statuses(results, staged),
-            now=rnd.now,
-            params=health_params(settings),
+        params = health_params(settings)
+        planned, _statuses = plan_health(
+            states, results, source_statuses(results, staged), now=rnd.now, params=params
         )
+        health = [schedule(states.get(s.name), s, now=rnd.now, params=params) for s in planned]
         with store.transaction():
             _load_round(store, round_id, lock=True)
             state = store.db.execute(

@@ -65,6 +65,8 @@ class LoopbackServer:
     def __init__(self) -> None:
         self.routes: dict[str, list[Reply]] = {}
         self.log: list[Seen] = []
+        self.in_flight: dict[str, int] = {}  # Host header -> requests being answered now
+        self.most_in_flight: dict[str, int] = {}  # ... the most at once so far
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self.httpd = _Server(("127.0.0.1", 0), _Handler)
@@ -95,6 +97,11 @@ class LoopbackServer:
         with self._lock:
             self.log.append(Seen(path=path, headers=headers))
 
+    def answering(self, host: str, delta: int) -> None:
+        with self._lock:
+            now = self.in_flight[host] = self.in_flight.get(host, 0) + delta
+            self.most_in_flight[host] = max(self.most_in_flight.get(host, 0), now)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -108,12 +115,17 @@ class _Handler(BaseHTTPRequestHandler):
         owner: LoopbackServer = self.server.owner  # type: ignore[attr-defined]
         path = self.path.split("?", 1)[0]
         owner.record(path, {k.lower(): v for k, v in self.headers.items()})
-        reply = owner.next_reply(path) or Reply(file=path.lstrip("/"))
-        if reply.hang_seconds:
-            owner.stopping.wait(reply.hang_seconds)
-        if reply.file is not None:
-            reply = self._file_reply(reply)
-        self._send(reply)
+        host = str(self.headers.get("Host", "")).rsplit(":", 1)[0]
+        owner.answering(host, 1)
+        try:
+            reply = owner.next_reply(path) or Reply(file=path.lstrip("/"))
+            if reply.hang_seconds:
+                owner.stopping.wait(reply.hang_seconds)
+            if reply.file is not None:
+                reply = self._file_reply(reply)
+            self._send(reply)
+        finally:
+            owner.answering(host, -1)
 
     def _file_reply(self, reply: Reply) -> Reply:
         target = (DATA / reply.file).resolve() if reply.file else DATA

@@ -21,6 +21,7 @@ from digest.schema import (
     _migrate_4_to_5,
     _migrate_5_to_6,
     _migrate_6_to_7,
+    _migrate_7_to_8,
 )
 from digest.store import Store, open_store
 from tests.conftest import NOW
@@ -234,6 +235,7 @@ def test_a_store_from_before_editions_is_upgraded(
         _migrate_4_to_5,
         _migrate_5_to_6,
         _migrate_6_to_7,
+        _migrate_7_to_8,  # new columns of sources, dropped above with the table
     ), "later migrations: undo them here too"
     db = sqlite3.connect(settings.store.path)
     db.executescript(

@@ -21,6 +21,7 @@ from digest.health import (
     label,
     next_state,
     plan_health,
+    schedule,
     skip_reason,
 )
 from digest.models import (
@@ -103,6 +104,52 @@ def test_retry_after_replaces_the_backoff_but_is_capped() -> None:
     assert backoff_seconds(1, PARAMS, 10**9) == 3600
 
 
+# ── the schedule of worker rounds (next_check_at) ────────────────────────────────────────
+
+SCHED = replace(PARAMS, min_check_seconds=900, max_check_seconds=86400)
+
+
+def checked(state: SourceState | None, result: SourceResult, st: SourceStatus, now=NOW):
+    """One worker round's check: the health step, then the schedule."""
+    after = next_state(FEED, state, result, st, now=now, params=SCHED)
+    return schedule(state, after, now=now, params=SCHED)
+
+
+def test_a_feed_that_publishes_rarely_is_checked_less_and_less_often() -> None:
+    first = checked(None, ok(), status())
+    assert (first.check_interval_seconds, first.next_check_at) == (900, NOW + timedelta(minutes=15))
+    state, intervals = first, []
+    for n in range(1, 9):  # nothing new at each check
+        state = checked(state, ok(), status("seen", 0, 3), NOW + timedelta(hours=n))
+        intervals.append(state.check_interval_seconds)
+    assert intervals == [1800, 3600, 7200, 14400, 28800, 57600, 86400, 86400]  # up to max
+    assert state.next_check_at == NOW + timedelta(hours=8, seconds=86400)
+    # then one new item, two days after the last: its interval is that gap (capped)
+    two_days = NOW + timedelta(days=2)
+    assert checked(first, ok(), status("new", 1, 0), two_days).check_interval_seconds == 86400
+    hours = checked(first, ok(), status("new", 1, 0), NOW + timedelta(hours=5))
+    assert hours.check_interval_seconds == 5 * 3600
+
+
+def test_a_feed_that_publishes_often_is_checked_at_the_minimum_interval() -> None:
+    state = checked(None, ok(), status())
+    later = checked(state, ok(), status("new", 12, 0), NOW + timedelta(hours=1))
+    assert later.check_interval_seconds == 900  # 5 minutes between items: the minimum
+
+
+def test_a_failing_feed_backs_off_instead_of_following_its_schedule() -> None:
+    good = checked(None, ok(), status())
+    bad = checked(good, failed(FetchError("feed 'courier'", "HTTP 500")), status("error"), LATER)
+    assert bad.next_check_at is None  # its back-off decides
+    assert bad.backoff_until == LATER + timedelta(seconds=600)
+    assert skip_reason(bad, LATER + timedelta(seconds=599)) is not None
+    assert bad.check_interval_seconds == good.check_interval_seconds
+    # a round that skipped it (backing off) leaves it as it was
+    skipped = next_state(FEED, bad, failed(SourceSkipped("x", "backing off")), status("error"),
+                         now=LATER + timedelta(minutes=1), params=SCHED)  # fmt: skip
+    assert schedule(bad, skipped, now=LATER + timedelta(minutes=1), params=SCHED) == bad
+
+
 # ── transitions ──────────────────────────────────────────────────────────────────────────
 
 
@@ -183,6 +230,8 @@ def test_dumps_have_no_health() -> None:
         ({"failures": 1, "backoff_until": LATER}, {}, "backing off"),
         ({"disabled": True}, {}, "disabled"),
         ({"last_new_at": NOW - timedelta(days=9)}, {}, "quiet"),
+        ({"next_check_at": LATER}, {}, "not due"),
+        ({"next_check_at": NOW}, {}, "ok"),
         ({"last_new_at": NOW - timedelta(days=9)}, {"kind": "page"}, "ok"),
         ({}, {"enabled": False}, "off in config"),
     ],

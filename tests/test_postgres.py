@@ -23,6 +23,7 @@ from digest.store.dialect import to_postgres
 from digest.store.postgres import PostgresStore
 from digest.threadstore import ThreadStore
 from tests.conftest import NOW, REPO
+from tests.httpserver import LoopbackServer
 
 SettingsFactory = Callable[..., Settings]
 DAY = date(2026, 3, 2)
@@ -272,3 +273,144 @@ def test_the_writer_lock_holds_runs_on_other_machines_apart(pg_url: str) -> None
         PgWriterLock(pg_url, "digest daemon", wait_seconds=0.3).__enter__()
     with PgWriterLock(pg_url, "digest daemon", wait_seconds=0):  # released on exit
         pass
+
+
+# ── a frozen process cannot hold row locks ────────────────────────────────────────────────
+
+
+def test_a_frozen_process_loses_its_row_locks_after_the_idle_transaction_timeout(
+    pg_url: str,
+) -> None:
+    """A real process takes a row lock inside a transaction and is frozen (SIGSTOP): the
+    server ends its session after ``idle_transaction_timeout_seconds`` and a waiter gets
+    the row (without the timeout it waits for ever; here its lock_timeout would fire)."""
+    import os
+    import signal
+    import time
+
+    code = (
+        "import sys, time; from digest.store.postgres import PostgresStore\n"
+        "with PostgresStore(sys.argv[1], idle_transaction_timeout_seconds=1) as s:\n"
+        "    with s.transaction():\n"
+        "        s.db.execute('SELECT version FROM digest_schema FOR UPDATE')\n"
+        "        print('locked', flush=True); time.sleep(600)\n"
+    )
+    PostgresStore(pg_url).close()  # migrated before the child starts
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, pg_url], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline() == b"locked\n"
+        os.kill(child.pid, signal.SIGSTOP)
+        with psycopg.connect(pg_url, autocommit=True) as db:
+            db.execute("SET lock_timeout = '20s'")
+            started = time.monotonic()
+            with db.transaction():
+                db.execute("SELECT version FROM digest_schema FOR UPDATE")
+            waited = time.monotonic() - started
+        assert waited < 10
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.communicate(timeout=30)
+
+
+def test_store_sessions_carry_the_configured_idle_transaction_timeout(
+    make_settings: SettingsFactory, pg_url: str
+) -> None:
+    settings = make_settings(f"store.url='{pg_url}'", "store.idle_transaction_timeout_seconds=42")
+    with open_store(settings.store) as store:
+        shown = store.db.execute("SHOW idle_in_transaction_session_timeout").fetchone()
+    assert shown == ("42s",)
+
+
+# ── the database goes away mid-run ────────────────────────────────────────────────────────
+
+
+def test_a_run_whose_database_session_is_terminated_stops_with_one_line(
+    tmp_path: Path, http_server: LoopbackServer, pg_url: str
+) -> None:
+    """pg_terminate_backend while `digest run` waits for a feed: the run's next query fails
+    and it exits 1 with one line naming the store (without its password); what the earlier
+    run stored is all there."""
+    import time
+
+    from tests.httpserver import Reply
+
+    url = pg_url.replace("postgresql://postgres@", "postgresql://postgres:s3cret@")
+    fast, hang = Reply(file="feeds/gazette.atom"), Reply(file="feeds/full.rss", hang_seconds=3)
+    http_server.route("/a.atom", fast)
+    http_server.route("/slow.rss", Reply(file="feeds/full.rss"), hang)
+    config = tmp_path / "digest.toml"
+    config.write_text(
+        '[inputs]\ndump_dirs = []\n[store]\npath = "var/digest.sqlite3"\n[output]\ndir = "out"\n'
+        "[fetch]\nallow_private_addresses = true\nextract_teasers = false\n"
+        + "".join(
+            f'[[sources]]\nname = "{n}"\nkind = "feed"\nurl = "{http_server.url(p)}"\n'
+            for n, p in (("a", "/a.atom"), ("slow", "/slow.rss"))
+        ),
+        encoding="utf-8",
+    )
+    env = {"PATH": "/usr/bin:/bin", "DIGEST_CONFIG": str(config), "DIGEST_STORE__URL": url}
+    run = [sys.executable, "-m", "digest", "run", "--no-email", "--date", DAY.isoformat()]
+    first = subprocess.run(
+        [*run, "--now", "2026-03-02T09:00:00+00:00"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    with PostgresStore(pg_url) as store:
+        before = store.counts()
+    second = subprocess.Popen(
+        [*run, "--now", "2026-03-02T10:00:00+00:00"],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while len(http_server.hits("/slow.rss")) < 2:
+        assert time.monotonic() < deadline, "the second run never asked for the slow feed"
+        time.sleep(0.05)
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        ended = db.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    assert ended
+    _out, err = second.communicate(timeout=120)
+    assert second.returncode == 1, err
+    lines = [line for line in err.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1, err
+    assert "lost the connection to the database" in lines[0]
+    assert "postgres:***@127.0.0.1" in lines[0]
+    assert "s3cret" not in err
+    assert "Traceback" not in err
+    with PostgresStore(pg_url) as store:
+        # nothing the first run stored is lost (the second's run row stays, unfinished)
+        assert store.counts() == {**before, "runs": before["runs"] + 1}
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (psycopg.errors.DiskFull("could not extend file"), "out of space or memory"),
+        (psycopg.errors.SerializationFailure("could not serialize"), "conflicted with another"),
+        (psycopg.errors.DeadlockDetected("deadlock detected"), "conflicted with another"),
+        (psycopg.errors.AdminShutdown("terminating connection"), "lost the connection"),
+        (psycopg.OperationalError("the connection is closed"), "lost the connection"),
+        (psycopg.errors.IdleInTransactionSessionTimeout("idle"), "lost the connection"),
+    ],
+)
+def test_database_errors_are_one_line_store_faults(error: psycopg.Error, message: str) -> None:
+    from digest.store.postgres import pg_fault
+
+    fault = pg_fault("postgresql://digest:***@db/news", error)
+    assert fault is not None
+    assert message in str(fault).split(": ")[0]
+    assert "postgresql://digest:***@db/news" in str(fault)
+    assert "\n" not in str(fault)
+    assert "(hint: " in str(fault)
+
+
+def test_a_bug_in_our_sql_is_not_taken_for_a_store_fault() -> None:
+    from digest.store.postgres import pg_fault
+
+    assert pg_fault("db", psycopg.errors.UndefinedColumn("no such column")) is None
+    assert pg_fault("db", psycopg.errors.UniqueViolation("duplicate key")) is None

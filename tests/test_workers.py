@@ -5,6 +5,7 @@ SIGKILLed worker loses nothing and stores nothing twice."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -339,3 +340,72 @@ def test_a_clustering_writer_killed_between_plan_and_commit_is_redone_exactly(
         assert pg.counts()["seen_keys"] == lite.counts()["seen_keys"]
         assert pg.vocabulary() == lite.vocabulary()
         assert pg.db.execute("SELECT COUNT(*) FROM editions").fetchone() == (1,)
+
+
+def test_a_round_fetches_the_due_sources_and_skips_the_others(
+    tmp_path: Path, http_server: LoopbackServer, pg_url: str
+) -> None:
+    """Each feed's next check is kept in the store: a round fetches the due ones only, and
+    `digest sources` says which are not due; `digest round --all` fetches every one."""
+    feeds = dict(list(_served(http_server).items())[:2])
+    config = _config(tmp_path, http_server, feeds)
+    env = _env(config, pg_url, "out-workers")
+    _worker_round(env, NOW)  # both new: both fetched, next checks in min_check_minutes
+    later = "2026-03-02T09:20:00+00:00"
+    with PostgresStore(pg_url) as pg:
+        rows = pg.db.execute("SELECT name, next_check_at FROM sources ORDER BY name").fetchall()
+        assert [(name, at[:16]) for name, at in rows] == [
+            ("feed-0", "2026-03-02T09:15"),
+            ("feed-1", "2026-03-02T09:15"),
+        ]
+        pg.db.execute("UPDATE sources SET next_check_at = ? WHERE name = 'feed-1'", (later,))
+    _worker_round(env, "2026-03-02T09:16:00+00:00")
+    assert [len(http_server.hits(feeds[n])) for n in ("feed-0", "feed-1")] == [2, 1]
+    with PostgresStore(pg_url) as pg:
+        (sources,) = pg.db.execute(
+            "SELECT sources FROM digest_rounds WHERE now LIKE '2026-03-02T09:16%'"
+        ).fetchone()
+        assert sources == '["feed-0"]'
+
+    def status(now: str) -> str:
+        (line,) = [x for x in _digest(env, "sources", "--now", now).splitlines() if "feed-1" in x]
+        return line
+
+    assert "not due" in status("2026-03-02T09:17:00+00:00")
+    assert " ok " in status("2026-03-02T09:21:00+00:00")
+    _digest(env, "round", "--all", "--now", "2026-03-02T09:18:00+00:00", "--date", DAY)
+    assert _worker(env, "--until-idle").wait(timeout=120) == 0
+    assert [len(http_server.hits(feeds[n])) for n in ("feed-0", "feed-1")] == [3, 2]
+
+
+def test_two_workers_never_ask_one_host_twice_at_once(
+    tmp_path: Path, http_server: LoopbackServer, pg_url: str
+) -> None:
+    """Politeness across machines: with per_host_concurrency = 1, two workers fetch two
+    hosts (127.0.0.1 and localhost: one server) in parallel, never one host twice at once."""
+    feeds = {}
+    for i, name in enumerate(FEEDS[:4]):
+        path = f"/f{i}/{name}"
+        http_server.route(path, Reply(file=f"feeds/{name}", hang_seconds=0.6))
+        feeds[f"a-{i}"] = path
+        feeds[f"b-{i}"] = path
+    config = _config(tmp_path, http_server, {})
+    text = config.read_text(encoding="utf-8").replace(
+        "[fetch]", "[fetch]\nper_host_concurrency = 1"
+    )
+    for name, path in sorted(feeds.items()):  # a-* first: defer order favours one host
+        base = http_server.url(path)
+        url = base if name.startswith("a-") else base.replace("127.0.0.1", "localhost")
+        text += f'\n[[sources]]\nname = "{name}"\nkind = "feed"\nurl = "{url}"\n'
+    config.write_text(text, encoding="utf-8")
+    env = _env(config, pg_url, "out-workers")
+    _digest(env, "round", "--now", NOW, "--date", DAY)
+    workers = [_worker(env, "--until-idle", "--name", f"w{i}") for i in range(2)]
+    for w in workers:
+        assert w.wait(timeout=120) == 0, _logs(tmp_path)
+    hosts = [seen.headers["host"].split(":")[0] for seen in http_server.log]
+    assert hosts.count("127.0.0.1") >= 4  # its 4 feeds (and teaser pages)
+    assert hosts.count("localhost") >= 4
+    assert http_server.most_in_flight == {"127.0.0.1": 1, "localhost": 1}
+    # each job logs its time and its store queries' (bench/scale.py's database share)
+    assert re.search(r"job digest\.fetch took [\d.]+ s, database [\d.]+ s", _logs(tmp_path))

@@ -33,4 +33,7 @@ def open_store(settings: StoreSettings, *, busy_timeout_seconds: float = 30.0) -
         raise StoreError(
             "[store].url", "PostgreSQL needs psycopg: pip install 'digest[postgres]'"
         ) from e
-    return PostgresStore(settings.url)
+    return PostgresStore(
+        settings.url,
+        idle_transaction_timeout_seconds=settings.idle_transaction_timeout_seconds,
+    )

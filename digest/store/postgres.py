@@ -15,8 +15,10 @@ schema current. The schema version is the one row of ``digest_schema`` (SQLite k
 from __future__ import annotations
 
 import atexit
+import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -25,7 +27,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from digest.config import redacted_url as redacted
-from digest.errors import StoreError
+from digest.errors import StoreError, StoreFault
 from digest.schema import MIGRATIONS, SCHEMA_VERSION
 from digest.store.dialect import numbered_parameters, to_postgres
 from digest.store.sqlite import Store
@@ -34,14 +36,27 @@ MIGRATION_LOCK = 0x64696765  # pg_advisory_lock key: "dige"
 VERSION_TABLE = "digest_schema"
 POOL_MAX_SIZE = 8
 
-_pools: dict[str, ConnectionPool[psycopg.Connection[Any]]] = {}
+
+class QueryClock:
+    """Seconds this process spent in store queries (sent, run, answered): the workers log
+    the database's share of each job's time with it (``bench/scale.py`` sums them)."""
+
+    seconds = 0.0
+
+
+_pools: dict[tuple[str, float], ConnectionPool[psycopg.Connection[Any]]] = {}
 _pools_lock = threading.Lock()
 
 
-def pool(url: str, *, timeout: float) -> ConnectionPool[psycopg.Connection[Any]]:
-    """This process's pool for ``url`` (opened on first use; closed at exit)."""
+def pool(
+    url: str, *, timeout: float, idle_transaction_seconds: float = 0.0
+) -> ConnectionPool[psycopg.Connection[Any]]:
+    """This process's pool for ``url`` (opened on first use; closed at exit). Its sessions
+    are ended by the server when idle inside a transaction for ``idle_transaction_seconds``
+    (0: never): a frozen process cannot hold row locks forever."""
+    key = (url, idle_transaction_seconds)
     with _pools_lock:
-        found = _pools.get(url)
+        found = _pools.get(key)
         if found is None:
             # one plain connection first: a database that is down or refuses us says why at
             # once (a pool would retry in the background until its timeout)
@@ -51,6 +66,9 @@ def pool(url: str, *, timeout: float) -> ConnectionPool[psycopg.Connection[Any]]
                 min_size=1,
                 max_size=POOL_MAX_SIZE,
                 kwargs={"autocommit": True},
+                configure=_session_settings(idle_transaction_seconds),
+                # a connection the server ended while it sat in the pool is replaced
+                check=ConnectionPool.check_connection,
                 open=False,
                 name=redacted(url),
             )
@@ -59,8 +77,21 @@ def pool(url: str, *, timeout: float) -> ConnectionPool[psycopg.Connection[Any]]
             except BaseException:
                 found.close()
                 raise
-            _pools[url] = found
+            _pools[key] = found
         return found
+
+
+def _session_settings(idle_transaction_seconds: float) -> Any:
+    milliseconds = str(round(idle_transaction_seconds * 1000))
+
+    def configure(conn: psycopg.Connection[Any]) -> None:
+        # set_config, not SET: SET takes no bound parameters
+        conn.execute(
+            "SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
+            (milliseconds,),
+        )
+
+    return configure
 
 
 def close_pools() -> None:
@@ -73,6 +104,39 @@ def close_pools() -> None:
 
 
 atexit.register(close_pools)
+
+
+# What a query's error says about the database (not a bug in our SQL): by SQLSTATE, the
+# message and the hint of the one-line StoreFault (as the SQLite store's _FAULTS).
+_LOST = ("lost the connection to the database", "check that PostgreSQL is up and reachable,"
+         " then run again: what was committed is kept")  # fmt: skip
+_FAULTS: dict[str, tuple[str, str]] = {
+    "53": ("the database server is out of space or memory",
+           "free space on the database server, then run again: what was committed is kept"),
+    "40": ("the database gave up a transaction that conflicted with another",
+           "run again: nothing of that transaction was stored"),
+    "55P03": ("rows stayed locked by another process",
+              "run again; see pg_stat_activity for the holder"),
+    "57014": ("the database cancelled a query (statement_timeout)",
+              "raise the database's statement_timeout, or run again"),
+}  # fmt: skip
+
+
+def pg_fault(label: str, error: psycopg.Error) -> StoreFault | None:
+    """The one-line error for a psycopg error about the database (connection lost, the
+    server shut down or ended the session, disk full, a serialization failure...); None
+    for one that is a bug in our SQL (it propagates)."""
+    state = error.sqlstate or ""
+    found = _FAULTS.get(state) or _FAULTS.get(state[:2])
+    if found is None:
+        about_database = isinstance(error, psycopg.OperationalError) or state[:2] in {"08", "25"}
+        if not about_database:
+            return None
+        found = _LOST
+    message, hint = found
+    fault = StoreFault(label, message, hint=hint)  # str() adds the cause's first line
+    fault.__cause__ = error
+    return fault
 
 
 class PgCursor:
@@ -104,13 +168,19 @@ class PgConnection:
     autocommit mode: statements outside ``BEGIN … COMMIT`` commit on their own, as with
     ``sqlite3`` in ``isolation_level=None``."""
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], label: str = "") -> None:
         self.conn = conn
+        self.label = label  # the store, without its password: named in StoreFault
         self._changes = 0
 
     @property
     def in_transaction(self) -> bool:
-        return self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+        # UNKNOWN: the session is gone, and the server rolled its transaction back
+        status = self.conn.info.transaction_status
+        return status not in (
+            psycopg.pq.TransactionStatus.IDLE,
+            psycopg.pq.TransactionStatus.UNKNOWN,
+        )
 
     @property
     def total_changes(self) -> int:
@@ -119,7 +189,15 @@ class PgConnection:
     def execute(self, sql: str, parameters: Any = (), /) -> PgCursor:
         t = to_postgres(sql)
         args = numbered_parameters(parameters) if t.numbered else tuple(parameters)
-        cursor = self.conn.execute(t.sql, args)
+        started = time.perf_counter()
+        try:
+            cursor = self.conn.execute(t.sql, args)
+        except psycopg.Error as e:
+            if (fault := pg_fault(self.label, e)) is None:
+                raise
+            raise fault from e
+        finally:
+            QueryClock.seconds += time.perf_counter() - started
         self._changes += max(cursor.rowcount, 0) if not cursor.description or t.returns_id else 0
         if t.returns_id:
             row = cursor.fetchone()
@@ -132,7 +210,15 @@ class PgConnection:
             (numbered_parameters(p) for p in parameters) if t.numbered else parameters
         )
         cursor = self.conn.cursor()
-        cursor.executemany(t.sql, rows)
+        started = time.perf_counter()
+        try:
+            cursor.executemany(t.sql, rows)
+        except psycopg.Error as e:
+            if (fault := pg_fault(self.label, e)) is None:
+                raise
+            raise fault from e
+        finally:
+            QueryClock.seconds += time.perf_counter() - started
         self._changes += max(cursor.rowcount, 0)
         return PgCursor(cursor)
 
@@ -143,15 +229,25 @@ class PgConnection:
 class PostgresStore(Store):
     """A digest store in a PostgreSQL database (psycopg 3, pooled connections)."""
 
-    def __init__(self, url: str, *, connect_timeout_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        connect_timeout_seconds: float = 30.0,
+        idle_transaction_timeout_seconds: float = 0.0,
+    ) -> None:
         self.url = url
         self.path = Path(redacted(url))  # only named in messages
         self._pool: ConnectionPool[psycopg.Connection[Any]] | None = None
         self._conn: psycopg.Connection[Any] | None = None
         try:
-            self._pool = pool(url, timeout=connect_timeout_seconds)
+            self._pool = pool(
+                url,
+                timeout=connect_timeout_seconds,
+                idle_transaction_seconds=idle_transaction_timeout_seconds,
+            )
             self._conn = self._pool.getconn(timeout=connect_timeout_seconds)
-            self.db = PgConnection(self._conn)
+            self.db = PgConnection(self._conn, redacted(url))
             self.migrate()
         except StoreError:
             self.close()
@@ -162,9 +258,14 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         if self._conn is not None and self._pool is not None:
-            if self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                self._conn.rollback()
-            self._pool.putconn(self._conn)
+            status = self._conn.info.transaction_status
+            if status not in (
+                psycopg.pq.TransactionStatus.IDLE,
+                psycopg.pq.TransactionStatus.UNKNOWN,
+            ):
+                with contextlib.suppress(psycopg.Error):  # the session may be gone
+                    self._conn.rollback()
+            self._pool.putconn(self._conn)  # a broken connection is discarded there
         self._conn = None
 
     @property

@@ -494,7 +494,7 @@ class Store:
         with self.transaction():
             cur = self.db.execute(
                 "UPDATE sources SET failures = 0, backoff_until = NULL, disabled = 0,"
-                " last_error = NULL WHERE name = ?",
+                " last_error = NULL, next_check_at = NULL WHERE name = ?",
                 (name,),
             )
         return cur.rowcount > 0
