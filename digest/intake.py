@@ -4,25 +4,30 @@ The operator's corrections (``digest.overrides``) are carried out first, so clus
 the threads as the operator wants them and never joins what they split; then the new
 articles are clustered with the open threads (``digest.cluster``), and the articles, their
 copies, the plan (new threads, extensions, merges, reasons) and the running vocabulary are
-written in one transaction.
+written in one transaction. A batch bigger than ``SLICE_ARTICLES`` (a first run over a
+big archive) is clustered slice by slice in publication order, each slice meeting the
+threads the slices before it stored, as successive runs would: the clustering state is
+bounded by a slice and the window, not by the batch.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from digest.cluster import ClusterParams, LinkParams, plan_clusters, read_articles, stored_terms
 from digest.config import Settings
 from digest.logs import stage
-from digest.models import ClusterPlan, DedupeResult
+from digest.models import Article, ClusterPlan, DedupeResult
 from digest.overrides import Overrides
 from digest.store import Store
 from digest.threadstore import ThreadStore, apply_overrides
 
 log = logging.getLogger("digest.pipeline")
+SLICE_ARTICLES = 20_000  # the clustering state of 20k articles is ~0.2 GB
 NO_OVERRIDES = Overrides(path="")
 
 
@@ -56,45 +61,38 @@ def store_and_cluster(
     settings: Settings,
     now: datetime,
     overrides: Overrides = NO_OVERRIDES,
+    slice_articles: int | None = None,
 ) -> Clustered:
     """Apply the operator's corrections, cluster the new articles with the open threads,
     and store the articles, their copies and the plan in one transaction (a crash before
     the commit loses nothing; a re-run redoes it)."""
     new = deduped.new
     params = cluster_params(settings)
-    plan = ClusterPlan(new_threads=(), extensions=())
+    slice_articles = slice_articles or SLICE_ARTICLES
+    plans: list[ClusterPlan] = []
+    fingerprints = {f.article_id: f for f in deduped.fingerprints}
     with stage("cluster", total=len(new), unit="articles"), store.transaction():
         corrections = apply_overrides(store, overrides, now=now, params=params)
         for line in corrections:
             log.info("%s", line)
-        if new:  # planned first, so every article row is written once, with its thread
-            latest = max(a.published for a in new)
-            read = read_articles(new, params)
-            plan = plan_clusters(
-                new,
-                store.open_threads(
-                    since=latest - timedelta(days=params.window_days),
-                    first_since=params.first_seen_since(latest),
-                ),
-                now=latest,
-                params=params,
-                vocabulary=store.vocabulary(stored_terms(read)),  # the batch's terms only
-                apart=ThreadStore(store).kept_apart(),
-                read=read,
+        ordered = sorted(new, key=lambda a: (a.published, a.id))
+        for start in range(0, len(ordered), slice_articles):
+            part = ordered[start : start + slice_articles]
+            plan = _plan(store, part, params)
+            # planned first, so every article row is written once, with its thread
+            store.save_articles(
+                part,
+                day=day,
+                run_id=run_id,
+                fingerprints=fingerprints,
+                threads={a: t.id for t in plan.new_threads for a in t.article_ids}
+                | {a: e.thread_id for e in plan.extensions for a in e.article_ids},
             )
-            del read
-        store.save_articles(
-            new,
-            day=day,
-            run_id=run_id,
-            fingerprints={f.article_id: f for f in deduped.fingerprints},
-            threads={a: t.id for t in plan.new_threads for a in t.article_ids}
-            | {a: e.thread_id for e in plan.extensions for a in e.article_ids},
-        )
+            store.apply_plan(plan, run_id=run_id, at=now)
+            store.add_vocabulary(Counter(plan.document_frequencies), len(part))
+            plans.append(plan)
         store.save_duplicates(deduped.duplicates, day=day, run_id=run_id)
-        store.apply_plan(plan, run_id=run_id, at=now)
-        if new:
-            store.add_vocabulary(Counter(plan.document_frequencies), len(new))
+    plan = _joined(plans)
     log.info(
         "stored %d new articles, %d duplicates; %d new threads, %d extended, %d merged",
         len(new),
@@ -114,3 +112,35 @@ def store_and_cluster(
             "thread %s continued: +%d articles", extension.thread_id, len(extension.article_ids)
         )
     return Clustered(plan=plan, corrections=corrections)
+
+
+def _plan(store: Store, new: Sequence[Article], params: ClusterParams) -> ClusterPlan:
+    """Cluster ``new`` with the threads open in the store at its latest article."""
+    latest = max(a.published for a in new)
+    read = read_articles(new, params)
+    return plan_clusters(
+        new,
+        store.open_threads(
+            since=latest - timedelta(days=params.window_days),
+            first_since=params.first_seen_since(latest),
+        ),
+        now=latest,
+        params=params,
+        vocabulary=store.vocabulary(stored_terms(read)),  # the batch's terms only
+        apart=ThreadStore(store).kept_apart(),
+        read=read,
+    )
+
+
+def _joined(plans: Sequence[ClusterPlan]) -> ClusterPlan:
+    """One plan for the run's report from its slices' plans: a thread a slice started and a
+    later slice extended counts as new, once."""
+    if len(plans) == 1:
+        return plans[0]
+    started = {t.id for p in plans for t in p.new_threads}
+    return ClusterPlan(
+        new_threads=tuple(t for p in plans for t in p.new_threads),
+        extensions=tuple(e for p in plans for e in p.extensions if e.thread_id not in started),
+        merges=tuple(m for p in plans for m in p.merges),
+        reasons=tuple(r for p in plans for r in p.reasons),
+    )

@@ -99,3 +99,38 @@ def test_an_article_seen_on_an_earlier_page_is_listed_once(make_settings: Any) -
     assert (twice, moved) == (set(), set())
     assert "T12-1" in placed
     assert second.duplicates >= 1
+
+
+def _one_run_of_four_days(settings: Settings) -> tuple[RunReport, dict[str, str]]:
+    report = run_day(settings, 4, DATA / "jsonl")
+    placed, twice, moved = placement(settings)
+    assert (twice, moved) == (set(), set())
+    return report, placed
+
+
+@pytest.mark.slow
+def test_a_batch_bigger_than_a_slice_is_clustered_slice_by_slice(
+    make_settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four days in one run, clustered in slices of 12 articles in publication order (as a
+    first run over a big archive is): every article stored once with a thread, the events
+    as good as in one piece, and the report counts each thread once."""
+    whole, placed_whole = _one_run_of_four_days(make_settings())
+    from digest import intake
+
+    monkeypatch.setattr(intake, "SLICE_ARTICLES", 12)
+    sliced_settings = make_settings(
+        f"store.path='{tmp_path / 'sliced.sqlite3'}'", f"output.dir='{tmp_path / 'sliced'}'"
+    )
+    sliced, placed = _one_run_of_four_days(sliced_settings)
+    assert placed.keys() == placed_whole.keys()
+    assert bcubed(placed) >= bcubed(placed_whole) - 0.05
+    assert bcubed(placed) >= 0.9, (bcubed(placed), bcubed(placed_whole))
+    with Store(sliced_settings.store.path) as store:
+        stored_threads = store.db.execute("SELECT COUNT(*) FROM threads").fetchone()[0]
+        unthreaded = store.db.execute(
+            "SELECT COUNT(*) FROM articles WHERE thread_id IS NULL AND duplicate_of IS NULL"
+        ).fetchone()[0]
+    assert unthreaded == 0
+    assert sliced.threads_new - sliced.threads_merged <= stored_threads
+    assert (sliced.new_articles, sliced.duplicates) == (whole.new_articles, whole.duplicates)
