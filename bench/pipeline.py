@@ -76,6 +76,7 @@ def _instrument(clock: _Clock) -> None:
         (p, "normalize", "normalize"),
         (p, "dedupe", "dedupe"),
         (p, "sign", "dedupe"),
+        (i, "read_articles", "cluster"),
         (i, "plan_clusters", "cluster"),
         (p, "summarize", "summarize"),
         (p, "compose", "compose"),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from digest.cluster import ClusterParams, LinkParams, plan_clusters, read_articles, stored_terms
@@ -90,7 +90,8 @@ def store_and_cluster(
             )
             store.apply_plan(plan, run_id=run_id, at=now)
             store.add_vocabulary(Counter(plan.document_frequencies), len(part))
-            plans.append(plan)
+            plans.append(_slim(plan) if len(ordered) > slice_articles else plan)
+            del plan
         store.save_duplicates(deduped.duplicates, day=day, run_id=run_id)
     plan = _joined(plans)
     log.info(
@@ -129,6 +130,16 @@ def _plan(store: Store, new: Sequence[Article], params: ClusterParams) -> Cluste
         vocabulary=store.vocabulary(stored_terms(read)),  # the batch's terms only
         apart=ThreadStore(store).kept_apart(),
         read=read,
+    )
+
+
+def _slim(plan: ClusterPlan) -> ClusterPlan:
+    """What the run's report and log keep of a stored slice's plan: not the threads'
+    signatures, the reasons or the term counts (they are in the store)."""
+    return ClusterPlan(
+        new_threads=tuple(replace(t, signature=()) for t in plan.new_threads),
+        extensions=tuple(replace(e, signature=()) for e in plan.extensions),
+        merges=plan.merges,
     )
 
 
