@@ -9,13 +9,15 @@ from __future__ import annotations
 
 
 class DigestError(Exception):
-    """Base class. ``message`` is a lowercase phrase; ``subject`` names the file/feed/setting."""
+    """Base class. ``message`` is a lowercase phrase; ``subject`` names the file/feed/setting;
+    ``hint``, when given, says what to do (``... (hint: ...)``)."""
 
     default_message = "digest error"
 
-    def __init__(self, subject: str = "", message: str | None = None) -> None:
+    def __init__(self, subject: str = "", message: str | None = None, *, hint: str = "") -> None:
         self.subject = subject
         self.message = message or self.default_message
+        self.hint = hint
         super().__init__(self.message, subject)
 
     def __str__(self) -> str:
@@ -25,7 +27,8 @@ class DigestError(Exception):
         cause = self.__cause__
         if cause is not None and not isinstance(cause, DigestError):
             parts.append(f"{type(cause).__name__}: {cause}")
-        return ": ".join(" ".join(p.split()) for p in parts)
+        text = ": ".join(" ".join(p.split()) for p in parts)
+        return f"{text} (hint: {self.hint})" if self.hint else text
 
 
 class ConfigError(DigestError):
@@ -87,14 +90,6 @@ class StoreFault(StoreError):
 
     default_message = "cannot use the store"
 
-    def __init__(self, subject: str = "", message: str | None = None, *, hint: str = "") -> None:
-        super().__init__(subject, message)
-        self.hint = hint
-
-    def __str__(self) -> str:
-        text = super().__str__()
-        return f"{text} (hint: {self.hint})" if self.hint else text
-
 
 class RenderError(DigestError):
     default_message = "render error"
@@ -104,14 +99,6 @@ class DeliveryError(DigestError):
     """An email could not be delivered; ``hint`` says what to check."""
 
     default_message = "delivery failed"
-
-    def __init__(self, subject: str = "", message: str | None = None, *, hint: str = "") -> None:
-        super().__init__(subject, message)
-        self.hint = hint
-
-    def __str__(self) -> str:
-        text = super().__str__()
-        return f"{text} (hint: {self.hint})" if self.hint else text
 
 
 class PublishError(DigestError):

@@ -58,11 +58,7 @@ class UnknownEditionsError(PublishError):
     default_message = "the output folder holds editions its store does not know"
 
     def __init__(self, subject: str, message: str, *, hint: str) -> None:
-        super().__init__(subject, message)
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"{super().__str__()} (hint: {self.hint})"
+        super().__init__(subject, message, hint=hint)  # the hint is required here
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
