@@ -186,18 +186,25 @@ class PgConnection:
     def total_changes(self) -> int:
         return self._changes
 
-    def execute(self, sql: str, parameters: Any = (), /) -> PgCursor:
-        t = to_postgres(sql)
-        args = numbered_parameters(parameters) if t.numbered else tuple(parameters)
+    @contextlib.contextmanager
+    def _query(self) -> Iterator[None]:
+        """One statement: its time counted in ``QueryClock``, a fault about the database
+        raised as its one-line :class:`StoreFault` (a bug in our SQL propagates)."""
         started = time.perf_counter()
         try:
-            cursor = self.conn.execute(t.sql, args)
+            yield
         except psycopg.Error as e:
             if (fault := pg_fault(self.label, e)) is None:
                 raise
             raise fault from e
         finally:
             QueryClock.seconds += time.perf_counter() - started
+
+    def execute(self, sql: str, parameters: Any = (), /) -> PgCursor:
+        t = to_postgres(sql)
+        args = numbered_parameters(parameters) if t.numbered else tuple(parameters)
+        with self._query():
+            cursor = self.conn.execute(t.sql, args)
         self._changes += max(cursor.rowcount, 0) if not cursor.description or t.returns_id else 0
         if t.returns_id:
             row = cursor.fetchone()
@@ -210,15 +217,8 @@ class PgConnection:
             (numbered_parameters(p) for p in parameters) if t.numbered else parameters
         )
         cursor = self.conn.cursor()
-        started = time.perf_counter()
-        try:
+        with self._query():
             cursor.executemany(t.sql, rows)
-        except psycopg.Error as e:
-            if (fault := pg_fault(self.label, e)) is None:
-                raise
-            raise fault from e
-        finally:
-            QueryClock.seconds += time.perf_counter() - started
         self._changes += max(cursor.rowcount, 0)
         return PgCursor(cursor)
 
