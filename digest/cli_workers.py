@@ -45,7 +45,7 @@ def _workers() -> ModuleType:
     "--queue",
     "queues",
     multiple=True,
-    type=click.Choice(["fetch", "cluster", "publish"]),
+    type=click.Choice(["fetch", "cluster", "publish", "mail"]),
     help="Take only these jobs (repeatable; default: all).",
 )
 @click.option(
@@ -65,7 +65,7 @@ def worker_command(
     until_idle: bool,
     keep_jobs: bool,
 ) -> None:
-    """Take fetch, cluster and publish jobs from the PostgreSQL store ([store].url).
+    """Take fetch, cluster, publish and mail jobs from the PostgreSQL store ([store].url).
 
     Start any number, on any machines that reach the database; `digest daemon` (or
     `digest round`) defers the jobs. SIGTERM or Ctrl-C finish the current job first.
@@ -106,8 +106,9 @@ def round_command(
 
     It fetches the sources that are due (each feed's next check follows how often it
     publishes, [fetch].min_check_minutes to max_check_minutes; `digest sources` shows
-    "not due"); --all fetches every one. With --wait, wait for its edition (exit status 1
-    when it is not done in time).
+    "not due"); --all fetches every one. With --wait, wait for its edition and its email
+    (exit status 1 when it is not done in time, e.g. mail still queued: the SMTP server
+    down).
 
     \b
     Example:
@@ -127,9 +128,9 @@ def round_command(
             raise click.ClickException("that round was already started")
         click.echo(rid)
         deadline = time.monotonic() + wait_seconds
-        while wait_seconds and workers.round_state(settings, rid) != "done":
+        while wait_seconds and (state := workers.round_state(settings, rid)) != "done":
             if time.monotonic() > deadline:
-                click.echo(f"round {rid} not done after {wait_seconds:g} s", err=True)
+                click.echo(f"round {rid} not done after {wait_seconds:g} s: {state}", err=True)
                 sys.exit(1)
             time.sleep(0.5)
     except DigestError as e:

@@ -64,6 +64,7 @@ class RunOptions:
     slot: datetime | None = None  # the schedule slot this run answers (the daemon)
     late: bool = False  # the slot was missed and is caught up now
     email: bool | None = None  # mail the edition; None: [email].enabled
+    send_mail: bool = True  # False: only queue it (a worker's mail job sends the outbox)
     start_over: bool = False  # a site the store does not know is moved aside (recovery)
 
 
@@ -297,6 +298,8 @@ def _mail(
             queue_edition(ledger, settings, env, briefing, now=now)
         except DeliveryError as e:  # a message that cannot be built: the rest still goes
             queue_error = str(e)
+    if not options.send_mail:
+        return FlushResult(sent=(), error=queue_error)
     flushed = flush_outbox(ledger, settings.email, now=now)
     return replace(flushed, error=queue_error or flushed.error)
 

@@ -12,8 +12,15 @@ takes (``FOR UPDATE SKIP LOCKED`` inside procrastinate):
    run`` does (``digest.intake``), and stored with their threads in the transaction that
    empties their staging rows, so a crash redoes exactly the uncommitted batch.
 3. ``digest.publish`` (queue ``publish``), one job per round: the edition, as ``digest run``
-   makes it after storing (``run_once`` with nothing left to ingest); a slot's edition is
-   unique in the ledger, and the outbox sends each message at most once.
+   makes it after storing (``run_once`` with nothing left to ingest, its messages queued in
+   the outbox but not sent); a slot's edition is unique in the ledger.
+4. ``digest.mail`` (queue ``mail``), one job per round that left mail queued, under the
+   procrastinate lock ``mail`` (editions go out in order): the outbox flushed as ``digest
+   run`` flushes it (``digest.mailer.flush_outbox``: each row claimed before its SMTP
+   transaction, so each message goes at most once, however many jobs or workers try). It
+   sends what is queued, this round's edition and any message an earlier failure left
+   queued; a message that could not go (the server down) stays queued, the job fails, and
+   the next round's mail job sends it, as the next ``digest run`` would.
 
 Each step's last job defers the next: the round's row is locked (``FOR UPDATE``) while a job
 records that its part is done, so of two jobs finishing together exactly one sees the round
@@ -45,9 +52,11 @@ from procrastinate import App, PsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued
 
 from digest.config import Settings
-from digest.errors import StoreError
+from digest.errors import DeliveryError, StoreError
 from digest.health import LIVE_KINDS, current, due, plan_health, schedule
 from digest.intake import store_and_cluster
+from digest.ledger import Ledger
+from digest.mailer import flush_outbox
 from digest.models import DedupeResult, RunReport, SourceOk
 from digest.normalize import normalize
 from digest.overrides import read_overrides
@@ -60,13 +69,14 @@ from digest.store.postgres import MIGRATION_LOCK, PgWriterLock, PostgresStore, Q
 
 log = logging.getLogger("digest.workers")
 
-QUEUES = ("fetch", "cluster", "publish")
+QUEUES = ("fetch", "cluster", "publish", "mail")
 _INTAKE_COLUMNS = ARTICLE_COLUMNS.replace(" dated", " dated, round")
 _WORKER_TABLES = (
     """CREATE TABLE IF NOT EXISTS digest_rounds (
         id TEXT PRIMARY KEY, now TEXT NOT NULL, day TEXT NOT NULL, slot TEXT,
         late INTEGER NOT NULL DEFAULT 0, sources TEXT NOT NULL, langs TEXT,
-        state TEXT NOT NULL DEFAULT 'fetching'   -- fetching | clustering | publishing | done
+        state TEXT NOT NULL DEFAULT 'fetching', -- fetching|clustering|publishing|mailing|done
+        edition INTEGER                         -- the number of the edition it published
     )""",
     """CREATE TABLE IF NOT EXISTS digest_round_parts (
         round TEXT NOT NULL,
@@ -101,7 +111,7 @@ def postgres_url(settings: Settings) -> str:
 
 
 def make_app(settings: Settings) -> App:
-    """The procrastinate app with digest's three tasks, on the store's database (its
+    """The procrastinate app with digest's four tasks, on the store's database (its
     sessions, like the store's, end when idle in a transaction too long)."""
     idle_ms = round(settings.store.idle_transaction_timeout_seconds * 1000)
     connector = PsycopgConnector(
@@ -123,7 +133,14 @@ def make_app(settings: Settings) -> App:
     @app.task(name="digest.publish", queue="publish", retry=2)
     def publish(round_id: str) -> None:
         with _job_clock("digest.publish"):
-            publish_round(settings, round_id)
+            publish_round(app, settings, round_id)
+
+    # no retry: what could not be sent stays queued for the next round's mail job (the
+    # outbox is the retry, as for `digest run`), and a retry now would meet the same server
+    @app.task(name="digest.mail", queue="mail")
+    def mail(round_id: str) -> None:
+        with _job_clock("digest.mail"):
+            mail_round(settings, round_id)
 
     return app
 
@@ -425,9 +442,10 @@ def cluster_language(app: App, settings: Settings, round_id: str, lang: str) -> 
     log.info("round %s: clustered %d %s articles", round_id, len(articles), lang)
 
 
-def publish_round(settings: Settings, round_id: str) -> None:
+def publish_round(app: App, settings: Settings, round_id: str) -> None:
     """Job 3: the round's edition (``run_once`` with nothing left to ingest: its window
-    holds the runs the cluster jobs recorded)."""
+    holds the runs the cluster jobs recorded), its messages queued in the outbox; the mail
+    job is deferred when anything is queued there."""
     quiet = replace(settings, sources=(), inputs=replace(settings.inputs, dump_dirs=()))
     lock = PgWriterLock(
         postgres_url(settings),
@@ -440,17 +458,72 @@ def publish_round(settings: Settings, round_id: str) -> None:
             state = store.db.execute(
                 "SELECT state FROM digest_rounds WHERE id = ?", (round_id,)
             ).fetchone()[0]
-        if state == "done":
+        if state in ("mailing", "done"):
             return
-        options = RunOptions(day=rnd.day, slot=rnd.slot, late=rnd.late)
+        options = RunOptions(day=rnd.day, slot=rnd.slot, late=rnd.late, send_mail=False)
         report = run_once(quiet, now=rnd.now, store=store, options=options)
-        store.db.execute("UPDATE digest_rounds SET state = 'done' WHERE id = ?", (round_id,))
-    edition = report.edition
-    number = edition.number if edition else None
+        edition = report.edition
+        number = edition.number if edition else None
+        if report.email_error:  # a message that could not be built (the others are queued)
+            log.error("round %s: email: %s", round_id, report.email_error)
+        with store.transaction():
+            _load_round(store, round_id, lock=True)
+            mailing = settings.email.enabled and bool(_queued_mail(store))
+            if mailing:  # deferred before the commit, as _defer_next: the mail job waits
+                _defer_mail(app, round_id)  # on this row, then sees 'mailing'
+            store.db.execute(
+                "UPDATE digest_rounds SET state = ?, edition = ? WHERE id = ?",
+                ("mailing" if mailing else "done", number, round_id),
+            )
     log.info("round %s: edition %s", round_id, f"No. {number}" if number else "(nothing new)")
 
 
+def _defer_mail(app: App, round_id: str) -> None:
+    """One mail job per round (a publish job run twice defers one), one at a time."""
+    _defer(app.tasks["digest.mail"], f"mail:{round_id}", lock="mail", round_id=round_id)
+
+
+def _queued_mail(store: PostgresStore) -> set[tuple[int, str]]:
+    """(edition, recipient) of every message waiting in the outbox."""
+    rows = store.db.execute("SELECT edition, recipient FROM outbox WHERE state = 'queued'")
+    return {(int(edition), str(recipient)) for edition, recipient in rows}
+
+
+def mail_round(settings: Settings, round_id: str) -> None:
+    """Job 4: the outbox flushed (``flush_outbox``, as ``digest run`` does: claimed before
+    sending, so at most once). The round is done when nothing this flush tried is left
+    queued, and so is any earlier round whose edition has nothing queued any more (its
+    mail went with this one); otherwise the job fails, the messages stay queued, and the
+    next round's mail job sends them."""
+    with _store(settings) as store:
+        with store.transaction():  # waits for the publish job's commit
+            rnd = _load_round(store, round_id, lock=True)
+        tried = _queued_mail(store)
+        flushed = flush_outbox(Ledger(store), settings.email, now=rnd.now)
+        for d in flushed.sent:
+            log.info("round %s: emailed No. %d -> %s", round_id, d.edition, d.recipient)
+        left = tried & _queued_mail(store)
+        if not left:
+            with store.transaction():
+                store.db.execute(
+                    "UPDATE digest_rounds SET state = 'done' WHERE state = 'mailing' AND"
+                    " (id = ? OR edition NOT IN (SELECT edition FROM outbox"
+                    " WHERE state = 'queued'))",
+                    (round_id,),
+                )
+    if flushed.error:  # refused for good, or uncertain: nothing to retry (at most once)
+        log.error("round %s: email: %s", round_id, flushed.error)
+    if left:
+        raise DeliveryError(
+            f"round {round_id}",
+            f"{len(left)} message(s) still queued",
+            hint="the next round's mail job sends them",
+        )
+
+
 def round_state(settings: Settings, round_id: str) -> str | None:
+    """fetching, clustering, publishing, mailing (its mail job has not sent everything it
+    queued yet) or done; None when there is no such round."""
     with _store(settings) as store:
         row = store.db.execute(
             "SELECT state FROM digest_rounds WHERE id = ?", (round_id,)
