@@ -6,6 +6,8 @@ subprocesses, the loopback feed server and an aiosmtpd server on 127.0.0.1."""
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import pytest
 from digest.config import load_settings
 from digest.store import Store
 from digest.store.postgres import PostgresStore
-from tests.conftest import SmtpServer
+from tests.conftest import REPO, SmtpServer
 from tests.httpserver import LoopbackServer
 from tests.test_workers import DAY, NOW, _config, _digest, _env, _logs, _served, _threads, _worker
 
@@ -157,8 +159,23 @@ def test_smtp_down_fails_the_mail_job_and_leaves_the_outbox_as_digest_run_does(
     lite_env, env = _env(config, None, "out-run"), _env(config, pg_url, "out-workers")
     smtp_server.stop()
     _digest(lite_env, "run", "--now", NOW, "--date", DAY)
-    round_id = _digest(env, "round", "--now", NOW, "--date", DAY).strip()
-    _until_idle(env, tmp_path)
+    serving = _worker(env, "--keep-jobs")
+    try:  # `digest round --wait` says the round's mail is not done
+        waited = subprocess.run(
+            [sys.executable, "-m", "digest", "round", "--now", NOW, "--date", DAY, "--wait", "15"],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        serving.send_signal(signal.SIGTERM)
+        serving.wait(timeout=60)
+    assert waited.returncode == 1, waited.stderr[-3000:]
+    assert "not done after 15 s: mailing" in waited.stderr
+    round_id = waited.stdout.strip()
     settings = load_settings(config, environ={})
     with Store(settings.store.path) as lite, PostgresStore(pg_url) as pg:
         assert _mail_jobs(pg) == ["failed"]
