@@ -56,7 +56,7 @@ from digest.errors import DeliveryError, StoreError
 from digest.health import LIVE_KINDS, current, due, plan_health, schedule
 from digest.intake import store_and_cluster
 from digest.ledger import Ledger
-from digest.mailer import flush_outbox
+from digest.mailer import FlushResult, flush_outbox
 from digest.models import DedupeResult, RunReport, SourceOk
 from digest.normalize import normalize
 from digest.overrides import read_overrides
@@ -489,6 +489,9 @@ def _queued_mail(store: PostgresStore) -> set[tuple[int, str]]:
     return {(int(edition), str(recipient)) for edition, recipient in rows}
 
 
+_LEFT = "they stay queued; the next round's mail job sends them"
+
+
 def mail_round(settings: Settings, round_id: str) -> None:
     """Job 4: the outbox flushed (``flush_outbox``, as ``digest run`` does: claimed before
     sending, so at most once). The round is done when nothing this flush tried is left
@@ -499,7 +502,10 @@ def mail_round(settings: Settings, round_id: str) -> None:
         with store.transaction():  # waits for the publish job's commit
             rnd = _load_round(store, round_id, lock=True)
         tried = _queued_mail(store)
-        flushed = flush_outbox(Ledger(store), settings.email, now=rnd.now)
+        if settings.email.enabled:
+            flushed = flush_outbox(Ledger(store), settings.email, now=rnd.now)
+        else:  # as `digest run --no-email`: the outbox is kept as it is
+            flushed = FlushResult(sent=(), error="[email].enabled is false on this worker")
         for d in flushed.sent:
             log.info("round %s: emailed No. %d -> %s", round_id, d.edition, d.recipient)
         left = tried & _queued_mail(store)
@@ -511,13 +517,13 @@ def mail_round(settings: Settings, round_id: str) -> None:
                     " WHERE state = 'queued'))",
                     (round_id,),
                 )
-    if flushed.error:  # refused for good, or uncertain: nothing to retry (at most once)
+    if flushed.error:  # also a refusal for good, or an uncertain one: never sent again
         log.error("round %s: email: %s", round_id, flushed.error)
     if left:
         raise DeliveryError(
             f"round {round_id}",
             f"{len(left)} message(s) still queued",
-            hint="the next round's mail job sends them",
+            hint=_LEFT,
         )
 
 
