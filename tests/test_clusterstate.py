@@ -24,7 +24,14 @@ from digest.overrides import Override, Overrides, parse_overrides
 from digest.pipeline import _dedupe
 from digest.store import Store
 from digest.threadstore import ThreadStore
+from tests.conftest import NOW
 
+BRIDGE = (
+    "Halvorsen and Dukov spoke by phone for an hour on Thursday about the Varnia conflict and"
+    " a prisoner exchange, without progress. Dukov kept his demands over Varnia, aide Petra"
+    " Lind said after the call; Halvorsen said he was disappointed."
+)
+NOW_MINUS_WEEK = NOW - timedelta(days=7)
 NEWS_DAYS = Path(__file__).parent / "data" / "news-days" / "jsonl"
 Opener = Callable[[str], Store]
 
@@ -178,6 +185,40 @@ def test_a_state_with_other_params_starts_over(
         cluster(store, news_days()[:10], settings, state)
         assert state.params == cluster_params(settings)
         mirrors(state, store)
+
+
+def test_threads_that_clustering_merges_are_kept_as_the_store_has_them(
+    open_store: Opener, make_settings: Callable[..., Settings], make_article: Callable[..., Article]
+) -> None:
+    """Two stored threads an article shows to be one event merge (the merged one's
+    members, first time and kept-apart pairs go to the other): the state follows."""
+    from tests.test_cluster import CALL_B, SUMMIT, TARIFF, _calls
+
+    apart = make_settings("cluster.similarity_threshold=1.0", "cluster.attach_threshold=1.0")
+    settings = make_settings()
+    state = ClusterState(params=cluster_params(apart))
+    a, b = _calls(make_article, hours=20)
+    tariff = make_article("Ostrava strikes tariff deal with Halvorsen", TARIFF, hours=19)
+    bridge = make_article("Halvorsen and Dukov phone call: no progress", BRIDGE)
+    later = make_article("Dukov and Halvorsen call: no progress", CALL_B, outlet="Post", hours=-1)
+    summit = make_article("Dukov and Amsel sign gas memorandum in Lindau", SUMMIT, hours=-2)
+    with open_store("reload") as reload, open_store("kept") as kept:
+        for store, kept_state in ((reload, None), (kept, state)):
+            cluster(store, [a, b, tariff], apart, kept_state)
+            found = {t.article_ids[0]: t.id for t in store.open_threads(since=NOW_MINUS_WEEK)}
+            with store.transaction():
+                for article in (a, b):
+                    ThreadStore(store).keep_apart(found[article.id], found[tariff.id])
+            cluster(store, [bridge], settings, kept_state)
+        assert len(kept.db.execute("SELECT * FROM thread_redirects").fetchall()) == 1
+        mirrors(state, kept)
+        assert state.loads == 2  # other params: it started over
+        for batch in ([later], [summit]):
+            cluster(reload, batch, settings, None)
+            cluster(kept, batch, settings, state)
+        assert state.loads == 2
+        assert threads(kept) == threads(reload)
+        mirrors(state, kept)
 
 
 # ── anyone else's change makes it reload ──────────────────────────────────────────────────
