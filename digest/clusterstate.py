@@ -94,7 +94,10 @@ class ClusterState:
         if missing:
             found = store.vocabulary(missing).df
             self.df.update((t, found.get(t, 0)) for t in missing)
-        self.used.update((t, latest) for t in wanted)
+        used = self.used
+        for term in wanted:
+            if used.get(term, latest) <= latest:  # a late slice does not age a term
+                used[term] = latest
         open_now = (t for t in self.threads.values() if self.params.is_open(t, latest))
         return Inputs(
             threads=tuple(sorted(open_now, key=lambda t: t.id)),
@@ -117,14 +120,19 @@ class ClusterState:
         self.apart = ThreadStore(store).kept_apart()
         self.horizon = latest
         self.loads += 1
+        log.info("clustering state: loaded %d open threads from the store", len(self.threads))
 
     def stored(self, store: Store, plan: ClusterPlan, new: Sequence[Article]) -> None:
         """Take a slice's plan as ``store.apply_plan`` and ``add_vocabulary`` stored it,
         then drop what fell out of the window."""
         for thread in plan.new_threads:
             self.threads[thread.id] = thread
+        reread = set()  # threads to read back as the store now has them
         for e in plan.extensions:
-            old = self.threads[e.thread_id]
+            old = self.threads.get(e.thread_id)
+            if old is None:  # not one the slice met (never planned so): the store knows
+                reread.add(e.thread_id)
+                continue
             self.threads[e.thread_id] = replace(
                 old,
                 article_ids=old.article_ids + e.article_ids,
@@ -132,13 +140,15 @@ class ClusterState:
                 last_updated=max(old.last_updated, e.last_updated),
             )
         merges = [m for m in plan.merges if m.merged_id != m.into_id]
-        for m in merges:
+        for m in merges:  # the survivor's members and first time change; pairs re-pointed
             self.threads.pop(m.merged_id, None)
-        if merges:  # members and first times as the store now has them; pairs re-pointed
-            into = sorted({m.into_id for m in merges})
-            marks = ",".join("?" * len(into))
+            reread.add(m.into_id)
+        if reread:
+            ids = sorted(reread)
+            marks = ",".join("?" * len(ids))
             query = f"SELECT id FROM threads WHERE id IN ({marks})"  # noqa: S608 - marks only
-            self.threads.update(store.threads_where(query, into))
+            self.threads.update(store.threads_where(query, ids))
+        if merges:
             self.apart = ThreadStore(store).kept_apart()
         for term, n in plan.document_frequencies.items():
             if term in self.df:  # every slice term was looked up before it was clustered
