@@ -7,7 +7,10 @@ copies, the plan (new threads, extensions, merges, reasons) and the running voca
 written in one transaction. A batch bigger than ``SLICE_ARTICLES`` (a first run over a
 big archive) is clustered slice by slice in publication order, each slice meeting the
 threads the slices before it stored, as successive runs would: the clustering state is
-bounded by a slice and the window, not by the batch.
+bounded by a slice and the window, not by the batch. A clustering writer that lives on
+(``digest worker``) passes its ``ClusterState`` (``digest.clusterstate``): the threads,
+document frequencies and pairs kept apart come from memory while the store's clustering
+version says nothing else changed them, with the same plan as reading them from the store.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from digest.cluster import ClusterParams, LinkParams, plan_clusters, read_articles, stored_terms
+from digest.clusterstate import ClusterState
 from digest.config import Settings
 from digest.logs import stage
 from digest.models import Article, ClusterPlan, DedupeResult
@@ -62,10 +66,12 @@ def store_and_cluster(
     now: datetime,
     overrides: Overrides = NO_OVERRIDES,
     slice_articles: int | None = None,
+    state: ClusterState | None = None,
 ) -> Clustered:
     """Apply the operator's corrections, cluster the new articles with the open threads,
     and store the articles, their copies and the plan in one transaction (a crash before
-    the commit loses nothing; a re-run redoes it)."""
+    the commit loses nothing; a re-run redoes it). ``state``: the writer's kept state, met
+    and updated in the same transaction (None: everything is read from the store)."""
     new = deduped.new
     params = cluster_params(settings)
     slice_articles = slice_articles or SLICE_ARTICLES
@@ -75,10 +81,12 @@ def store_and_cluster(
         corrections = apply_overrides(store, overrides, now=now, params=params)
         for line in corrections:
             log.info("%s", line)
+        if state is not None:
+            state.meet(store, params)
         ordered = sorted(new, key=lambda a: (a.published, a.id))
         for start in range(0, len(ordered), slice_articles):
             part = ordered[start : start + slice_articles]
-            plan = _plan(store, part, params)
+            plan = _plan(store, part, params, state)
             # planned first, so every article row is written once, with its thread
             store.save_articles(
                 part,
@@ -90,9 +98,13 @@ def store_and_cluster(
             )
             store.apply_plan(plan, run_id=run_id, at=now)
             store.add_vocabulary(Counter(plan.document_frequencies), len(part))
+            if state is not None:
+                state.stored(store, plan, part)
             plans.append(_slim(plan) if len(ordered) > slice_articles else plan)
             del plan
         store.save_duplicates(deduped.duplicates, day=day, run_id=run_id)
+        if state is not None:
+            state.committed(store)
     plan = _joined(plans)
     log.info(
         "stored %d new articles, %d duplicates; %d new threads, %d extended, %d merged",
@@ -115,10 +127,23 @@ def store_and_cluster(
     return Clustered(plan=plan, corrections=corrections)
 
 
-def _plan(store: Store, new: Sequence[Article], params: ClusterParams) -> ClusterPlan:
+def _plan(
+    store: Store, new: Sequence[Article], params: ClusterParams, state: ClusterState | None
+) -> ClusterPlan:
     """Cluster ``new`` with the threads open in the store at its latest article."""
     latest = max(a.published for a in new)
     read = read_articles(new, params)
+    if state is not None:
+        kept = state.inputs(store, new, stored_terms(read))
+        return plan_clusters(
+            new,
+            kept.threads,
+            now=latest,
+            params=params,
+            vocabulary=kept.vocabulary,
+            apart=kept.apart,
+            read=read,
+        )
     return plan_clusters(
         new,
         store.open_threads(

@@ -184,6 +184,24 @@ def _migrate_7_to_8(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+# The store's clustering version (#15): one row, bumped by every transaction that changes
+# threads, their members, the pairs kept apart or the vocabulary (``Store.transaction``),
+# with a token of the transaction that bumped it. A clustering writer that keeps its state
+# in memory between batches (``digest.clusterstate``) reuses it only while the row is the
+# one its own last transaction left; anything else (an operator's correction, another
+# writer, a restart) makes it reload from the store.
+SQL_8_TO_9 = (
+    "CREATE TABLE clustering_version (version INTEGER NOT NULL, writer TEXT NOT NULL)",
+    "INSERT INTO clustering_version (version, writer) VALUES (0, '')",
+)
+
+
+def _migrate_8_to_9(db: sqlite3.Connection) -> None:
+    """The clustering version row (``digest.clusterstate``)."""
+    for statement in SQL_8_TO_9:
+        db.execute(statement)
+
+
 # Migration N takes the schema from version N to N + 1. Append only; never edit a past step.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_0_to_1,
@@ -194,5 +212,6 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_5_to_6,
     _migrate_6_to_7,
     _migrate_7_to_8,
+    _migrate_8_to_9,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -3,7 +3,9 @@ splits kept apart, and the reads behind ``digest threads`` / ``digest explain`` 
 
 ``ThreadStore`` wraps a :class:`digest.store.Store` (as ``Ledger`` does for editions). Its
 writes run inside the caller's transaction; ``Store.apply_plan`` calls ``apply_merges`` and
-``save_reasons`` with the rest of a run's plan.
+``save_reasons`` with the rest of a run's plan. Every write that changes threads, their
+members or the pairs kept apart tells the store (``clustering_changed``: the transaction
+bumps the clustering version, so a clustering writer's kept state is reloaded).
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class ThreadStore:
             self.move_thread(m.merged_id, m.into_id, at=at, why=why or "override")
 
     def move_thread(self, old: str, new: str, *, at: datetime, why: str) -> None:
+        self.store.clustering_changed()
         db = self.db
         db.execute("UPDATE articles SET thread_id = ? WHERE thread_id = ?", (new, old))
         db.execute("UPDATE thread_reasons SET thread_id = ? WHERE thread_id = ?", (new, old))
@@ -104,6 +107,7 @@ class ThreadStore:
 
     def keep_apart(self, x: str, y: str) -> None:
         a, b = sorted((x, y))
+        self.store.clustering_changed()
         self.db.execute("INSERT OR IGNORE INTO threads_apart (a, b) VALUES (?, ?)", (a, b))
 
     # ── operator corrections (digest.overrides) ──────────────────────────────────────────
@@ -130,6 +134,7 @@ class ThreadStore:
             return "already in effect"
         new_id = "t" + hashlib.sha256(f"split:{sorted(leaving)[0]}".encode()).hexdigest()[:12]
         if not self.exists(new_id):
+            self.store.clustering_changed()
             self.store.db.execute(
                 "INSERT INTO threads (id, title, first_seen, last_updated, signature)"
                 " SELECT ?, title, first_seen, last_updated, '[]' FROM threads WHERE id = ?",
@@ -154,6 +159,7 @@ class ThreadStore:
         return f"moved from {row[0]} to {target}"
 
     def _place(self, articles: Sequence[str], thread: str, o: Override) -> None:
+        self.store.clustering_changed()
         for article in articles:
             self.db.execute(
                 "UPDATE articles SET thread_id = ?1 WHERE id = ?2 OR duplicate_of = ?2",
@@ -170,6 +176,7 @@ class ThreadStore:
     def refresh(self, thread_ids: Sequence[str], *, params: ClusterParams) -> None:
         """Sum the threads' signatures, titles and times again from their articles (a thread
         left empty goes)."""
+        self.store.clustering_changed()
         for thread_id in thread_ids:
             thread = self.store.thread(thread_id)
             articles = self.store.articles(thread.article_ids)

@@ -51,10 +51,11 @@ from urllib.parse import urlsplit
 from procrastinate import App, PsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued
 
+from digest.clusterstate import ClusterState
 from digest.config import Settings
 from digest.errors import DeliveryError, StoreError
 from digest.health import LIVE_KINDS, current, due, plan_health, schedule
-from digest.intake import store_and_cluster
+from digest.intake import cluster_params, store_and_cluster
 from digest.ledger import Ledger
 from digest.mailer import FlushResult, flush_outbox
 from digest.models import DedupeResult, RunReport, SourceOk
@@ -389,9 +390,18 @@ def _intake_row(a: Any, round_id: str) -> tuple[object, ...]:
     return (*row[:12], row[-1], round_id)
 
 
+# Each language's clustering state in this worker process, kept from one of its cluster jobs
+# to the next (store URL, language) -> state; a job uses it only while the store's
+# clustering version says nobody else changed threads or vocabulary (digest.clusterstate).
+CLUSTER_STATES: dict[tuple[str, str], ClusterState] = {}
+
+
 def cluster_language(app: App, settings: Settings, round_id: str, lang: str) -> None:
     """Job 2: the round's staged articles in ``lang``, deduplicated and clustered as one
-    batch, stored with their threads in the transaction that empties the staging rows."""
+    batch, stored with their threads in the transaction that empties the staging rows
+    (with the language's kept clustering state: ``CLUSTER_STATES``)."""
+    key = (postgres_url(settings), lang)
+    state = CLUSTER_STATES.setdefault(key, ClusterState(params=cluster_params(settings)))
     with _store(settings) as store, store.transaction():
         rnd = _load_round(store, round_id, lock=True)
         rows = store.db.execute(
@@ -412,6 +422,7 @@ def cluster_language(app: App, settings: Settings, round_id: str, lang: str) -> 
                 settings=settings,
                 now=rnd.now,
                 overrides=overrides,
+                state=state,
             )
             store.finish_run(
                 run_id,

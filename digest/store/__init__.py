@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from digest.errors import StoreError
-from digest.store.base import Connection, Cursor, StoreAPI
+from digest.store.base import ClusteringVersion, Connection, Cursor, StoreAPI
 from digest.store.sqlite import DayThread, Store
 
 if TYPE_CHECKING:
@@ -19,7 +19,16 @@ if TYPE_CHECKING:
 
 SqliteStore = Store
 
-__all__ = ["Connection", "Cursor", "DayThread", "SqliteStore", "Store", "StoreAPI", "open_store"]
+__all__ = [
+    "ClusteringVersion",
+    "Connection",
+    "Cursor",
+    "DayThread",
+    "SqliteStore",
+    "Store",
+    "StoreAPI",
+    "open_store",
+]
 
 
 def open_store(settings: StoreSettings, *, busy_timeout_seconds: float = 30.0) -> Store:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -26,6 +27,16 @@ from digest.models import (
     RunReport,
     SourceState,
 )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClusteringVersion:
+    """The store's clustering version row: a counter bumped by every transaction that
+    changes threads, their members, the pairs kept apart or the vocabulary, and a token of
+    the transaction that bumped it last (``digest.clusterstate`` compares the two)."""
+
+    version: int
+    writer: str
 
 
 class Cursor(Protocol):
@@ -126,6 +137,13 @@ class StoreAPI(Protocol):
     ) -> None: ...
 
     def add_vocabulary(self, df: Counter[str], n_docs: int) -> None: ...
+
+    def clustering_changed(self) -> None: ...
+
+    # the clustering version (digest.clusterstate)
+    def clustering_version(self) -> ClusteringVersion: ...
+
+    def clustering_after_commit(self, read: ClusteringVersion) -> ClusteringVersion: ...
 
     # their own transactions
     def begin_run(self, *, started: datetime, day: date) -> int: ...

@@ -4,13 +4,17 @@ The schema and its numbered migrations are in ``digest.schema``; row conversions
 ``digest.rows``.
 
 Every write happens inside ``transaction()``; a crash before commit leaves the store as it
-was, so a re-run redoes the work. ``apply_plan`` is the only writer of threads.
+was, so a re-run redoes the work. ``apply_plan`` is the only writer of threads (with the
+operator's corrections in ``digest.threadstore``). A transaction that changed threads, their
+members, the pairs kept apart or the vocabulary bumps the clustering version row just before
+it commits (``clustering_changed``): the last lock it takes, so it never waits holding it.
 """
 
 from __future__ import annotations
 
 import json
 import operator
+import secrets
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -45,7 +49,7 @@ from digest.rows import (
     source_state,
 )
 from digest.schema import MIGRATIONS, SCHEMA_VERSION
-from digest.store.base import Connection
+from digest.store.base import ClusteringVersion, Connection
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,6 +114,8 @@ class Store:
     """
 
     db: Connection  # sqlite3's own connection here; PostgresStore's translates our SQL
+    _writer = ""  # the token of the open transaction (a bump of the clustering version says it)
+    _changed = False  # the open transaction changed what clustering reads
 
     def __init__(self, path: Path, *, busy_timeout_seconds: float = 30.0) -> None:
         self.path = path
@@ -164,14 +170,18 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """BEGIN IMMEDIATE … COMMIT; roll back on any exception."""
+        """BEGIN IMMEDIATE … COMMIT; roll back on any exception. One that changed what
+        clustering reads bumps the clustering version just before COMMIT."""
         if self.db.in_transaction:
             yield self.db
             return
         try:
             self.db.execute("BEGIN IMMEDIATE")
+            self._writer, self._changed = secrets.token_hex(8), False
             try:
                 yield self.db
+                if self._changed:
+                    self._bump_clustering()
                 self.db.execute("COMMIT")
             except BaseException:
                 # SQLite may have rolled back already (a full disk, for one)
@@ -183,6 +193,38 @@ class Store:
             if (fault := store_fault(self.path, e)) is None:
                 raise
             raise fault from e
+        finally:
+            self._changed = False
+
+    # ── the clustering version (digest.clusterstate) ─────────────────────────────────────
+
+    def clustering_changed(self) -> None:
+        """Record that this transaction changed threads, their members, the pairs kept
+        apart or the vocabulary: it bumps the clustering version as it commits (a write
+        outside a transaction bumps it at once)."""
+        if self.db.in_transaction:
+            self._changed = True
+        else:
+            self._writer = secrets.token_hex(8)
+            self._bump_clustering()
+
+    def _bump_clustering(self) -> None:
+        self.db.execute(
+            "UPDATE clustering_version SET version = version + 1, writer = ?", (self._writer,)
+        )
+
+    def clustering_version(self) -> ClusteringVersion:
+        """The committed clustering version row (and this transaction's own writes)."""
+        row = self.db.execute("SELECT version, writer FROM clustering_version").fetchone()
+        return ClusteringVersion(version=int(row[0]), writer=str(row[1]))
+
+    def clustering_after_commit(self, read: ClusteringVersion) -> ClusteringVersion:
+        """What the row will say once this transaction commits, if ``read`` (the row read
+        earlier in it) is still the last committed one then: ``read`` when the transaction
+        changed nothing clustering reads, else the next version with its token."""
+        if not (self.db.in_transaction and self._changed):
+            return read
+        return ClusteringVersion(version=read.version + 1, writer=self._writer)
 
     # ── reads ─────────────────────────────────────────────────────────────────────────────
 
@@ -341,6 +383,8 @@ class Store:
         writes each row once, complete, instead of updating it when the plan is applied;
         ``fingerprints`` (by article id, from dedupe) go to their own tables."""
         prints = fingerprints
+        if threads:
+            self.clustering_changed()  # the articles join threads
         rows = []
         for a in articles:
             thread_id = threads.get(a.id) if threads else None
@@ -392,6 +436,7 @@ class Store:
         stored threads (the merged id redirects) and why each article is where it is."""
         from digest.threadstore import ThreadStore  # it wraps this class
 
+        self.clustering_changed()
         self.db.executemany(
             "INSERT INTO threads (id, title, first_seen, last_updated, signature)"
             " VALUES (?,?,?,?,?)",
@@ -436,6 +481,7 @@ class Store:
         self.db.execute("DELETE FROM _assign")
 
     def add_vocabulary(self, df: Counter[str], n_docs: int) -> None:
+        self.clustering_changed()
         self.db.executemany(
             "INSERT INTO vocabulary (term, df) VALUES (?, ?)"
             " ON CONFLICT(term) DO UPDATE SET df = df + excluded.df",
