@@ -289,7 +289,8 @@ class Store:
         """A temporary table of ``ids``: one set-based query instead of one per id."""
         self.db.execute("CREATE TEMP TABLE IF NOT EXISTS _ids (id TEXT PRIMARY KEY)")
         self.db.execute("DELETE FROM _ids")
-        self.db.executemany("INSERT OR IGNORE INTO _ids (id) VALUES (?)", ((i,) for i in ids))
+        ordered = sorted(set(ids))  # in key order: each insert lands where the last one did
+        self.db.executemany("INSERT OR IGNORE INTO _ids (id) VALUES (?)", ((i,) for i in ordered))
         try:
             yield "_ids"
         finally:
@@ -382,7 +383,12 @@ class Store:
             rows,
         )
         inserted = self.db.total_changes - before
-        self.db.executemany("INSERT OR IGNORE INTO seen_keys (key, article_id) VALUES (?, ?)", keys)
+        # in key order (stably: of two rows with one key the first still wins), so a big
+        # batch's random keys do not each touch another page of the index
+        ordered = sorted(keys, key=operator.itemgetter(0))
+        self.db.executemany(
+            "INSERT OR IGNORE INTO seen_keys (key, article_id) VALUES (?, ?)", ordered
+        )
         return inserted
 
     def apply_plan(
