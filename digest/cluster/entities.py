@@ -13,6 +13,7 @@ never names. A wire dateline ("CORRAN, May 11 (Atlas) - ") is dropped before rea
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -128,6 +129,7 @@ def is_name(word: str, key: str, opening: bool, known: set[str]) -> bool:
     return not opening or key in known
 
 
+@functools.lru_cache(maxsize=4096)  # a run meets the same few hundred outlets
 def outlet_keys(outlet: str) -> frozenset[str]:
     """The keys of an outlet's own name ("Atlas Newswire" -> {"atlas", "newswire"})."""
     return frozenset(name_key(w) for w in scan(outlet).words if len(w) > 1)
