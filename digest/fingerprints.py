@@ -33,8 +33,8 @@ def _ints(db: Connection, name: str, values: Iterable[int]) -> Iterator[str]:
     """A temporary table ``name`` of integers, for one set-based query."""
     db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (v INTEGER PRIMARY KEY)")
     db.execute(f"DELETE FROM {name}")  # noqa: S608 - our own fixed names
-    ordered = sorted(set(values))  # in key order: each insert lands where the last one did
-    db.executemany(f"INSERT OR IGNORE INTO {name} (v) VALUES (?)", ((v,) for v in ordered))  # noqa: S608
+    # given in ascending order, each insert lands where the last one did (any order works)
+    db.executemany(f"INSERT OR IGNORE INTO {name} (v) VALUES (?)", ((v,) for v in values))  # noqa: S608
     try:
         yield name
     finally:
@@ -100,7 +100,7 @@ def candidates(
         return (), crowded
     from digest.dedupe import title_key
 
-    with _ints(db, "_docs", docs) as table:
+    with _ints(db, "_docs", sorted(docs)) as table:
         rows = db.execute(
             "SELECT m.article_id, m.signature, a.outlet, a.title FROM minhashes AS m"  # noqa: S608
             f" JOIN articles AS a ON a.id = m.article_id WHERE m.doc IN (SELECT v FROM {table})"

@@ -111,15 +111,16 @@ def plan_clusters(
     params: ClusterParams = ClusterParams(),
     vocabulary: Vocabulary = Vocabulary(),
     apart: frozenset[frozenset[str]] = frozenset(),
-    read: Mapping[str, Features] | None = None,
+    read: dict[str, Features] | None = None,
 ) -> ClusterPlan:
     """Assign each new article to an open thread or a new one; return the plan, with the
     batch's document frequencies for the store's vocabulary. ``apart``: pairs of thread
     ids an operator split, never merged again. ``read``: the articles' ``read_articles``
     when the caller has it (it looked their terms up in the store's vocabulary, which
-    then needs to hold only those: ``stored_terms``)."""
+    then needs to hold only those: ``stored_terms``); it is consumed (emptied as its articles
+    become nodes: the features of a big batch are never all held beside its nodes)."""
     order = sorted(new, key=lambda a: (a.published, a.id))
-    read = dict(read) if read is not None else read_articles(order, params)
+    read = read if read is not None else read_articles(order, params)
     batch_df = document_frequencies(read)
     df: Counter[str] = Counter(vocabulary.df)
     df.update(batch_df)
