@@ -84,7 +84,8 @@ def scan(text: str, *, limit: int | None = None) -> Scanned:
     if limit is not None:
         del pairs[limit:]
     originals = [w for _, w in pairs]
-    words = [w.lower() for w in originals]
+    # lower-cased at once (in C): a word's case never depends on the words beside it
+    words = " ".join(originals).lower().split(" ") if originals else []
     if "’" in text:
         words = [w.replace("’", "'") for w in words]
     caps = [i for i, w in enumerate(originals) if w[0].isupper()]
