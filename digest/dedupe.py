@@ -92,9 +92,10 @@ class Signed:
     bands: np.ndarray = field(repr=False)  # len(order) x bands band keys
 
     def lookup_bands(self) -> tuple[int, ...]:
-        """The band keys the store is asked about: those of texts long enough to judge."""
+        """The band keys the store is asked about: those of texts long enough to judge,
+        each once, in ascending order (the store's index is read in key order)."""
         long = self.bands[self.counts >= MIN_WORDS]
-        return tuple(dict.fromkeys(long.ravel().tolist()))
+        return tuple(np.unique(long).tolist())
 
 
 # ── signatures ────────────────────────────────────────────────────────────────────────────

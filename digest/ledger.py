@@ -183,7 +183,7 @@ class Ledger:
             else:
                 new_ids.setdefault(thread_id, set()).add(original)
                 stored.setdefault(thread_id, []).append(own)
-        threads = self.store.threads_where(touched, (first_run, last_run))
+        threads = self.store.threads_where(touched, (first_run, last_run), signatures=False)
         result = []
         for thread_id in sorted(stored):
             thread = threads[thread_id]

@@ -17,8 +17,10 @@
 from __future__ import annotations
 
 import hashlib
+import heapq
 import itertools
 import math
+import operator
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -109,15 +111,16 @@ def plan_clusters(
     params: ClusterParams = ClusterParams(),
     vocabulary: Vocabulary = Vocabulary(),
     apart: frozenset[frozenset[str]] = frozenset(),
-    read: Mapping[str, Features] | None = None,
+    read: dict[str, Features] | None = None,
 ) -> ClusterPlan:
     """Assign each new article to an open thread or a new one; return the plan, with the
     batch's document frequencies for the store's vocabulary. ``apart``: pairs of thread
     ids an operator split, never merged again. ``read``: the articles' ``read_articles``
     when the caller has it (it looked their terms up in the store's vocabulary, which
-    then needs to hold only those: ``stored_terms``)."""
+    then needs to hold only those: ``stored_terms``); it is consumed (emptied as its articles
+    become nodes: the features of a big batch are never all held beside its nodes)."""
     order = sorted(new, key=lambda a: (a.published, a.id))
-    read = dict(read) if read is not None else read_articles(order, params)
+    read = read if read is not None else read_articles(order, params)
     batch_df = document_frequencies(read)
     df: Counter[str] = Counter(vocabulary.df)
     df.update(batch_df)
@@ -169,6 +172,19 @@ def _heaviest(vec: Mapping[str, float], n: int) -> list[tuple[str, float]]:
     return sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
 
 
+def _best(scores: dict[str, float], n: int) -> list[tuple[str, float]]:
+    """The ``n`` highest of ``scores``, ties by id (as sorting all of them by (-score, id)
+    would give; only those reaching the n-th score are sorted)."""
+    if len(scores) > n:
+        floor = heapq.nlargest(n, scores.values())[-1]
+        items = [kv for kv in scores.items() if kv[1] >= floor]
+    else:
+        items = list(scores.items())
+    items.sort()  # by id (each is once), then stably by score
+    items.sort(key=operator.itemgetter(1), reverse=True)
+    return items[:n]
+
+
 def _link_candidates(
     nodes: dict[str, Node], order: Sequence[Article], params: ClusterParams
 ) -> None:
@@ -195,7 +211,7 @@ def _link_candidates(
             if len(ids) + len(stored) <= params.common:
                 for other in itertools.chain(stored, ids):
                     shared[other] += weight
-        best = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[: params.max_candidates]
+        best = _best(shared, params.max_candidates)
         for other, _ in best:
             them = nodes[other]
             me.cross[other] = them.cross[me.id] = dot(me.vec, them.vec)

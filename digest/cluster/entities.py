@@ -13,6 +13,7 @@ never names. A wire dateline ("CORRAN, May 11 (Atlas) - ") is dropped before rea
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -83,7 +84,8 @@ def scan(text: str, *, limit: int | None = None) -> Scanned:
     if limit is not None:
         del pairs[limit:]
     originals = [w for _, w in pairs]
-    words = [w.lower() for w in originals]
+    # lower-cased at once (in C): a word's case never depends on the words beside it
+    words = " ".join(originals).lower().split(" ") if originals else []
     if "’" in text:
         words = [w.replace("’", "'") for w in words]
     caps = [i for i, w in enumerate(originals) if w[0].isupper()]
@@ -128,6 +130,7 @@ def is_name(word: str, key: str, opening: bool, known: set[str]) -> bool:
     return not opening or key in known
 
 
+@functools.lru_cache(maxsize=4096)  # a run meets the same few hundred outlets
 def outlet_keys(outlet: str) -> frozenset[str]:
     """The keys of an outlet's own name ("Atlas Newswire" -> {"atlas", "newswire"})."""
     return frozenset(name_key(w) for w in scan(outlet).words if len(w) > 1)

@@ -10,6 +10,7 @@ single words name only its topic.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import re
@@ -109,6 +110,35 @@ def _pair(a: str, b: str) -> str:
     return f"{a} {b}" if a < b else f"{b} {a}"
 
 
+class _Content(dict[str, str]):
+    """Word -> its content term ("" for a stop word or a letter alone), filled as met."""
+
+    def __init__(self, lang: str, stop: frozenset[str]) -> None:
+        super().__init__()
+        self.lang, self.stop = lang, stop
+
+    def __missing__(self, word: str) -> str:
+        if len(word) <= 1 or word in self.stop:
+            term = ""
+        else:
+            term = stem(word) if self.lang == "en" else languages.stem(word, self.lang)
+        if len(self) >= _CONTENT_WORDS:  # a daemon meets new words for months
+            self.clear()
+        self[word] = term
+        return term
+
+
+_CONTENT_WORDS = 1 << 18
+_CONTENTS: dict[tuple[str, frozenset[str]], _Content] = {}
+
+
+def _content(lang: str, stop: frozenset[str]) -> _Content:
+    found = _CONTENTS.get((lang, stop))
+    if found is None:
+        found = _CONTENTS[lang, stop] = _Content(lang, stop)
+    return found
+
+
 @dataclass(slots=True)
 class _Reader:
     terms: Terms
@@ -138,16 +168,15 @@ class _Reader:
             return
         terms, own = self.terms, self.own
         share = round(weight * TENTHS)
-        stop, to_stem = self.stop, stem if self.lang == "en" else self.stem
-        content = [to_stem(w) for w in words if len(w) > 1 and w not in stop]
+        to_stem = stem if self.lang == "en" else self.stem
+        content = [t for t in map(_content(self.lang, self.stop).__getitem__, words) if t]
         if own:
             content = [t for t in content if t not in own]
         for term, n in Counter(content).items():
             terms[term] = terms.get(term, 0) + n * share
         boost = round(weight * self.weights.name * TENTHS)
-        for i in s.caps:
-            if not start <= i < end:
-                continue
+        caps = s.caps  # ascending: those within start:end
+        for i in caps[bisect.bisect_left(caps, start) : bisect.bisect_left(caps, end)]:
             word = s.words[i]
             key = entities.name_key(word)
             term = to_stem(word)

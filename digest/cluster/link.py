@@ -192,11 +192,9 @@ def _absorb(a: Node, b: Node, params: LinkParams, score: float, via: str) -> Mer
         terms=_shared(a.vec, b.vec),
         names=tuple(n[1:] for n in _shared(a.names, b.names, 4)),
     )
-    for own, other in ((a.vec, b.vec), (a.names, b.names), (a.years, b.years)):
-        for k, w in other.items():
-            own[k] = own.get(k, 0.0) + w
-    a.vec = _top(a.vec, params.keep_terms)
-    a.names = _top(a.names, params.keep_terms // 3)
+    a.vec = _top(_added(a.vec, b.vec), params.keep_terms)
+    a.names = _top(_added(a.names, b.names), params.keep_terms // 3)
+    a.years = _added(a.years, b.years)
     a.norm = a.names_norm = -1.0
     a.members.extend(b.members)
     a.added.extend(b.added)
@@ -210,6 +208,14 @@ def _absorb(a: Node, b: Node, params: LinkParams, score: float, via: str) -> Mer
     a.version += 1
     b.alive = False
     return merge
+
+
+def _added(own: Vector, other: Vector) -> Vector:
+    """``own + other``, keys in the order a loop adding ``other`` into ``own`` leaves them."""
+    total = {**own, **other}
+    for k in own.keys() & other.keys():
+        total[k] = own[k] + other[k]
+    return total
 
 
 def absorb(kept: Node, gone: Node, params: LinkParams) -> None:

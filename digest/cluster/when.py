@@ -37,7 +37,7 @@ _NEAR_DAYS = 7  # a reference further from the publication day is not the event'
 
 def event_day(title: str, text: str, published: date) -> date:
     """The event's day: the first day reference of the lead, else the publication day."""
-    lead = " ".join(text.split()[:LEAD_WORDS])
+    lead = " ".join(text.split(maxsplit=LEAD_WORDS)[:LEAD_WORDS])  # not the whole text
     for part in (lead, title):
         for match in _REFERENCE.finditer(part):
             day = _resolve(match, published)
