@@ -1,16 +1,27 @@
-"""Throughput and memory of the whole pipeline on a synthetic corpus, vs a naive baseline.
+"""Throughput and memory of the whole pipeline on a synthetic corpus, beside its floor and
+its peers, measured in the same run.
 
     python -m bench.pipeline                          # N = 1k, 10k, 100k
     python -m bench.pipeline --sizes 1000 10000       # some sizes only
-    python -m bench.pipeline --no-naive               # skip the all-pairs baseline
+    python -m bench.pipeline --no-floor --no-peers    # ours only (quick)
+    python -m bench.pipeline --no-naive               # the peers without the all-pairs one
 
 Each size runs ``digest.pipeline.run_once`` (ingest JSONL dumps -> normalize -> dedupe ->
 cluster -> summarise -> compose -> render -> publish) into a scratch store and output
 folder, in a fresh Python process, so its peak RSS is its own. Stage times are exclusive
-(a stage's time excludes the stages it calls); ``store`` is every ``Store`` method. The
-naive baseline (TF-IDF + all-pairs average-link agglomerative clustering over a dense cosine
-matrix, as most tools do it; needs the ``eval`` extra) runs on the same dumps where the
-matrix fits in memory. Corpora are generated once under ``var/bench/``.
+(a stage's time excludes the stages it calls); ``store`` is every ``Store`` method.
+
+Floor (``bench.floor``, each piece in a fresh process on the same dumps): read + JSON,
+regex tokenising, store rows, one-transaction SQLite insert, our numpy MinHash, TF-IDF,
+100-d SVD + faiss HNSW top-16; their sum plus our own summarise and render stages is the
+floor, printed beside our total and stage by stage (cluster vs TF-IDF + SVD + HNSW,
+ingest + normalize vs read + JSON, dedupe vs MinHash, store vs SQLite insert).
+
+Peers (``bench.peers``, where a dense n x n matrix fits: n <= NAIVE_MAX_DOCS): all-pairs
+average link, DBSCAN and HDBSCAN on one TF-IDF, each with its time, peak RSS, NMI against
+the generated events and ours/peer ratios (issue 16's 10k target: time <= 0.5, memory
+<= 0.1). Floor and peers need the ``eval`` extra. Corpora are generated once under
+``var/bench/``.
 """
 
 from __future__ import annotations
@@ -18,7 +29,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import resource
+import math
 import subprocess
 import sys
 import tempfile
@@ -30,14 +41,26 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import START, write_dumps
+from bench.floor import ANN_K, PIECES, SVD_DIMS, measure
+from bench.peers import (
+    DBSCAN_EPS,
+    DBSCAN_MIN_SAMPLES,
+    HDBSCAN_MIN_CLUSTER_SIZE,
+    NAIVE_MAX_DOCS,
+    NAIVE_THRESHOLD,
+    PEERS,
+    RUNS,
+    peak_rss_mb,
+    read_docs,
+)
 from eval.metrics import nmi
 
 REPO = Path(__file__).resolve().parents[1]
 CORPORA = REPO / "var" / "bench"
 STAGES = ("ingest", "normalize", "dedupe", "cluster", "summarize", "compose", "render",
           "publish", "store", "other")  # fmt: skip
-NAIVE_THRESHOLD = 0.825  # cosine distance; tuned on ECB+ train+dev (its PROVENANCE)
-NAIVE_MAX_DOCS = 20_000  # beyond this the dense distance matrix does not fit in 24 GB
+FLOOR_OURS = ("summarize", "render")  # our own stages counted in the floor as they are
+TARGET_TIME, TARGET_MEMORY = 0.5, 0.1  # issue 16 at 10k: ours / DBSCAN and HDBSCAN
 
 
 class _Clock:
@@ -90,13 +113,6 @@ def _instrument(clock: _Clock) -> None:
             setattr(Store, name, clock.wrap("store", member))
 
 
-def _peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def run_ours(folder: Path) -> dict[str, Any]:
     """One ``run_once`` over every dump in ``folder``; stage times, totals, peak RSS."""
     from digest.config import load_settings
@@ -109,7 +125,7 @@ def run_ours(folder: Path) -> dict[str, Any]:
         flags = [f"store.path='{tmp}/digest.sqlite3'", f"output.dir='{tmp}/output'"]
         settings = load_settings(None, environ={}, overrides=flags)
         now = max(_days(folder)) + timedelta(days=1)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         with Store(settings.store.path) as store:
             report = run_once(
                 settings,
@@ -117,35 +133,27 @@ def run_ours(folder: Path) -> dict[str, Any]:
                 store=store,
                 options=RunOptions(day=now.date(), inputs=(folder,), captured_at=now),
             )
-            total = time.perf_counter() - started
+            total, cpu = time.perf_counter() - started, time.process_time() - cpu
             rows = store.db.execute("SELECT canonical_url, thread_id FROM articles").fetchall()
     clock._switch()
     truth = _events(folder)
     predicted = {url: str(thread) for url, thread in rows if url in truth}
     return {
         "total_s": total,
+        "cpu_s": cpu,
         "stages_s": {s: clock.spent.get(s, 0.0) for s in STAGES},
         "new": report.new_articles,
         "duplicates": report.duplicates,
         "threads": report.threads_new,
         "events": len(set(truth.values())),
         "nmi": nmi({u: truth[u] for u in predicted}, predicted),
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
-
-
-def _docs(folder: Path) -> list[dict[str, str]]:
-    return [
-        json.loads(line)
-        for path in sorted(folder.glob("*.jsonl"))
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
 
 
 def _events(folder: Path) -> dict[str, str]:
     """Generated ground truth: article URL -> event."""
-    return {d["url"]: d["event"] for d in _docs(folder)}
+    return {d["url"]: d["event"] for d in read_docs(folder)}
 
 
 def _days(folder: Path) -> list[Any]:
@@ -156,47 +164,18 @@ def _days(folder: Path) -> list[Any]:
     ]
 
 
-def run_naive(folder: Path) -> dict[str, Any]:
-    """TF-IDF (title twice + body) and average-link agglomerative over all pairs, cut at
-    the distance tuned on ECB+ train+dev (0.825). The time is for that one cut; the best
-    cut in hindsight (the threshold with the highest NMI against the generated truth) is
-    reported too, so the baseline's quality is not understated."""
-    from scipy.cluster.hierarchy import fcluster, linkage
-    from scipy.spatial.distance import squareform
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    started = time.perf_counter()
-    docs = _docs(folder)
-    texts = [f"{d['title']} {d['title']} {d['text']}" for d in docs]
-    matrix = TfidfVectorizer(sublinear_tf=True, stop_words="english").fit_transform(texts)
-    distances = 1.0 - (matrix @ matrix.T).toarray()
-    distances[distances < 0] = 0.0
-    condensed = squareform(distances, checks=False)
-    del distances
-    tree = linkage(condensed, method="average")
-    labels = fcluster(tree, t=NAIVE_THRESHOLD, criterion="distance")
-    total = time.perf_counter() - started
-    truth = {str(i): d["event"] for i, d in enumerate(docs)}
-
-    def score(cut: Any) -> float:
-        return nmi(truth, {str(i): int(label) for i, label in enumerate(cut)})
-
-    best = max(
-        (score(fcluster(tree, t=t / 20, criterion="distance")), t / 20) for t in range(2, 20)
-    )
-    return {
-        "total_s": total,
-        "threads": int(labels.max()),
-        "nmi": score(labels),
-        "best_nmi": best[0],
-        "best_threshold": best[1],
-        "peak_rss_mb": _peak_rss_mb(),
-    }
+def run_child(kind: str, folder: Path) -> dict[str, Any]:
+    """One measurement in this process: ``ours``, a peer, or ``floor-<piece>``."""
+    if kind == "ours":
+        return run_ours(folder)
+    if kind in RUNS:
+        return RUNS[kind](folder)
+    return measure(kind.removeprefix("floor-"), folder)
 
 
 def _child(kind: str, folder: Path) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, "-m", "bench.pipeline", f"--{kind}", str(folder)],
+        [sys.executable, "-m", "bench.pipeline", "--child", kind, str(folder)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -204,54 +183,154 @@ def _child(kind: str, folder: Path) -> dict[str, Any]:
     )
     if out.returncode != 0:
         return {"error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
-def _print_size(n: int, ours: dict[str, Any], naive: dict[str, Any] | None) -> None:
-    if "error" in ours:
-        print(f"{n:>7} ours: {ours['error']}")
-        return
+# ── printing ──────────────────────────────────────────────────────────────────────────────
+
+_PAD = " " * 9
+_FLOOR_LABELS = {
+    "read": "read + JSON decode",
+    "tokenise": "regex tokenise (\\w+)",
+    "rows": "store rows (tuples)",
+    "sqlite": "SQLite insert, 1 transaction",
+    "minhash": "numpy MinHash (digest.minhash)",
+    "tfidf": "TF-IDF fit_transform",
+}
+_PEER_LABELS = {
+    "naive": f"all-pairs average link (cut {NAIVE_THRESHOLD})",
+    "dbscan": f"DBSCAN (eps {DBSCAN_EPS}, min_samples {DBSCAN_MIN_SAMPLES})",
+    "hdbscan": f"HDBSCAN (min_cluster_size {HDBSCAN_MIN_CLUSTER_SIZE})",
+}
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:6.2f}x" if b > 0 and math.isfinite(a) and math.isfinite(b) else "    n/a"
+
+
+def _print_ours(n: int, ours: dict[str, Any]) -> None:
     stages = "  ".join(f"{s} {ours['stages_s'][s]:.2f}" for s in STAGES)
     print(
-        f"{n:>7} ours   total {ours['total_s']:7.2f} s  peak RSS {ours['peak_rss_mb']:7.0f} MB"
-        f"  new {ours['new']} dup {ours['duplicates']} threads {ours['threads']}"
-        f" (events {ours['events']}, NMI {ours['nmi']:.3f})"
+        f"{n:>7} ours   total {ours['total_s']:7.2f} s  cpu {ours['cpu_s']:7.2f} s  peak RSS"
+        f" {ours['peak_rss_mb']:6.0f} MB  new {ours['new']} dup {ours['duplicates']}"
+        f" threads {ours['threads']} (events {ours['events']}, NMI {ours['nmi']:.3f})"
     )
-    print(f"{'':>7}        {stages}")
-    if naive is None:
-        print(f"{'':>7} naive  not run (--no-naive, or an all-pairs matrix of {n:,}² is too big)")
-    elif "error" in naive:
-        print(f"{'':>7} naive  {naive['error']}")
-    else:
+    print(f"{_PAD}{stages}")
+
+
+def floor_rows(
+    ours: dict[str, Any], floor: dict[str, dict[str, Any]]
+) -> list[tuple[str, float, float, float]]:
+    """(label, wall s, cpu s, peak RSS MB) per floor line: the pieces, SVD and HNSW apart,
+    then our own summarise and render stages (nan where a piece failed or does not apply)."""
+    nan = float("nan")
+    out: list[tuple[str, float, float, float]] = []
+    for piece in PIECES:
+        got = floor.get(piece, {})
+        parts = [("", _FLOOR_LABELS.get(piece, piece))]
+        if piece == "ann":
+            parts = [("svd_", f"TruncatedSVD {SVD_DIMS}-d"), ("hnsw_", f"faiss HNSW top-{ANN_K}")]
+        for prefix, label in parts:
+            wall, cpu = got.get(f"{prefix or 'total_'}s", nan), got.get(f"{prefix}cpu_s", nan)
+            out.append((label, wall, cpu, got.get("peak_rss_mb", nan)))
+    out += [(f"ours: {stage}", ours["stages_s"][stage], nan, nan) for stage in FLOOR_OURS]
+    return out
+
+
+def _print_floor(ours: dict[str, Any], floor: dict[str, dict[str, Any]]) -> None:
+    head = f"{'piece (each a fresh process)':<36}{'wall s':>9}{'cpu s':>9}{'peak MB':>9}"
+    print(f"{_PAD}floor  {head}")
+    lines = floor_rows(ours, floor)
+    for label, wall, cpu, rss in lines:
+        cells = "".join(f"{v:9.2f}" if math.isfinite(v) else f"{'':>9}" for v in (wall, cpu))
+        mb = f"{rss:9.0f}" if math.isfinite(rss) else ""
+        print(f"{_PAD}       {label:<36}{cells}{mb}")
+    for piece, got in floor.items():
+        if "error" in got:
+            print(f"{_PAD}       {piece}: {got['error']}")
+    total = sum(wall for _, wall, _, _ in lines)
+    peak = max((rss for *_, rss in lines if math.isfinite(rss)), default=float("nan"))
+    label = "floor (sum; peak: biggest piece)"
+    print(f"{_PAD}       {label:<36}{total:9.2f}{'':>9}{peak:9.0f}")
+    print(
+        f"{_PAD}       {'ours / floor':<36}{_ratio(ours['total_s'], total):>9}{'':>9}"
+        f"{_ratio(ours['peak_rss_mb'], peak):>9}"
+    )
+    get = {p: floor.get(p, {}).get("total_s", float("nan")) for p in PIECES}
+    spent = ours["stages_s"]
+    print(f"{_PAD}by stage  {'ours vs floor':<45}{'ours s':>9}{'floor s':>9}{'ratio':>9}")
+    for label, mine, base in (
+        ("cluster vs TF-IDF + SVD + HNSW", spent["cluster"], get["tfidf"] + get["ann"]),
+        ("ingest + normalize vs read + JSON", spent["ingest"] + spent["normalize"], get["read"]),
+        ("dedupe vs numpy MinHash", spent["dedupe"], get["minhash"]),
+        ("store vs SQLite insert", spent["store"], get["sqlite"]),
+    ):
+        print(f"{_PAD}          {label:<45}{mine:9.2f}{base:9.2f}{_ratio(mine, base):>9}")
+
+
+def _print_peers(ours: dict[str, Any], peers: dict[str, dict[str, Any]]) -> None:
+    head = f"{'wall s':>9}{'peak MB':>9}{'threads':>9}{'NMI':>7}"
+    print(f"{_PAD}peers  {'same TF-IDF, dense cosine matrix':<40}{head}   ours/peer: time memory")
+    print(
+        f"{_PAD}       {'ours (whole pipeline)':<40}{ours['total_s']:9.2f}"
+        f"{ours['peak_rss_mb']:9.0f}{ours['threads']:9d}{ours['nmi']:7.3f}"
+    )
+    for kind, got in peers.items():
+        label = _PEER_LABELS[kind]
+        if "error" in got:
+            print(f"{_PAD}       {label:<40} {got['error']}")
+            continue
         print(
-            f"{'':>7} naive  total {naive['total_s']:7.2f} s  peak RSS"
-            f" {naive['peak_rss_mb']:7.0f} MB  threads {naive['threads']}"
-            f" (NMI {naive['nmi']:.3f} at {NAIVE_THRESHOLD}; best cut in hindsight"
-            f" {naive['best_nmi']:.3f} at {naive['best_threshold']:.2f}; clustering only)"
+            f"{_PAD}       {label:<40}{got['total_s']:9.2f}{got['peak_rss_mb']:9.0f}"
+            f"{got['threads']:9d}{got['nmi']:7.3f}{'':>11}{_ratio(ours['total_s'], got['total_s'])}"
+            f"{_ratio(ours['peak_rss_mb'], got['peak_rss_mb'])}"
         )
+        if kind == "naive":
+            print(
+                f"{_PAD}         (best cut in hindsight: NMI {got['best_nmi']:.3f}"
+                f" at {got['best_threshold']:.2f})"
+            )
+    print(
+        f"{_PAD}       (issue 16 at 10k: ours/peer time <= {TARGET_TIME}, memory <="
+        f" {TARGET_MEMORY} against DBSCAN and HDBSCAN; peers' times run from reading the dumps)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
-    parser.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
-    parser.add_argument("--ours", type=Path, help=argparse.SUPPRESS)  # child: one run
-    parser.add_argument("--naive", type=Path, help=argparse.SUPPRESS)  # child: one run
+    parser.add_argument("--no-naive", action="store_true", help="skip the all-pairs baseline")
+    parser.add_argument("--no-peers", action="store_true", help="skip every peer (and naive)")
+    parser.add_argument("--no-floor", action="store_true", help="skip the floor pieces")
+    parser.add_argument("--corpora", type=Path, default=CORPORA, help="where the dumps are kept")
+    parser.add_argument("--child", nargs=2, metavar=("KIND", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.ours or args.naive:
-        print(json.dumps(run_ours(args.ours) if args.ours else run_naive(args.naive)))
+    if args.child:
+        print(json.dumps(run_child(args.child[0], Path(args.child[1]))))
         return
     totals: dict[int, float] = {}
     naive_totals: dict[int, float] = {}
     for n in args.sizes:
-        folder = write_dumps(n, CORPORA)
+        folder = write_dumps(n, args.corpora)
         ours = _child("ours", folder)
-        use_naive = not args.no_naive and n <= NAIVE_MAX_DOCS
-        naive = _child("naive", folder) if use_naive else None
-        _print_size(n, ours, naive)
-        totals[n] = ours.get("total_s", float("nan"))
-        if naive is not None and "total_s" in naive:
-            naive_totals[n] = naive["total_s"]
+        if "error" in ours:
+            print(f"{n:>7} ours: {ours['error']}")
+            continue
+        _print_ours(n, ours)
+        totals[n] = ours["total_s"]
+        if not args.no_floor:
+            _print_floor(ours, {p: _child(f"floor-{p}", folder) for p in PIECES})
+        kinds = [k for k in PEERS if not (args.no_naive and k == "naive")]
+        if args.no_peers or not kinds:
+            continue
+        if n > NAIVE_MAX_DOCS:
+            print(f"{_PAD}peers  not run: a dense matrix of {n:,}² does not fit")
+            continue
+        peers = {k: _child(k, folder) for k in kinds}
+        _print_peers(ours, peers)
+        if "total_s" in peers.get("naive", {}):
+            naive_totals[n] = peers["naive"]["total_s"]
     _print_ratios(totals, naive_totals)
 
 

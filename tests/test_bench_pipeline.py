@@ -1,0 +1,78 @@
+"""bench.pipeline at a tiny size: the floor and peer tables are printed, row by row (a
+smoke test of the benchmark's plumbing; its figures are never checked here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FLOOR_ROWS = (
+    "read + JSON decode",
+    "regex tokenise",
+    "store rows (tuples)",
+    "SQLite insert, 1 transaction",
+    "numpy MinHash (digest.minhash)",
+    "TF-IDF fit_transform",
+    "TruncatedSVD 100-d",
+    "faiss HNSW top-16",
+    "ours: summarize",
+    "ours: render",
+    "floor (sum",
+    "ours / floor",
+    "cluster vs TF-IDF + SVD + HNSW",
+    "ingest + normalize vs read + JSON",
+    "dedupe vs numpy MinHash",
+    "store vs SQLite insert",
+)
+PEER_ROWS = ("ours (whole pipeline)", "all-pairs average link", "DBSCAN (eps", "HDBSCAN (min")
+
+
+def _bench(tmp_path: Path, *flags: str) -> list[str]:
+    command = [sys.executable, "-m", "bench.pipeline", "--sizes", "300"]
+    out = subprocess.run(
+        [*command, "--corpora", str(tmp_path), *flags],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=100,
+    )
+    return out.stdout.splitlines()
+
+
+def _row(lines: list[str], label: str) -> str:
+    found = [line for line in lines if label in line]
+    assert len(found) == 1, (label, lines)
+    return found[0]
+
+
+@pytest.mark.slow
+def test_floor_and_peers_are_printed_beside_ours(tmp_path: Path) -> None:
+    for module in ("sklearn", "scipy", "faiss"):
+        pytest.importorskip(module, reason="the floor and the peers need the eval extra")
+    lines = _bench(tmp_path)
+    assert lines[0].split()[:3] == ["300", "ours", "total"]
+    for label in FLOOR_ROWS + PEER_ROWS:
+        _row(lines, label)
+    assert not [line for line in lines if "error" in line.lower() or "n/a" in line]
+    # ratios: ours/floor (time, memory), each stage's, and ours/peer (time, memory)
+    assert _row(lines, "ours / floor").split()[-2:][0].endswith("x")
+    for label in ("cluster vs", "dedupe vs", "store vs", "ingest + normalize vs"):
+        assert _row(lines, label).endswith("x")
+    for label in PEER_ROWS[1:]:
+        time_ratio, memory_ratio = _row(lines, label).split()[-2:]
+        assert time_ratio.endswith("x")
+        assert memory_ratio.endswith("x")
+    nmi = float(_row(lines, "DBSCAN (eps").split()[-3])
+    assert 0.0 <= nmi <= 1.0
+
+
+@pytest.mark.slow
+def test_quick_run_leaves_floor_and_peers_out(tmp_path: Path) -> None:
+    lines = _bench(tmp_path, "--no-floor", "--no-peers")
+    assert lines[0].split()[:3] == ["300", "ours", "total"]
+    assert len(lines) == 2  # ours and its stages (one size: no ratio between sizes)
