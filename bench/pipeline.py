@@ -276,6 +276,10 @@ def _print_peers(ours: dict[str, Any], peers: dict[str, dict[str, Any]]) -> None
         f"{_PAD}       {'ours (whole pipeline)':<40}{ours['total_s']:9.2f}"
         f"{ours['peak_rss_mb']:9.0f}{ours['threads']:9d}{ours['nmi']:7.3f}"
     )
+    # the peers' scope: from the dumps to clusters (no store, summaries or pages)
+    stages = ours["stages_s"]
+    threads_s = sum(stages[s] for s in ("ingest", "normalize", "dedupe", "cluster"))
+    print(f"{_PAD}       {'ours: dumps to threads (their scope)':<40}{threads_s:9.2f}")
     for kind, got in peers.items():
         label = _PEER_LABELS[kind]
         if "error" in got:
@@ -285,6 +289,7 @@ def _print_peers(ours: dict[str, Any], peers: dict[str, dict[str, Any]]) -> None
             f"{_PAD}       {label:<40}{got['total_s']:9.2f}{got['peak_rss_mb']:9.0f}"
             f"{got['threads']:9d}{got['nmi']:7.3f}{'':>11}{_ratio(ours['total_s'], got['total_s'])}"
             f"{_ratio(ours['peak_rss_mb'], got['peak_rss_mb'])}"
+            f"   (dumps to threads: {_ratio(threads_s, got['total_s']).strip()})"
         )
         if kind == "naive":
             print(
