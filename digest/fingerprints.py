@@ -77,6 +77,8 @@ def candidates(
     keys that more than ``crowded_over`` of them share (those are passed over, so the
     articles found only through them are not read)."""
     since_us = micros(since)
+    if not bands or not db.execute("SELECT EXISTS (SELECT 1 FROM minhash_bands)").fetchone()[0]:
+        return (), frozenset()  # a new store (a first run over an archive: 3.2M keys for 100k)
     with _ints(db, "_band_keys", bands) as table:
         crowded = frozenset(  # counted by SQLite: the crowded keys' rows never reach Python
             k
