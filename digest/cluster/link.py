@@ -128,14 +128,15 @@ class Scorer:
         if cross <= 0.0:
             return 0.0
         p = self.params
-        headlines = a.short == a.size or b.short == b.size
+        a_size, b_size = len(a.members), len(b.members)  # (``size``, without the calls)
+        headlines = a.short == a_size or b.short == b_size
         if headlines and not (a.stored and b.stored):  # headlines: cosine to a centroid
-            if a.size == b.size == 1 and len(a.vec.keys() & b.vec.keys()) < _TWO:
+            if a_size == b_size == 1 and len(a.vec.keys() & b.vec.keys()) < _TWO:
                 return 0.0  # two headlines sharing one word ("Montreal", "2025") are not one story
             s = cross / ((a.length() * b.length()) or 1.0)
-            s *= 1.0 + p.short_boost * math.log(max(a.size, b.size))
+            s *= 1.0 + p.short_boost * math.log(max(a_size, b_size))
         else:
-            s = cross / (a.size * b.size)
+            s = cross / (a_size * b_size)
         if a.lang != b.lang:  # only names can be compared across languages
             s = _across(a, b)
         if a.day_lo is not None and b.day_lo is not None:
@@ -280,7 +281,7 @@ def _rewire(
         mine, theirs = kept.cross.get(other_id), gone.cross.get(other_id)
         if mine is not None and theirs is not None:
             value = mine + theirs
-        elif mine is not None and not headlines and other.short != other.size:
+        elif mine is not None and not headlines and other.short != len(other.members):
             value = mine  # ``gone``'s pairs with it were not candidates: near nothing
         else:
             value = dot(kept.vec, other.vec)
