@@ -179,8 +179,8 @@ _BY_WEIGHT = operator.itemgetter(1, 0)
 
 
 def _shared(a: Vector, b: Vector, keep: int = 6) -> tuple[str, ...]:
-    products = sorted(((a[k] * b[k], k) for k in a.keys() & b.keys()), reverse=True)
-    return tuple(k for _, k in products[:keep])
+    products = heapq.nlargest(keep, ((a[k] * b[k], k) for k in a.keys() & b.keys()))
+    return tuple(k for _, k in products)  # (as sorting all of them, highest first, would)
 
 
 def _absorb(a: Node, b: Node, params: LinkParams, score: float, via: str) -> Merge:
