@@ -169,7 +169,11 @@ def thread_signature(
 
 
 def _heaviest(vec: Mapping[str, float], n: int) -> list[tuple[str, float]]:
-    return sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    """The ``n`` heaviest terms of ``vec``, ties by term (sorted in C: by term, then stably
+    by weight)."""
+    items = sorted(vec.items())
+    items.sort(key=operator.itemgetter(1), reverse=True)
+    return items[:n]
 
 
 def _best(scores: dict[str, float], n: int) -> list[tuple[str, float]]:

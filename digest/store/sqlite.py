@@ -287,6 +287,8 @@ class Store:
         signature = "signature" if signatures else "'[]'"
         query = f"SELECT id, title, first_seen, last_updated, {signature} FROM threads WHERE id "  # noqa: S608
         rows = self.db.execute(query + where, args)
+        shared: dict[str, str] = {}  # one string object per term, whichever threads hold it
+        term = shared.setdefault
         return {
             tid: EventThread(
                 id=tid,
@@ -294,7 +296,7 @@ class Store:
                 article_ids=tuple(members.get(tid, ())),
                 first_seen=from_iso(first),
                 last_updated=from_iso(last),
-                signature=tuple((t, w) for t, w in json.loads(signature)),
+                signature=tuple((term(t, t), w) for t, w in json.loads(signature)),
             )
             for tid, title, first, last, signature in rows
         }
