@@ -4,11 +4,12 @@ Change a value with ``dataclasses.replace``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, overload
 
 if TYPE_CHECKING:
     from digest.errors import SourceError
@@ -123,6 +124,48 @@ class DedupeResult:
     fingerprints: tuple[Fingerprint, ...] = ()  # of the new articles, for the store
 
 
+Signature = Sequence[tuple[str, float]]  # a thread's weighted terms, as (term, weight) pairs
+
+
+class PackedSignature(Sequence[tuple[str, float]]):
+    """A signature as the store loads it: its terms and weights kept apart (16 bytes a term
+    where a tuple of pairs takes 88: a full window holds ~6k threads of ~250 terms), read
+    as (term, weight) pairs. Equal to any sequence of the same pairs."""
+
+    __slots__ = ("terms", "weights")
+
+    def __init__(self, terms: tuple[str, ...], weights: array[float]) -> None:
+        self.terms, self.weights = terms, weights
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[str, float]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[tuple[str, float], ...]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[str, float] | tuple[tuple[str, float], ...]:
+        if isinstance(index, slice):
+            return tuple(zip(self.terms[index], self.weights[index], strict=True))
+        return self.terms[index], self.weights[index]
+
+    def __iter__(self) -> Iterator[tuple[str, float]]:
+        return zip(self.terms, self.weights, strict=True)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"PackedSignature({tuple(self)!r})"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EventThread:
     """An event thread: the articles about one real-world event, across days."""
@@ -133,14 +176,14 @@ class EventThread:
     first_seen: datetime
     last_updated: datetime
     # salient weighted terms used to match later articles against this thread
-    signature: tuple[tuple[str, float], ...] = ()
+    signature: Signature = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ThreadExtension:
     thread_id: str
     article_ids: tuple[str, ...]  # the articles added to the thread
-    signature: tuple[tuple[str, float], ...]
+    signature: Signature
     last_updated: datetime
 
 

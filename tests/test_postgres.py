@@ -195,7 +195,7 @@ def _sample_run(settings: Settings, store: Store) -> None:
 
 def _threads(store: Store) -> list[tuple[str, str, tuple[str, ...], str]]:
     found = store.threads_where("SELECT id FROM threads", ())
-    return [(t.id, t.title, t.article_ids, json.dumps(t.signature)) for t in found.values()]
+    return [(t.id, t.title, t.article_ids, json.dumps(list(t.signature))) for t in found.values()]
 
 
 def test_the_sample_run_gives_the_same_threads_and_edition_on_both(

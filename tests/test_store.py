@@ -167,3 +167,21 @@ def test_the_vocabulary_is_read_for_the_batchs_terms_only(tmp_path: Path) -> Non
         everything = store.vocabulary()
     assert (dict(asked.df), asked.n_docs) == ({"harbour": 3, "strike": 2}, 5)
     assert dict(everything.df) == {"harbour": 3, "strike": 2, "rates": 1}
+
+
+def test_a_loaded_signature_is_packed_and_equal_to_the_pairs_it_was_saved_as() -> None:
+    from array import array
+
+    from digest.models import PackedSignature
+
+    pairs = (("tariff", 0.5), ("@vietnam", 0.25), ("%lo", 739000.0))
+    packed = PackedSignature(tuple(t for t, _ in pairs), array("d", [w for _, w in pairs]))
+    assert packed == pairs
+    assert pairs == packed
+    assert list(packed) == list(pairs)
+    assert packed[1] == ("@vietnam", 0.25)
+    assert packed[1:] == pairs[1:]
+    assert len(packed) == 3
+    assert hash(packed) == hash(pairs)
+    assert packed != pairs[:2]
+    assert packed != "tariff"

@@ -129,6 +129,9 @@ def plan_clusters(
     del df
     default = math.log(1 + n_docs) + 1.0
     nodes = {t.id: thread_node(t) for t in open_threads if params.is_open(t, now)}
+    # the threads as given are not read again: a caller that passed them alone (the store's
+    # open threads, ~20 KB of signature tuples each) no longer holds them beside their nodes
+    del open_threads
     days = {}
     for article in order:  # each article's features are dropped once it is a node
         f = read.pop(article.id)

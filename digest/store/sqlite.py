@@ -16,6 +16,7 @@ import json
 import operator
 import secrets
 import sqlite3
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -35,7 +36,9 @@ from digest.models import (
     Duplicate,
     EventThread,
     Fingerprint,
+    PackedSignature,
     RunReport,
+    Signature,
     SourceState,
 )
 from digest.rows import (
@@ -289,6 +292,13 @@ class Store:
         rows = self.db.execute(query + where, args)
         shared: dict[str, str] = {}  # one string object per term, whichever threads hold it
         term = shared.setdefault
+
+        def packed(text: str) -> PackedSignature:
+            pairs = json.loads(text)
+            return PackedSignature(
+                tuple(term(t, t) for t, _ in pairs), array("d", [w for _, w in pairs])
+            )
+
         return {
             tid: EventThread(
                 id=tid,
@@ -296,7 +306,7 @@ class Store:
                 article_ids=tuple(members.get(tid, ())),
                 first_seen=from_iso(first),
                 last_updated=from_iso(last),
-                signature=tuple((term(t, t), w) for t, w in json.loads(signature)),
+                signature=packed(signature),
             )
             for tid, title, first, last, signature in rows
         }
@@ -454,13 +464,22 @@ class Store:
             "INSERT INTO threads (id, title, first_seen, last_updated, signature)"
             " VALUES (?,?,?,?,?)",
             [
-                (t.id, t.title, iso(t.first_seen), iso(t.last_updated), json.dumps(t.signature))
+                (
+                    t.id,
+                    t.title,
+                    iso(t.first_seen),
+                    iso(t.last_updated),
+                    _signature_text(t.signature),
+                )
                 for t in plan.new_threads
             ],
         )
         self.db.executemany(
             "UPDATE threads SET last_updated = MAX(last_updated, ?), signature = ? WHERE id = ?",
-            [(iso(e.last_updated), json.dumps(e.signature), e.thread_id) for e in plan.extensions],
+            [
+                (iso(e.last_updated), _signature_text(e.signature), e.thread_id)
+                for e in plan.extensions
+            ],
         )
         self._assign(
             [(t.id, a) for t in plan.new_threads for a in t.article_ids]
@@ -571,3 +590,8 @@ class Store:
     def counts(self) -> dict[str, int]:
         tables = ("articles", "threads", "seen_keys", "runs")
         return {t: int(self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in tables}  # noqa: S608 - fixed names
+
+
+def _signature_text(signature: Signature) -> str:
+    """A signature as the threads table keeps it: a JSON list of [term, weight] pairs."""
+    return json.dumps(list(signature))
