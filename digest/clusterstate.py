@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from digest.cluster import ClusterParams, Vocabulary
-from digest.models import Article, ClusterPlan, EventThread
+from digest.models import Article, ClusterPlan, EventThread, PackedSignature
 from digest.store import ClusteringVersion, Store
 from digest.threadstore import ThreadStore
 
@@ -125,8 +125,11 @@ class ClusterState:
     def stored(self, store: Store, plan: ClusterPlan, new: Sequence[Article]) -> None:
         """Take a slice's plan as ``store.apply_plan`` and ``add_vocabulary`` stored it,
         then drop what fell out of the window."""
+        # signatures packed: a daemon keeps ~6k open threads between its runs
         for thread in plan.new_threads:
-            self.threads[thread.id] = thread
+            self.threads[thread.id] = replace(
+                thread, signature=PackedSignature.of(thread.signature)
+            )
         reread = set()  # threads to read back as the store now has them
         for e in plan.extensions:
             old = self.threads.get(e.thread_id)
@@ -136,7 +139,7 @@ class ClusterState:
             self.threads[e.thread_id] = replace(
                 old,
                 article_ids=old.article_ids + e.article_ids,
-                signature=e.signature,
+                signature=PackedSignature.of(e.signature),
                 last_updated=max(old.last_updated, e.last_updated),
             )
         merges = [m for m in plan.merges if m.merged_id != m.into_id]

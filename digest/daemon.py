@@ -31,8 +31,10 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEv
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from digest.clusterstate import ClusterState
 from digest.config import Settings
 from digest.errors import DigestError
+from digest.intake import cluster_params
 from digest.ledger import Ledger
 from digest.locks import DaemonLock, StoreLock
 from digest.pipeline import RunOptions, run_once
@@ -63,6 +65,9 @@ class Daemon:
         self.trigger: CronTrigger = make_trigger(settings.schedule.cron, settings.tz)
         self.stopping = threading.Event()
         self.run_lock = threading.Lock()
+        # the clustering window, kept from run to run (a manual `digest run` in between, or
+        # an operator's correction, makes the next run reload it from the store)
+        self.cluster_state = ClusterState(params=cluster_params(settings))
         self.scheduler = BlockingScheduler(
             timezone=settings.tz,
             job_defaults={
@@ -142,7 +147,13 @@ class Daemon:
                 log.info("skipping %s: a repeated local time (DST change)", slot.isoformat())
                 return
             options = RunOptions(slot=slot, late=late)
-            report = run_once(self.settings, now=self.clock(), store=store, options=options)
+            report = run_once(
+                self.settings,
+                now=self.clock(),
+                store=store,
+                options=options,
+                cluster_state=self.cluster_state,
+            )
         edition = report.edition
         if edition is not None and edition.number is not None:
             log.info(

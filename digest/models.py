@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 if TYPE_CHECKING:
     from digest.errors import SourceError
@@ -136,6 +136,13 @@ class PackedSignature(Sequence[tuple[str, float]]):
 
     def __init__(self, terms: tuple[str, ...], weights: array[float]) -> None:
         self.terms, self.weights = terms, weights
+
+    @classmethod
+    def of(cls, pairs: Sequence[tuple[str, float]] | Sequence[list[Any]]) -> PackedSignature:
+        """``pairs`` (tuples, or the [term, weight] lists of its JSON) packed."""
+        if isinstance(pairs, PackedSignature):
+            return pairs
+        return cls(tuple(p[0] for p in pairs), array("d", [p[1] for p in pairs]))
 
     def __len__(self) -> int:
         return len(self.terms)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jinja2
 
+from digest.clusterstate import ClusterState
 from digest.compose import compose
 from digest.config import Settings
 from digest.dates import shifted
@@ -69,10 +70,17 @@ class RunOptions:
 
 
 def run_once(
-    settings: Settings, *, now: datetime, store: Store, options: RunOptions = RunOptions()
+    settings: Settings,
+    *,
+    now: datetime,
+    store: Store,
+    options: RunOptions = RunOptions(),
+    cluster_state: ClusterState | None = None,
 ) -> RunReport:
     """One ingest-and-digest run: it fills one edition (see :mod:`digest.editions`).
-    The caller holds the store's writer lock.
+    The caller holds the store's writer lock. ``cluster_state``: the clustering window a
+    long-lived caller (``digest daemon``) keeps between its runs (``digest.clusterstate``;
+    it reloads from the store when anything else changed threads since its last run).
 
     0. settle     what killed runs left (see :mod:`digest.recovery`); a site the store
                   does not know is refused before anything is stored
@@ -121,7 +129,14 @@ def run_once(
     for problem in overrides.problems:
         log.error("%s (skipped)", problem)
     clustered = store_and_cluster(
-        store, deduped, day=day, run_id=run_id, settings=settings, now=now, overrides=overrides
+        store,
+        deduped,
+        day=day,
+        run_id=run_id,
+        settings=settings,
+        now=now,
+        overrides=overrides,
+        state=cluster_state,
     )
     plan = clustered.plan
     ledger = Ledger(store)

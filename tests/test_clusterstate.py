@@ -494,3 +494,43 @@ def test_the_worker_keeps_each_languages_state_between_its_jobs(
             mirrors(state, store)
     workers.CLUSTER_STATES.clear()
     assert found[0] == found[1]
+
+
+# ── one machine: the daemon keeps the state from run to run ──────────────────────────────
+
+
+def _daily_run(settings: Settings, day_file: Path, state: ClusterState | None) -> None:
+    from digest.pipeline import RunOptions, run_once
+
+    last = max(
+        datetime.fromisoformat(json.loads(line)["published"])
+        for line in day_file.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    )
+    now = last + timedelta(hours=1)
+    options = RunOptions(day=now.date(), inputs=(day_file,), captured_at=now)
+    with Store(settings.store.path) as store:
+        run_once(settings, now=now, store=store, options=options, cluster_state=state)
+
+
+def test_the_daemons_kept_state_makes_the_same_threads_and_a_manual_run_reloads_it(
+    tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
+    """Four daily runs, as ``digest daemon`` makes them (one state kept from run to run),
+    give the threads of four runs that each read the store; a manual ``digest run`` between
+    two daemon runs (no state: it changes threads behind the daemon's back) makes the next
+    daemon run reload."""
+    reload, kept = (
+        make_settings(f"store.path='{tmp_path / name}.sqlite3'", f"output.dir='{tmp_path / name}'")
+        for name in ("reload", "kept")
+    )
+    days = sorted(NEWS_DAYS.glob("day*.jsonl"))
+    state = ClusterState(params=cluster_params(kept))
+    for number, day_file in enumerate(days, start=1):
+        _daily_run(reload, day_file, None)
+        _daily_run(kept, day_file, None if number == 3 else state)  # day 3: a manual run
+        with Store(reload.store.path) as a, Store(kept.store.path) as b:
+            assert threads(b) == threads(a)
+        assert state.loads == (1 if number < 4 else 2)
+    with Store(kept.store.path) as store:
+        mirrors(state, store)

@@ -16,7 +16,6 @@ import json
 import operator
 import secrets
 import sqlite3
-from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -295,10 +294,7 @@ class Store:
         term = shared.setdefault
 
         def packed(text: str) -> PackedSignature:
-            pairs = json.loads(text)
-            return PackedSignature(
-                tuple(term(t, t) for t, _ in pairs), array("d", [w for _, w in pairs])
-            )
+            return PackedSignature.of([[term(t, t), w] for t, w in json.loads(text)])
 
         return {
             tid: EventThread(
