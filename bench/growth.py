@@ -2,6 +2,7 @@
 
     python -m bench.growth                     # 30 runs of 5,000 articles into one store
     python -m bench.growth --runs 10 --size 2000
+    python -m bench.growth --daemon            # the runs in one process, as digest daemon
 
 The generated corpus (``bench.corpus``: ~10k articles a day, events of several outlets over
 ~30 hours) is cut, in publication order, into ``--runs`` consecutive batches of ``--size``
@@ -16,6 +17,7 @@ generated events.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import subprocess
@@ -40,19 +42,35 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _reset_peak_rss() -> None:
+    """Start this process's peak RSS (VmHWM) again from its current RSS (Linux)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5\n")
+
+
+def _daemon_state() -> Any:
+    from digest.clusterstate import ClusterState
+    from digest.config import load_settings
+    from digest.intake import cluster_params
+
+    return ClusterState(params=cluster_params(load_settings(None, environ={})))
+
+
 def _db_mb(path: Path) -> float:
     files = [path, path.with_name(path.name + "-wal")]
     return sum(p.stat().st_size for p in files if p.exists()) / 2**20
 
 
-def run_child(folder: Path, root: Path, now: datetime) -> dict[str, Any]:
-    """One ``run_once`` over the batch in ``folder`` into the store under ``root``."""
+def run_child(folder: Path, root: Path, now: datetime, state: Any = None) -> dict[str, Any]:
+    """One ``run_once`` over the batch in ``folder`` into the store under ``root``
+    (``state``: the daemon's kept clustering window, when runs share one process)."""
     from digest.config import load_settings
     from digest.pipeline import RunOptions, run_once
     from digest.store import Store
 
     flags = [f"store.path='{root}/digest.sqlite3'", f"output.dir='{root}/output'"]
     settings = load_settings(None, environ={}, overrides=flags)
+    _reset_peak_rss()
     started, cpu = time.perf_counter(), time.process_time()
     with Store(settings.store.path) as store:
         report = run_once(
@@ -60,6 +78,7 @@ def run_child(folder: Path, root: Path, now: datetime) -> dict[str, Any]:
             now=now,
             store=store,
             options=RunOptions(day=now.date(), inputs=(folder,), captured_at=now),
+            cluster_state=state,
         )
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         biggest = store.db.execute(
@@ -117,6 +136,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=30, help="consecutive runs (default 30)")
     parser.add_argument("--size", type=int, default=5000, help="articles per run (default 5000)")
     parser.add_argument("--keep", type=Path, help="keep the store and site in this folder")
+    parser.add_argument(
+        "--daemon",
+        action="store_true",
+        help="every run in this one process with one kept clustering window, as `digest"
+        " daemon` makes them (peak RSS: each run's own, from the RSS it started at)",
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)  # folder, root, now
     args = parser.parse_args(argv)
     if args.child:
@@ -124,7 +149,9 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(run_child(Path(folder), Path(root), datetime.fromisoformat(now))))
         return
     docs = sorted(articles(args.runs * args.size), key=lambda d: (d["published"], d["url"]))
-    print(f"{args.runs} runs of {args.size:,} articles into one store")
+    state = _daemon_state() if args.daemon else None
+    mode = " in one process (digest daemon)" if args.daemon else ""
+    print(f"{args.runs} runs of {args.size:,} articles into one store{mode}")
     print(f"{'run':>4} {'stored':>8} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'DB MB':>8}"
           f" {'biggest thread':>15}")  # fmt: skip
     results = []
@@ -135,7 +162,9 @@ def main(argv: list[str] | None = None) -> None:
             folder = Path(tmp) / f"run{run + 1}"
             _write_batch(batch, folder)
             now = datetime.fromisoformat(batch[-1]["published"]) + timedelta(minutes=30)
-            result = _child(folder, root, now)
+            result = (
+                run_child(folder, root, now, state) if args.daemon else _child(folder, root, now)
+            )
             result["db_mb"] = _db_mb(root / "digest.sqlite3")
             results.append(result)
             print(
