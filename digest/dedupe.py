@@ -182,43 +182,186 @@ def title_key(outlet: str, title: str) -> str:
 
 
 class _Lsh:
-    """Band buckets over a preallocated signature matrix (private, mutable, one call)."""
+    """Band buckets in flat numpy arrays (private, mutable, one call).
+
+    Rows are the articles indexed: the stored ones, then the batch in processing order. A
+    bucket is a band key that several rows hold; its slots (one per holder) take the rows
+    as they are added, in order, as a list per key would, so ``best`` sees what a dict of
+    lists gave, in a few arrays instead of millions of Python ints (100k articles: 3.2M
+    keys, ~250 MB as a dict).
+
+    ``keys``: the band keys of every row (matrices of ``bands`` columns, rows in order). The
+    buckets are laid out once, without the keys one row holds alone (no other row can meet
+    them), and each row's buckets are listed, so ``add`` and ``best`` can be given a row
+    number instead. Without ``keys`` (a few rows: tests) rows are added in order and the
+    buckets laid out again when ``best`` follows an ``add``. ``signatures``: matrices of
+    the rows' signatures in the same order, read in place; without it ``add`` copies them.
+    """
 
     def __init__(
-        self, params: DedupeParams, capacity: int, crowded: frozenset[int] = frozenset()
+        self,
+        params: DedupeParams,
+        capacity: int,
+        crowded: frozenset[int] = frozenset(),
+        *,
+        keys: Sequence[np.ndarray] | None = None,
+        signatures: Sequence[np.ndarray] | None = None,
     ) -> None:
-        self.buckets: dict[int, int | list[int]] = {}
-        self.crowded = crowded
-        self.matrix = np.zeros((capacity, params.num_perm), dtype=np.uint64)
-        self.ids: list[str] = []
+        self.crowded = np.array(sorted(crowded), dtype=np.int64)
+        self.ids = [""] * capacity  # by row
+        self.size = 0  # rows up to the last one added
+        self.matrix: np.ndarray | None = None
+        if signatures is None:
+            self.matrix = np.zeros((capacity, params.num_perm), dtype=np.uint64)
+            signatures = (self.matrix,)
+        self.sources = tuple(signatures)
+        self.offsets = np.cumsum([0] + [len(m) for m in self.sources]).tolist()
+        self.collide: set[int] = set()  # rows holding one bucket twice (a 63-bit collision)
+        self.added: np.ndarray | None = None  # without a plan: the keys of the rows added
+        self.dirty = False
+        if keys is None:
+            self.added = np.zeros((capacity, params.bands), dtype=np.int64)
+            self._layout(np.zeros(0, dtype=np.int64), shared_only=False)
+        else:
+            flat = np.concatenate([np.zeros(0, np.int64), *(np.ravel(k) for k in keys)])
+            self._layout(flat.astype(np.int64, copy=False), shared_only=True)
+            self._list(keys)
 
-    def add(self, article_id: str, signature: np.ndarray, keys: list[int]) -> None:
-        index = len(self.ids)
-        self.ids.append(article_id)
-        self.matrix[index] = signature
-        buckets = self.buckets
-        for key in keys:
-            held = buckets.setdefault(key, index)  # a lone int: millions of lists slow the GC
-            if isinstance(held, list):
-                held.append(index)
-            elif held != index:
-                buckets[key] = [held, index]
+    def _layout(self, flat: np.ndarray, *, shared_only: bool) -> None:
+        """Empty buckets for the keys in ``flat`` (sorted in place), a slot per holder."""
+        flat.sort()
+        if shared_only:
+            same = flat[1:] == flat[:-1]
+            held = np.zeros(len(flat), dtype=bool)
+            held[1:] |= same
+            held[:-1] |= same
+            flat = flat[held]
+        first = np.flatnonzero(np.concatenate(([True], flat[1:] != flat[:-1])))[: len(flat)]
+        sizes = np.diff(np.append(first, len(flat)))
+        keys = flat[first]
+        if len(self.crowded):  # crowded among the stored articles alone: never read
+            read = ~np.isin(keys, self.crowded)
+            keys, sizes = keys[read], sizes[read]
+        self.keys = keys
+        self.start = np.cumsum(sizes) - sizes
+        self.count = np.zeros(len(keys), dtype=np.int32)  # rows in each bucket so far
+        self.slots = np.zeros(int(sizes.sum()), dtype=np.int32)  # the rows, bucket by bucket
 
-    def best(self, signature: np.ndarray, keys: list[int]) -> tuple[str, float] | None:
-        """The most similar indexed article (earliest on ties) and its estimated Jaccard."""
-        found: set[int] = set()
-        for key in keys:
-            held = self.buckets.get(key)
-            if key in self.crowded:
-                continue  # crowded among the stored articles alone
-            if isinstance(held, int):
-                found.add(held)
-            elif held and len(held) <= CROWDED:
-                found.update(held)
-        if not found:
+    def _find(self, keys: np.ndarray) -> np.ndarray:
+        """The bucket of each of ``keys`` (any shape), -1 for none."""
+        if not len(self.keys):
+            return np.full(keys.shape, -1, dtype=np.intp)
+        found = np.searchsorted(self.keys, keys)
+        np.minimum(found, len(self.keys) - 1, out=found)
+        found[self.keys[found] != keys] = -1
+        return found
+
+    def _list(self, keys: Sequence[np.ndarray], chunk: int = 4096) -> None:
+        """Each row's buckets, in band order: ``buckets[bounds[row]:bounds[row + 1]]``."""
+        counts, found = [np.zeros(1, dtype=np.int64)], [np.zeros(0, dtype=np.int32)]
+        row = 0
+        for matrix in keys:
+            for lo in range(0, len(matrix), chunk):
+                buckets = self._find(matrix[lo : lo + chunk])
+                hit = buckets >= 0
+                counts.append(hit.sum(axis=1))
+                found.append(buckets[hit].astype(np.int32))
+                ordered = np.sort(buckets, axis=1)
+                twice = (ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)
+                self.collide.update((row + lo + np.flatnonzero(twice.any(axis=1))).tolist())
+            row += len(matrix)
+        self.bounds = np.cumsum(np.concatenate(counts))
+        self.buckets = np.concatenate(found)
+
+    def _of_row(self, row: int) -> np.ndarray:
+        lo, hi = self.bounds[row : row + 2].tolist()
+        held: np.ndarray = self.buckets[lo:hi]
+        return held
+
+    def _of_keys(self, keys: Sequence[int] | np.ndarray) -> np.ndarray:
+        found = self._find(np.asarray(keys, dtype=np.int64))
+        held: np.ndarray = found[found >= 0]
+        return held
+
+    def _fill(self, index: int, buckets: np.ndarray, collide: bool) -> None:
+        if not collide:  # each bucket once: all at once
+            count = self.count[buckets]
+            self.slots[self.start[buckets] + count] = index
+            self.count[buckets] = count + 1
+            return
+        for bucket in buckets.tolist():
+            count, start = int(self.count[bucket]), int(self.start[bucket])
+            if count == 1 and self.slots[start] == index:
+                continue  # a lone holder is not held twice (as the dict's lone ints were not)
+            self.slots[start + count] = index
+            self.count[bucket] = count + 1
+
+    def add(
+        self,
+        article_id: str,
+        signature: np.ndarray,
+        keys: Sequence[int] | np.ndarray,
+        row: int | None = None,
+    ) -> None:
+        """Row ``row`` (default: the next one; rows not kept are never added) joins the
+        buckets of its band ``keys`` (with a plan, those the plan listed for the row)."""
+        index = self.size if row is None else row
+        self.size = index + 1
+        self.ids[index] = article_id
+        if self.matrix is not None:
+            self.matrix[index] = signature
+        if self.added is not None:
+            self.added[index] = keys
+            self.dirty = True
+            return
+        buckets = self._of_row(index)
+        if len(buckets):
+            self._fill(index, buckets, index in self.collide)
+
+    def _relayout(self, added: np.ndarray) -> None:
+        """Without a plan: the buckets of the rows ``added`` so far, from scratch."""
+        self._layout(added.ravel().copy(), shared_only=False)
+        for index, keys in enumerate(added):
+            buckets = self._of_keys(keys)
+            self._fill(index, buckets, len(np.unique(buckets)) < len(buckets))
+        self.dirty = False
+
+    def _rows(self, indexes: np.ndarray) -> np.ndarray:
+        """The signatures of rows ``indexes`` (ascending)."""
+        first, last = int(indexes[0]), int(indexes[-1])
+        for source, offset in zip(self.sources, self.offsets, strict=False):
+            if offset <= first and last < offset + len(source):  # all in one (the usual case)
+                rows: np.ndarray = source[indexes - offset if offset else indexes]
+                return rows
+        cuts = np.searchsorted(indexes, self.offsets).tolist()
+        spans = zip(self.sources, self.offsets, cuts[:-1], cuts[1:], strict=False)
+        return np.concatenate([source[indexes[a:b] - offset] for source, offset, a, b in spans])
+
+    def best(
+        self, signature: np.ndarray, keys: Sequence[int] | np.ndarray, row: int | None = None
+    ) -> tuple[str, float] | None:
+        """The most similar indexed article (earliest on ties) and its estimated Jaccard;
+        ``row``: the asking row of the plan, whose buckets stand for ``keys``."""
+        if self.added is not None and self.dirty:
+            self._relayout(self.added[: self.size])
+        buckets = self._of_row(row) if self.added is None and row is not None else None
+        buckets = self._of_keys(keys) if buckets is None else buckets
+        if not len(buckets):
+            return None  # no key shared with another row: the usual case
+        count = self.count[buckets]
+        taken = (count > 0) & (count <= max(CROWDED, 1))  # a lone row always
+        buckets, count = buckets[taken], count[taken]
+        if not len(buckets):
             return None
-        candidates = np.array(sorted(found))
-        similarity = (self.matrix[candidates] == signature).mean(axis=1)
+        starts = self.start[buckets]
+        if count.max() == 1:
+            members = self.slots[starts]
+        else:
+            spans = zip(starts.tolist(), count.tolist(), strict=True)
+            members = np.concatenate([self.slots[s : s + c] for s, c in spans])
+        members.sort()
+        candidates = members[np.concatenate(([True], members[1:] != members[:-1]))]
+        similarity = (self._rows(candidates) == signature).mean(axis=1)
         top = int(np.argmax(similarity))
         return self.ids[candidates[top]], float(similarity[top])
 
@@ -226,18 +369,25 @@ class _Lsh:
 class _Batch:
     """What one dedupe call has accepted so far (private, mutable)."""
 
-    def __init__(self, seen: SeenIndex, params: DedupeParams, capacity: int) -> None:
+    def __init__(self, seen: SeenIndex, params: DedupeParams, signed: Signed) -> None:
         self.seen, self.params = seen, params
         self.owners: dict[str, str] = {}  # exact key → id of the article kept for it
         self.texts: dict[str, tuple[str, str]] = {}  # content hash → (id, outlet) kept
         self.titles = {f.article_id: f.title_key for f in seen.fingerprints}  # id → title key
         width = 4 * params.num_perm  # fingerprints made with another num_perm cannot be compared
         usable = [f for f in seen.fingerprints if len(f.minhash) == width]
-        self.lsh = _Lsh(params, len(usable) + capacity, seen.crowded)
         prints = minhash.from_bytes([f.minhash for f in usable], params.num_perm)
-        keys = minhash.band_keys(prints, params.bands).tolist()
-        for fp, sig, bands in zip(usable, prints, keys, strict=True):
-            self.lsh.add(fp.article_id, sig, bands)
+        keys = minhash.band_keys(prints, params.bands)
+        self.lsh = _Lsh(
+            params,
+            len(usable) + len(signed.order),
+            seen.crowded,
+            keys=(keys, signed.bands),
+            signatures=(prints, signed.signatures),
+        )
+        for row, (fp, sig, bands) in enumerate(zip(usable, prints, keys, strict=True)):
+            self.lsh.add(fp.article_id, sig, bands, row)
+        self.stored = len(usable)  # the batch's rows follow: row = stored + place in order
 
     def exact(
         self, article: Article, keys: tuple[str, ...], near: tuple[str, float] | None
@@ -264,19 +414,24 @@ class _Batch:
         for key in exact_keys(article):
             self.owners.setdefault(key, original)
 
-    def keep(self, article: Article, signature: np.ndarray, bands: list[int]) -> None:
+    def keep(self, article: Article, signature: np.ndarray, bands: np.ndarray, row: int) -> None:
         self.alias(article, article.id)
         self.titles[article.id] = title_key(article.outlet, article.title)
         if _long(article):
             self.texts.setdefault(article.content_hash, (article.id, article.outlet.casefold()))
-        self.lsh.add(article.id, signature, bands)
+        self.lsh.add(article.id, signature, bands, row)
 
 
 def _judge(
-    batch: _Batch, article: Article, signature: np.ndarray, count: int, bands: list[int]
+    batch: _Batch,
+    article: Article,
+    signature: np.ndarray,
+    count: int,
+    bands: np.ndarray,
+    row: int,
 ) -> Duplicate | None:
     """Exact key → "exact"; same text elsewhere or similar enough text → "near"; else None."""
-    near = batch.lsh.best(signature, bands) if count >= MIN_WORDS else None
+    near = batch.lsh.best(signature, bands, row) if count >= MIN_WORDS else None
     if near and near[0] == article.id:
         near = None
     original = batch.exact(article, exact_keys(article), near)
@@ -302,16 +457,15 @@ def dedupe(
     ``new`` is in processing order: by (published, id), so the earliest copy is the original.
     """
     signed = signed or sign(articles, params)
-    batch = _Batch(seen, params, len(signed.order))
+    batch = _Batch(seen, params, signed)
     new: list[Article] = []
     prints: list[Fingerprint] = []
     duplicates: list[Duplicate] = []
     rows = zip(signed.order, signed.signatures, signed.counts, signed.bands, strict=True)
-    for article, signature, count, bands in rows:
-        keys = bands.tolist()
-        duplicate = _judge(batch, article, signature, int(count), keys)
+    for row, (article, signature, count, bands) in enumerate(rows, start=batch.stored):
+        duplicate = _judge(batch, article, signature, int(count), bands, row)
         if duplicate is None:
-            batch.keep(article, signature, keys)
+            batch.keep(article, signature, bands, row)
             new.append(article)
             prints.append(_fingerprint(article, signature, bands))
         else:
