@@ -63,11 +63,14 @@ def test_floor_and_peers_are_printed_beside_ours(tmp_path: Path) -> None:
     assert _row(lines, "ours / floor").split()[-2:][0].endswith("x")
     for label in ("cluster vs", "dedupe vs", "store vs", "ingest + normalize vs"):
         assert _row(lines, label).endswith("x")
+    _row(lines, "ours: dumps to threads")
     for label in PEER_ROWS[1:]:
-        time_ratio, memory_ratio = _row(lines, label).split()[-2:]
+        row, scope = _row(lines, label).split("(dumps to threads:")
+        time_ratio, memory_ratio = row.split()[-2:]
         assert time_ratio.endswith("x")
         assert memory_ratio.endswith("x")
-    nmi = float(_row(lines, "DBSCAN (eps").split()[-3])
+        assert scope.strip().endswith("x)")
+    nmi = float(_row(lines, "DBSCAN (eps").split("(dumps")[0].split()[-3])
     assert 0.0 <= nmi <= 1.0
 
 
