@@ -52,8 +52,6 @@ def _row(lines: list[str], label: str) -> str:
 
 @pytest.mark.slow
 def test_floor_and_peers_are_printed_beside_ours(tmp_path: Path) -> None:
-    for module in ("sklearn", "scipy", "faiss"):
-        pytest.importorskip(module, reason="the floor and the peers need the eval extra")
     lines = _bench(tmp_path)
     assert lines[0].split()[:3] == ["300", "ours", "total"]
     for label in FLOOR_ROWS + PEER_ROWS:
