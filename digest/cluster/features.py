@@ -86,10 +86,7 @@ def features(article: Article, weights: Weights) -> Features:
         known |= entities.mid_sentence(title)
     own = entities.outlet_keys(article.outlet)
     terms: Terms = {}
-    reader = _Reader(terms, known, own, weights)
-    if article.lang != "en":  # stop words and stems of the article's language
-        reader.stop = languages.stopwords(article.lang)
-        reader.lang = article.lang
+    reader = _Reader(terms, known, own, weights, lang=article.lang)
     reader.read(title, 0, len(title.words), weights.title, headline=title_cased, head=True)
     edges = (0, weights.lead_words, weights.next_words, weights.body_words)
     for (start, end), weight in zip(
@@ -110,18 +107,22 @@ def _pair(a: str, b: str) -> str:
     return f"{a} {b}" if a < b else f"{b} {a}"
 
 
-class _Content(dict[str, str]):
-    """Word -> its content term ("" for a stop word or a letter alone), filled as met."""
+def _stem(word: str, lang: str) -> str:
+    """``word``'s stem in ``lang`` (English has its own light stripper)."""
+    return stem(word) if lang == "en" else languages.stem(word, lang)
 
-    def __init__(self, lang: str, stop: frozenset[str]) -> None:
+
+class _Content(dict[str, str]):
+    """Word -> its content term in one language ("" for a stop word or a letter alone),
+    filled as met."""
+
+    def __init__(self, lang: str) -> None:
         super().__init__()
-        self.lang, self.stop = lang, stop
+        self.lang = lang
+        self.stop = STOPWORDS if lang == "en" else languages.stopwords(lang)
 
     def __missing__(self, word: str) -> str:
-        if len(word) <= 1 or word in self.stop:
-            term = ""
-        else:
-            term = stem(word) if self.lang == "en" else languages.stem(word, self.lang)
+        term = "" if len(word) <= 1 or word in self.stop else _stem(word, self.lang)
         if len(self) >= _CONTENT_WORDS:  # a daemon meets new words for months
             self.clear()
         self[word] = term
@@ -129,13 +130,13 @@ class _Content(dict[str, str]):
 
 
 _CONTENT_WORDS = 1 << 18
-_CONTENTS: dict[tuple[str, frozenset[str]], _Content] = {}
+_CONTENTS: dict[str, _Content] = {}
 
 
-def _content(lang: str, stop: frozenset[str]) -> _Content:
-    found = _CONTENTS.get((lang, stop))
+def _content(lang: str) -> _Content:
+    found = _CONTENTS.get(lang)
     if found is None:
-        found = _CONTENTS[lang, stop] = _Content(lang, stop)
+        found = _CONTENTS[lang] = _Content(lang)
     return found
 
 
@@ -145,11 +146,7 @@ class _Reader:
     known: set[str]
     own: frozenset[str]
     weights: Weights
-    stop: frozenset[str] = STOPWORDS
-    lang: str = "en"
-
-    def stem(self, word: str) -> str:
-        return stem(word) if self.lang == "en" else languages.stem(word, self.lang)
+    lang: str = "en"  # its stop words and stems
 
     def read(
         self,
@@ -168,8 +165,8 @@ class _Reader:
             return
         terms, own = self.terms, self.own
         share = round(weight * TENTHS)
-        to_stem = stem if self.lang == "en" else self.stem
-        content = [t for t in map(_content(self.lang, self.stop).__getitem__, words) if t]
+        lang = self.lang
+        content = [t for t in map(_content(lang).__getitem__, words) if t]
         if own:
             content = [t for t in content if t not in own]
         for term, n in Counter(content).items():
@@ -179,7 +176,7 @@ class _Reader:
         for i in caps[bisect.bisect_left(caps, start) : bisect.bisect_left(caps, end)]:
             word = s.words[i]
             key = entities.name_key(word)
-            term = to_stem(word)
+            term = _stem(word, lang)
             if term in terms and entities.is_name(
                 word, key, headline or i in s.opening, self.known
             ):
