@@ -20,14 +20,21 @@ import hashlib
 import heapq
 import itertools
 import math
-import operator
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from digest.cluster.features import Features, Weights, features
-from digest.cluster.link import LinkParams, Merge, Node, absorb, agglomerate, dot
+from digest.cluster.link import (
+    LinkParams,
+    Merge,
+    Node,
+    absorb,
+    agglomerate,
+    dot,
+    heaviest_first,
+)
 from digest.cluster.nodes import article_node, idf_of, signature, thread_node
 from digest.models import (
     Article,
@@ -172,10 +179,9 @@ def thread_signature(
 
 
 def _heaviest(vec: Mapping[str, float], n: int) -> list[tuple[str, float]]:
-    """The ``n`` heaviest terms of ``vec``, ties by term (sorted in C: by term, then stably
-    by weight)."""
-    items = sorted(vec.items())
-    items.sort(key=operator.itemgetter(1), reverse=True)
+    """The ``n`` heaviest terms of ``vec``, ties by term."""
+    items = list(vec.items())
+    heaviest_first(items)
     return items[:n]
 
 
@@ -187,8 +193,7 @@ def _best(scores: dict[str, float], n: int) -> list[tuple[str, float]]:
         items = [kv for kv in scores.items() if kv[1] >= floor]
     else:
         items = list(scores.items())
-    items.sort()  # by id (each is once), then stably by score
-    items.sort(key=operator.itemgetter(1), reverse=True)
+    heaviest_first(items)
     return items[:n]
 
 

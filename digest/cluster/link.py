@@ -102,6 +102,17 @@ def dot(a: Vector, b: Vector) -> float:
     return total
 
 
+def heaviest_first(items: list[tuple[str, float]]) -> None:
+    """Sort (term, weight) pairs, each term once, heaviest first and ties by term, in
+    place: the order of a sort by (-weight, term), done in C (by term, then stably by
+    weight)."""
+    items.sort()
+    items.sort(key=_WEIGHT, reverse=True)
+
+
+_WEIGHT = operator.itemgetter(1)
+
+
 def _length(v: Vector) -> float:
     return math.sqrt(sum(w * w for w in v.values()))
 

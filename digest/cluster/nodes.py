@@ -10,11 +10,10 @@ is not English (``&lang:de``).
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Mapping
 
 from digest.cluster.features import MARKS, NAME_MARK, TENTHS, YEAR_MARK, Features
-from digest.cluster.link import Node, Vector
+from digest.cluster.link import Node, Vector, heaviest_first
 from digest.models import Article, EventThread
 
 Signature = tuple[tuple[str, float], ...]
@@ -42,8 +41,7 @@ def vectorise(
         for t, c in counts.items()
         if c > 0
     ]
-    weights.sort()  # by term (each is once), then stably by weight: (-weight, term) order
-    weights.sort(key=_WEIGHT, reverse=True)
+    heaviest_first(weights)
     top = weights[:keep]
     length = math.sqrt(sum(w * w for _, w in top)) or 1.0
     shared, steps, vec = _FLOATS, _STEPS, {}
@@ -58,7 +56,6 @@ def vectorise(
     return vec
 
 
-_WEIGHT = operator.itemgetter(1)
 _FLOATS: dict[int, float] = {}
 _STEPS = 1 << 14  # weights kept to 1/16384: an article's vector shares its float objects
 _TF = [_tf(c / TENTHS) for c in range(64 * TENTHS)]  # the sublinear weight of small counts
