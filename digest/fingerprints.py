@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from digest.models import Article, Fingerprint
 
 if TYPE_CHECKING:
@@ -55,8 +57,6 @@ def save(db: Connection, articles: Sequence[Article], prints: Mapping[str, Finge
     kept = [(first + i, a, fp) for i, (a, fp) in enumerate(rows) if first + i in inserted]
     if not kept:
         return
-    import numpy as np  # the store's other paths do not need it
-
     keys = np.frombuffer(b"".join(fp.bands for _, _, fp in kept), dtype=np.int64)
     per = np.array([len(fp.bands) // 8 for _, _, fp in kept])
     published = np.repeat(np.array([micros(a.published) for _, a, _ in kept], np.int64), per)
@@ -124,8 +124,6 @@ def move_json_minhashes(db: sqlite3.Connection) -> None:
     keys (a text without shingles gets none: nothing can share its bands), then the JSON
     column is emptied. Signatures of another length than today's 64 are dropped (dedupe
     could never compare them)."""
-    import numpy as np
-
     from digest import minhash
     from digest.dedupe import DedupeParams
 

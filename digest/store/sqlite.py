@@ -278,8 +278,8 @@ class Store:
         self, ids_query: str, args: Sequence[object], *, signatures: bool = True
     ) -> dict[str, EventThread]:
         """The threads whose ids ``ids_query`` selects, in two queries (not one per thread);
-        without their signatures when only clustering needs them (``signatures=False``: an
-        edition's 20k threads hold 0.3 GB of signature tuples)."""
+        with empty signatures when the caller does not cluster with them
+        (``signatures=False``: an edition's 20k threads hold 0.3 GB of signatures)."""
         members: dict[str, list[str]] = {}
         where = f"IN ({ids_query})"  # our own fixed queries, values bound as parameters
         query = "SELECT thread_id, id FROM articles WHERE duplicate_of IS NULL AND thread_id "
