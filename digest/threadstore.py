@@ -194,7 +194,7 @@ class ThreadStore:
                     ordered[0].title,
                     iso(ordered[0].published),
                     iso(ordered[-1].published),
-                    json.dumps(sig),
+                    json.dumps(list(sig)),
                     thread_id,
                 ),
             )

@@ -20,6 +20,7 @@ import hashlib
 import heapq
 import itertools
 import math
+from array import array
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,7 @@ from digest.models import (
     ClusterPlan,
     EventThread,
     JoinReason,
+    PackedSignature,
     ThreadExtension,
     ThreadMerge,
 )
@@ -161,12 +163,12 @@ def thread_signature(
     params: ClusterParams = ClusterParams(),
     vocabulary: Vocabulary = Vocabulary(),
     read: Mapping[str, Features] | None = None,
-) -> tuple[tuple[str, float], ...]:
+) -> PackedSignature:
     """The stored signature of a thread made of ``articles`` (after an operator's split or
     move, the threads on both sides are summed again from their articles); ``read`` as
     for ``plan_clusters``."""
     if not articles:
-        return ()
+        return PackedSignature((), array("d"))
     found = read if read is not None else read_articles(articles, params)
     n_docs = max(vocabulary.n_docs, 1)
     idf = idf_of(vocabulary.df, n_docs)
@@ -203,25 +205,38 @@ def _link_candidates(
     """Neighbours of each new article among the stored threads and the earlier articles
     within the window (an inverted index that forgets what falls out of the window)."""
     stored_under: dict[str, list[str]] = {}  # term -> stored threads posted under it
-    postings: defaultdict[str, deque[str]] = defaultdict(deque)
+    # term -> the batch's articles posted under it, in publication order, and how many of
+    # the first have fallen out of the window (a list and a count: most terms, word pairs
+    # above all, are posted once, and a deque of one costs ten times a list of one)
+    postings: dict[str, list[str]] = {}
+    gone: dict[str, int] = {}
     for node in nodes.values():
         if node.stored:
             for term, _ in _heaviest(node.vec, params.index_terms):
                 stored_under.setdefault(term, []).append(node.id)
     window = timedelta(days=params.window_days)
-    recent: deque[tuple[datetime, str, list[str]]] = deque()
+    recent: deque[tuple[datetime, list[str]]] = deque()
     for article in order:
         while recent and article.published - recent[0][0] > window:
-            _, _, terms = recent.popleft()
+            _, terms = recent.popleft()
             for term in terms:  # in publication order: the oldest is first
-                postings[term].popleft()
+                left, ids = gone.get(term, 0) + 1, postings[term]
+                if left == len(ids):
+                    del postings[term]
+                    gone.pop(term, None)
+                elif left > _TRIM and left * 2 > len(ids):  # a term in use all along
+                    del ids[:left]
+                    gone[term] = 0
+                else:
+                    gone[term] = left
         me = nodes["a:" + article.id]
         shared: defaultdict[str, float] = defaultdict(float)
         heaviest = list(itertools.islice(me.vec.items(), params.index_terms))  # vectorise sorts
         for term, weight in heaviest[: params.probe_terms]:
-            ids, stored = postings.get(term, ()), stored_under.get(term, ())
-            if len(ids) + len(stored) <= params.common:
-                for other in itertools.chain(stored, ids):
+            ids, stored = postings.get(term, _NONE), stored_under.get(term, _NONE)
+            skip = gone.get(term, 0)
+            if len(ids) - skip + len(stored) <= params.common:
+                for other in itertools.chain(stored, ids[skip:] if skip else ids):
                     shared[other] += weight
         best = _best(shared, params.max_candidates)
         for other, _ in best:
@@ -234,8 +249,16 @@ def _link_candidates(
                     nodes[x].cross[y] = nodes[y].cross[x] = dot(nodes[x].vec, nodes[y].vec)
         terms = [t for t, _ in heaviest]
         for term in terms:
-            postings[term].append(me.id)
-        recent.append((article.published, me.id, terms))
+            found = postings.get(term)
+            if found is None:
+                postings[term] = [me.id]
+            else:
+                found.append(me.id)
+        recent.append((article.published, terms))
+
+
+_NONE: list[str] = []  # (never added to)
+_TRIM = 64  # a posting list drops what left the window once this much and half of it did
 
 
 def _thread_id(first_article_id: str) -> str:
