@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from digest.models import Article, SourceState
+from digest.models import Article, Signature, SourceState
 
 
 def iso(dt: datetime) -> str:
@@ -16,6 +16,11 @@ def iso(dt: datetime) -> str:
 
 def from_iso(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def signature_text(signature: Signature) -> str:
+    """A signature as the threads table keeps it: a JSON list of [term, weight] pairs."""
+    return json.dumps(list(signature))
 
 
 def article_row(

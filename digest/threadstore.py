@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from digest.cluster import ClusterParams, read_articles, stored_terms, thread_signature
 from digest.models import JoinReason, ThreadMerge
 from digest.overrides import Override, Overrides, report_line
-from digest.rows import from_iso, iso
+from digest.rows import from_iso, iso, signature_text
 
 if TYPE_CHECKING:
     from digest.store import Store
@@ -194,7 +194,7 @@ class ThreadStore:
                     ordered[0].title,
                     iso(ordered[0].published),
                     iso(ordered[-1].published),
-                    json.dumps(list(sig)),
+                    signature_text(sig),
                     thread_id,
                 ),
             )

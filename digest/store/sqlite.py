@@ -37,7 +37,6 @@ from digest.models import (
     Fingerprint,
     PackedSignature,
     RunReport,
-    Signature,
     SourceState,
 )
 from digest.rows import (
@@ -47,6 +46,7 @@ from digest.rows import (
     article_row,
     from_iso,
     iso,
+    signature_text,
     source_row,
     source_state,
 )
@@ -466,7 +466,7 @@ class Store:
                     t.title,
                     iso(t.first_seen),
                     iso(t.last_updated),
-                    _signature_text(t.signature),
+                    signature_text(t.signature),
                 )
                 for t in plan.new_threads
             ],
@@ -474,7 +474,7 @@ class Store:
         self.db.executemany(
             "UPDATE threads SET last_updated = MAX(last_updated, ?), signature = ? WHERE id = ?",
             [
-                (iso(e.last_updated), _signature_text(e.signature), e.thread_id)
+                (iso(e.last_updated), signature_text(e.signature), e.thread_id)
                 for e in plan.extensions
             ],
         )
@@ -587,8 +587,3 @@ class Store:
     def counts(self) -> dict[str, int]:
         tables = ("articles", "threads", "seen_keys", "runs")
         return {t: int(self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in tables}  # noqa: S608 - fixed names
-
-
-def _signature_text(signature: Signature) -> str:
-    """A signature as the threads table keeps it: a JSON list of [term, weight] pairs."""
-    return json.dumps(list(signature))
