@@ -20,7 +20,6 @@ import hashlib
 import heapq
 import itertools
 import math
-from array import array
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -168,7 +167,7 @@ def thread_signature(
     move, the threads on both sides are summed again from their articles); ``read`` as
     for ``plan_clusters``."""
     if not articles:
-        return PackedSignature((), array("d"))
+        return PackedSignature.of(())
     found = read if read is not None else read_articles(articles, params)
     n_docs = max(vocabulary.n_docs, 1)
     idf = idf_of(vocabulary.df, n_docs)

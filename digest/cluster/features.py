@@ -16,7 +16,7 @@ import itertools
 import re
 from array import array
 from collections import Counter
-from collections.abc import ItemsView, Iterator, Mapping
+from collections.abc import ItemsView, Iterator, Mapping, ValuesView
 from dataclasses import dataclass
 from datetime import date
 
@@ -54,7 +54,8 @@ class Weights:
 class PackedTerms(Mapping[str, int]):
     """An article's weighted counts as a batch holds them until they are vectorised: keys
     and counts kept apart (a tuple and an int array, ~12 bytes a term where a dict takes
-    ~50: the features of a 10k batch are ~100 MB as dicts), read in the order counted."""
+    ~50: the features of a 10k batch are ~100 MB as dicts), read in the order counted.
+    Made to be iterated: looking one term up scans the keys."""
 
     __slots__ = ("counts", "keys_")
 
@@ -80,12 +81,22 @@ class PackedTerms(Mapping[str, int]):
     def items(self) -> ItemsView[str, int]:
         return _PackedItems(self)
 
+    def values(self) -> ValuesView[int]:
+        return _PackedValues(self)
+
 
 class _PackedItems(ItemsView[str, int]):
     _mapping: PackedTerms
 
     def __iter__(self) -> Iterator[tuple[str, int]]:
         return zip(self._mapping.keys_, self._mapping.counts, strict=True)
+
+
+class _PackedValues(ValuesView[int]):  # (a Mapping's own would look every key up)
+    _mapping: PackedTerms
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._mapping.counts)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
