@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import itertools
 import math
-from collections import Counter, defaultdict, deque
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
+from digest.cluster.candidates import IndexParams, link_candidates
 from digest.cluster.features import Features, Weights, features
 from digest.cluster.link import (
     LinkParams,
@@ -32,10 +32,9 @@ from digest.cluster.link import (
     Node,
     absorb,
     agglomerate,
-    dot,
     heaviest_first,
 )
-from digest.cluster.nodes import article_node, idf_of, signature, thread_node
+from digest.cluster.nodes import article_nodes, idf_of, signature, thread_node
 from digest.models import (
     Article,
     ClusterPlan,
@@ -73,6 +72,16 @@ class ClusterParams:
     index_terms: int = 30  # a node is found by its heaviest terms
     max_candidates: int = 10  # neighbours per article
     common: int = 200  # a term posted by more nodes than this is too common to probe
+
+    @property
+    def index(self) -> IndexParams:
+        return IndexParams(
+            window_days=self.window_days,
+            probe_terms=self.probe_terms,
+            index_terms=self.index_terms,
+            max_candidates=self.max_candidates,
+            common=self.common,
+        )
 
     def first_seen_since(self, now: datetime) -> datetime | None:
         """The oldest first article an open thread may have at ``now`` (None: any)."""
@@ -140,14 +149,16 @@ def plan_clusters(
     # the threads as given are not read again: a caller that passed them alone (the store's
     # open threads, ~20 KB of signature tuples each) no longer holds them beside their nodes
     del open_threads
-    days = {}
-    for article in order:  # each article's features are dropped once it is a node
-        f = read.pop(article.id)
-        days[article.id] = f.day
-        node = article_node(article, f, idf, default, params.article_terms)
-        nodes[node.id] = node
+    days: dict[str, date | None] = {}
+    for start in range(0, len(order), _GROUP):  # features are dropped once they are nodes
+        group = order[start : start + _GROUP]
+        found = [read.pop(a.id) for a in group]
+        days.update((a.id, f.day) for a, f in zip(group, found, strict=True))
+        for node in article_nodes(group, found, idf, default, params.article_terms):
+            nodes[node.id] = node
+        del found
     del idf
-    _link_candidates(nodes, order, params)
+    link_candidates(nodes, order, params.index)
     merges = agglomerate(nodes, params.link, apart=apart)
     plan = _plan(nodes, merges, {a.id: a for a in order}, days)
     # word pairs are counted within a batch only: nearly all are rare, and kept over months
@@ -172,7 +183,9 @@ def thread_signature(
     n_docs = max(vocabulary.n_docs, 1)
     idf = idf_of(vocabulary.df, n_docs)
     default = math.log(1 + n_docs) + 1.0
-    nodes = [article_node(a, found[a.id], idf, default, params.article_terms) for a in articles]
+    nodes = article_nodes(
+        articles, [found[a.id] for a in articles], idf, default, params.article_terms
+    )
     first = nodes[0]
     for node in nodes[1:]:
         absorb(first, node, params.link)
@@ -198,66 +211,7 @@ def _best(scores: dict[str, float], n: int) -> list[tuple[str, float]]:
     return items[:n]
 
 
-def _link_candidates(
-    nodes: dict[str, Node], order: Sequence[Article], params: ClusterParams
-) -> None:
-    """Neighbours of each new article among the stored threads and the earlier articles
-    within the window (an inverted index that forgets what falls out of the window)."""
-    stored_under: dict[str, list[str]] = {}  # term -> stored threads posted under it
-    # term -> the batch's articles posted under it, in publication order, and how many of
-    # the first have fallen out of the window (a list and a count: most terms, word pairs
-    # above all, are posted once, and a deque of one costs ten times a list of one)
-    postings: dict[str, list[str]] = {}
-    gone: dict[str, int] = {}
-    for node in nodes.values():
-        if node.stored:
-            for term, _ in _heaviest(node.vec, params.index_terms):
-                stored_under.setdefault(term, []).append(node.id)
-    window = timedelta(days=params.window_days)
-    recent: deque[tuple[datetime, list[str]]] = deque()
-    for article in order:
-        while recent and article.published - recent[0][0] > window:
-            _, terms = recent.popleft()
-            for term in terms:  # in publication order: the oldest is first
-                left, ids = gone.get(term, 0) + 1, postings[term]
-                if left == len(ids):
-                    del postings[term]
-                    gone.pop(term, None)
-                elif left > _TRIM and left * 2 > len(ids):  # a term in use all along
-                    del ids[:left]
-                    gone[term] = 0
-                else:
-                    gone[term] = left
-        me = nodes["a:" + article.id]
-        shared: defaultdict[str, float] = defaultdict(float)
-        heaviest = list(itertools.islice(me.vec.items(), params.index_terms))  # vectorise sorts
-        for term, weight in heaviest[: params.probe_terms]:
-            ids, stored = postings.get(term, _NONE), stored_under.get(term, _NONE)
-            skip = gone.get(term, 0)
-            if len(ids) - skip + len(stored) <= params.common:
-                for other in itertools.chain(stored, ids[skip:] if skip else ids):
-                    shared[other] += weight
-        best = _best(shared, params.max_candidates)
-        for other, _ in best:
-            them = nodes[other]
-            me.cross[other] = them.cross[me.id] = dot(me.vec, them.vec)
-        threads = [o for o, _ in best if nodes[o].stored]
-        for x in threads:  # threads one article links may turn out to be one event
-            for y in threads:
-                if y != x and y not in nodes[x].cross:
-                    nodes[x].cross[y] = nodes[y].cross[x] = dot(nodes[x].vec, nodes[y].vec)
-        terms = [t for t, _ in heaviest]
-        for term in terms:
-            found = postings.get(term)
-            if found is None:
-                postings[term] = [me.id]
-            else:
-                found.append(me.id)
-        recent.append((article.published, terms))
-
-
-_NONE: list[str] = []  # (never added to)
-_TRIM = 64  # a posting list drops what left the window once this much and half of it did
+_GROUP = 2048  # articles vectorised together (bounds the arrays of one numpy pass)
 
 
 def _thread_id(first_article_id: str) -> str:

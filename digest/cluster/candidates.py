@@ -1,0 +1,194 @@
+"""Each new article's candidate neighbours, through an inverted index (pure, numpy).
+
+In publication order, an article probes the index with its heaviest terms; the earlier
+articles of the batch still within the time window, and the open stored threads, posted
+under a probed term share that term's weight with it; the ``max_candidates`` that share the
+most (ties by id) are its neighbours, and their dot products are computed. A term posted
+by more than ``common`` nodes at the time of the probe is too common to probe. Two stored
+threads one article links are neighbours too, so a split made by an earlier run can be
+mended.
+
+The whole batch is done at once in arrays, with what a loop over the articles, adding and
+forgetting postings as it goes, would give: an article's postings are those of the earlier
+articles no more than the window before it (found in the postings sorted by term and
+position with two binary searches), and the shared weights are sums of whole 1/16384 steps
+(the vectors' rounding), so exact in any order.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from digest.cluster.link import Node, dot, heaviest_first
+from digest.models import Article
+
+STEPS = 1 << 14  # an article vector's weights are whole steps of this (``nodes``)
+_BLOCK = 2048  # articles whose probes are expanded together (bounds the pairs held)
+_I64 = np.int64
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexParams:
+    window_days: float
+    probe_terms: int  # an article's heaviest terms, used to find its candidates
+    index_terms: int  # a node is found by its heaviest terms
+    max_candidates: int  # neighbours per article
+    common: int  # a term posted by more nodes than this is too common to probe
+
+
+def link_candidates(
+    nodes: Mapping[str, Node], order: Sequence[Article], params: IndexParams
+) -> None:
+    """Fill ``cross`` (the dot of the sums, both ways) of each new article and its
+    candidates, and of the stored threads one article links."""
+    if not order:
+        return
+    ids = ["a:" + a.id for a in order]
+    stored = [node for node in nodes.values() if node.stored]
+    everyone = ids + [node.id for node in stored]  # index: articles by position, then stored
+    by_id = np.empty(len(everyone), dtype=_I64)
+    by_id[sorted(range(len(everyone)), key=everyone.__getitem__)] = np.arange(len(everyone))
+    index = _Index(nodes, ids, stored, order, params)
+    best = index.best(by_id, params.max_candidates)
+    for i, me_id in enumerate(ids):
+        me, chosen = nodes[me_id], best[i]
+        for other in chosen:
+            them = nodes[everyone[other]]
+            me.cross[them.id] = them.cross[me_id] = dot(me.vec, them.vec)
+        threads = [nodes[everyone[o]] for o in chosen if o >= len(ids)]
+        for x in threads:  # threads one article links may turn out to be one event
+            for y in threads:
+                if y is not x and y.id not in x.cross:
+                    x.cross[y.id] = y.cross[x.id] = dot(x.vec, y.vec)
+
+
+class _Index:
+    """The batch's postings and probes as arrays (private, built once)."""
+
+    def __init__(
+        self,
+        nodes: Mapping[str, Node],
+        ids: Sequence[str],
+        stored: Sequence[Node],
+        order: Sequence[Article],
+        params: IndexParams,
+    ) -> None:
+        self.n, self.common = len(ids), params.common
+        self.width = len(ids) + len(stored)  # node indexes: articles, then stored threads
+        term_ids: dict[str, int] = {}
+        number = term_ids.setdefault
+        posted: list[int] = []
+        sizes: list[int] = []
+        probes: list[int] = []
+        weights: list[float] = []
+        for node_id in ids:
+            vec = nodes[node_id].vec
+            head = list(itertools.islice(vec, params.index_terms))  # vectorise sorts
+            posted.extend(number(t, len(term_ids)) for t in head)
+            sizes.append(len(head))
+            probe = head[: params.probe_terms]
+            probes.append(len(probe))
+            weights.extend(vec[t] for t in probe)
+        terms = np.array(posted, dtype=_I64)
+        position = np.repeat(np.arange(self.n, dtype=_I64), sizes)
+        # probes: an article's first terms are its first posted ones
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(_I64)
+        counts = np.array(probes, dtype=_I64)
+        take = np.repeat(starts, counts) + _within(counts)
+        self.probe_row = np.repeat(np.arange(self.n, dtype=_I64), counts)
+        self.probe_term = terms[take]
+        self.probe_weight = np.rint(np.array(weights) * STEPS).astype(_I64)
+        self.keys = np.sort(terms * self.n + position)  # postings by term, then position
+        times = np.array([_micros(a.published) for a in order], dtype=_I64)
+        window = timedelta(days=params.window_days) // timedelta(microseconds=1)
+        self.first_in_window = np.searchsorted(times, times - window, side="left")
+        # stored threads by their heaviest terms (those no article posts cannot be probed)
+        s_terms, s_nodes = [], []
+        for k, node in enumerate(stored):
+            items = list(node.vec.items())
+            heaviest_first(items)
+            for term, _ in items[: params.index_terms]:
+                found = term_ids.get(term)
+                if found is not None:
+                    s_terms.append(found)
+                    s_nodes.append(self.n + k)
+        s_order = np.argsort(np.array(s_terms, dtype=_I64), kind="stable")
+        self.stored_nodes = np.array(s_nodes, dtype=_I64)[s_order]
+        self.stored_start = np.searchsorted(
+            np.array(s_terms, dtype=_I64)[s_order], np.arange(len(term_ids) + 1)
+        )
+
+    def best(self, by_id: npt.NDArray[np.int64], keep: int) -> list[list[int]]:
+        """Each article's candidates (node indexes), best first, ties by id."""
+        chosen: list[list[int]] = [[] for _ in range(self.n)]
+        for start in range(0, self.n, _BLOCK):
+            rows, others, scores = self._shared(start, min(start + _BLOCK, self.n))
+            if not len(rows):
+                continue
+            # by row, most shared first, then by id: one sort of an integer key
+            bits_id = int(by_id.max()).bit_length()
+            top = int(scores.max())
+            bits_score = top.bit_length()
+            if int(rows.max()).bit_length() + bits_score + bits_id <= 63:
+                key = (rows << (bits_score + bits_id)) | ((top - scores) << bits_id) | by_id[others]
+                ranked = np.argsort(key)
+            else:
+                ranked = np.lexsort((by_id[others], -scores, rows))
+            rows, others = rows[ranked], others[ranked]
+            first = np.searchsorted(rows, rows, side="left")
+            kept = np.arange(len(rows)) - first < keep
+            for row, other in zip(rows[kept].tolist(), others[kept].tolist(), strict=True):
+                chosen[row].append(other)
+        return chosen
+
+    def _shared(
+        self, start: int, end: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """The (article, other node, shared weight in steps) of articles ``start:end``."""
+        lo_p, hi_p = np.searchsorted(self.probe_row, (start, end), side="left")
+        row = self.probe_row[lo_p:hi_p]
+        term = self.probe_term[lo_p:hi_p]
+        weight = self.probe_weight[lo_p:hi_p]
+        base = term * self.n
+        hi = np.searchsorted(self.keys, base + row, side="left")  # earlier articles
+        lo = np.searchsorted(self.keys, base + self.first_in_window[row], side="left")
+        s_lo, s_hi = self.stored_start[term], self.stored_start[term + 1]
+        probed = (hi - lo) + (s_hi - s_lo) <= self.common
+        row, weight = row[probed], weight[probed]
+        lo, hi, s_lo, s_hi = lo[probed], hi[probed], s_lo[probed], s_hi[probed]
+        a_len, s_len = hi - lo, s_hi - s_lo
+        posted = np.repeat(lo, a_len) + _within(a_len)
+        others = np.concatenate(
+            (
+                self.keys[posted] % self.n,
+                self.stored_nodes[np.repeat(s_lo, s_len) + _within(s_len)],
+            )
+        )
+        rows = np.concatenate((np.repeat(row, a_len), np.repeat(row, s_len)))
+        weights = np.concatenate((np.repeat(weight, a_len), np.repeat(weight, s_len)))
+        pair = rows * self.width + others
+        unique, inverse = np.unique(pair, return_inverse=True)
+        total = np.bincount(inverse, weights=weights, minlength=len(unique))  # exact: < 2**53
+        return unique // self.width, unique % self.width, np.rint(total).astype(_I64)
+
+
+def _within(lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """0..n-1 for each n of ``lengths``, one after the other."""
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=_I64)
+    ends = np.cumsum(lengths)
+    return np.arange(total, dtype=_I64) - np.repeat(ends - lengths, lengths)
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)  # (every datetime is aware)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
