@@ -29,7 +29,7 @@ from digest.cluster.link import Node, dot, heaviest_first
 from digest.models import Article
 
 STEPS = 1 << 14  # an article vector's weights are whole steps of this (``nodes``)
-_BLOCK = 2048  # articles whose probes are expanded together (bounds the pairs held)
+_BLOCK = 512  # articles whose probes are expanded together (bounds the pairs held)
 _I64 = np.int64
 
 
