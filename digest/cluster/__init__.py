@@ -211,7 +211,7 @@ def _best(scores: dict[str, float], n: int) -> list[tuple[str, float]]:
     return items[:n]
 
 
-_GROUP = 512  # articles vectorised together (bounds the arrays of one numpy pass: ~10 MB)
+_GROUP = 256  # articles vectorised together (bounds the arrays of one numpy pass: ~5 MB)
 
 
 def _thread_id(first_article_id: str) -> str:

@@ -18,6 +18,7 @@ position with two binary searches), and the shared weights are sums of whole 1/1
 from __future__ import annotations
 
 import itertools
+from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -54,8 +55,8 @@ def link_candidates(
     everyone = ids + [node.id for node in stored]  # index: articles by position, then stored
     by_id = np.empty(len(everyone), dtype=_I64)
     by_id[sorted(range(len(everyone)), key=everyone.__getitem__)] = np.arange(len(everyone))
-    index = _Index(nodes, ids, stored, order, params)
-    best = index.best(by_id, params.max_candidates)
+    best = _Index(nodes, ids, stored, order, params).best(by_id, params.max_candidates)
+    del by_id  # (the index is gone too: the cross products below are what is kept)
     for i, me_id in enumerate(ids):
         me, chosen = nodes[me_id], best[i]
         for other in chosen:
@@ -83,10 +84,8 @@ class _Index:
         self.width = len(ids) + len(stored)  # node indexes: articles, then stored threads
         term_ids: dict[str, int] = {}
         number = term_ids.setdefault
-        posted: list[int] = []
-        sizes: list[int] = []
-        probes: list[int] = []
-        weights: list[float] = []
+        # C arrays, not lists: 10k articles' 300k posted ids as int objects are 10 MB
+        posted, sizes, probes, weights = array("q"), array("q"), array("q"), array("d")
         for node_id in ids:
             vec = nodes[node_id].vec
             head = list(itertools.islice(vec, params.index_terms))  # vectorise sorts
@@ -95,8 +94,7 @@ class _Index:
             probe = head[: params.probe_terms]
             probes.append(len(probe))
             weights.extend(vec[t] for t in probe)
-        terms = np.array(posted, dtype=_I64)
-        position = np.repeat(np.arange(self.n, dtype=_I64), sizes)
+        terms = np.frombuffer(posted, dtype=_I64) if posted else np.zeros(0, dtype=_I64)
         # probes: an article's first terms are its first posted ones
         starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(_I64)
         counts = np.array(probes, dtype=_I64)
@@ -104,7 +102,10 @@ class _Index:
         self.probe_row = np.repeat(np.arange(self.n, dtype=_I64), counts)
         self.probe_term = terms[take]
         self.probe_weight = np.rint(np.array(weights) * STEPS).astype(_I64)
-        self.keys = np.sort(terms * self.n + position)  # postings by term, then position
+        keys = terms * self.n  # postings by term, then position (made in place: 10k
+        keys += np.repeat(np.arange(self.n, dtype=np.int32), sizes)  # articles, ~3 MB each)
+        keys.sort()
+        self.keys = keys
         times = np.array([_micros(a.published) for a in order], dtype=_I64)
         window = timedelta(days=params.window_days) // timedelta(microseconds=1)
         self.first_in_window = np.searchsorted(times, times - window, side="left")
