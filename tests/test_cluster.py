@@ -335,3 +335,14 @@ def test_threads_form_across_languages_only_when_their_names_agree(make_article:
     # a stored German thread keeps its language for the next run
     (alone,) = plan_clusters([tariff], (), now=now).new_threads
     assert ("&lang:de", 1.0) in alone.signature
+
+
+def test_a_limited_scan_reads_the_first_words_of_the_whole_text() -> None:
+    text = " ".join(
+        ("don't", "Halvorsen’s", "x", "grain-exports", "(Varnia)", "2026.", "a" * 9) * 300
+    )
+    whole = scan(text)
+    for limit in (1, 7, 50, 399, 400, 401, 2100):
+        part = scan(text, limit=limit)
+        assert part.words == whole.words[:limit]
+        assert part.caps == [i for i in whole.caps if i < limit]

@@ -78,11 +78,7 @@ def strip_dateline(text: str) -> str:
 
 def scan(text: str, *, limit: int | None = None) -> Scanned:
     """Read ``text`` (its first ``limit`` words) once."""
-    if limit is not None:
-        text = text[: limit * 16]  # words are shorter than this on average: cut before reading
-    pairs = _SCAN.findall(text)
-    if limit is not None:
-        del pairs[limit:]
+    pairs = _SCAN.findall(text) if limit is None else _first(text, limit)
     originals = [w for _, w in pairs]
     # lower-cased at once (in C): a word's case never depends on the words beside it
     words = " ".join(originals).lower().split(" ") if originals else []
@@ -97,6 +93,21 @@ def scan(text: str, *, limit: int | None = None) -> Scanned:
                 continue
             opening.add(i)
     return Scanned(words=words, caps=caps, opening=opening)
+
+
+def _first(text: str, limit: int) -> list[tuple[str, str]]:
+    """The first ``limit`` (before, word) pairs of ``text``. Read from a short head first
+    (words with what comes before them are ~6 characters): when it holds more than
+    ``limit`` words, its first ``limit`` end before it does, so are those of the whole."""
+    short = limit * 8
+    if len(text) > short:
+        pairs = _SCAN.findall(text, 0, short)
+        if len(pairs) > limit:
+            del pairs[limit:]
+            return pairs
+    pairs = _SCAN.findall(text, 0, limit * 16)  # (words are shorter than this on average)
+    del pairs[limit:]
+    return pairs
 
 
 def _abbreviation(word: str) -> bool:

@@ -183,6 +183,33 @@ _CONTENT_WORDS = 1 << 18
 _CONTENTS: dict[str, _Content] = {}
 
 
+class _Capitals(dict[str, tuple[str, str]]):
+    """A word written capitalised -> its term in one language and its name key ("" when
+    it is never a name: ``entities.is_name``'s tests of the word alone), filled as met."""
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang = lang
+
+    def __missing__(self, word: str) -> tuple[str, str]:
+        key = entities.name_key(word)
+        may = entities.is_name(word, key, False, set())
+        if len(self) >= _CONTENT_WORDS:
+            self.clear()
+        found = self[word] = (_stem(word, self.lang), key if may else "")
+        return found
+
+
+_CAPITALS: dict[str, _Capitals] = {}
+
+
+def _capitals(lang: str) -> _Capitals:
+    found = _CAPITALS.get(lang)
+    if found is None:
+        found = _CAPITALS[lang] = _Capitals(lang)
+    return found
+
+
 def _content(lang: str) -> _Content:
     found = _CONTENTS.get(lang)
     if found is None:
@@ -222,14 +249,12 @@ class _Reader:
         for term, n in Counter(content).items():
             terms[term] = terms.get(term, 0) + n * share
         boost = round(weight * self.weights.name * TENTHS)
-        caps = s.caps  # ascending: those within start:end
+        caps, opening, known, info = s.caps, s.opening, self.known, _capitals(lang)
+        all_words = s.words
         for i in caps[bisect.bisect_left(caps, start) : bisect.bisect_left(caps, end)]:
-            word = s.words[i]
-            key = entities.name_key(word)
-            term = _stem(word, lang)
-            if term in terms and entities.is_name(
-                word, key, headline or i in s.opening, self.known
-            ):
+            term, key = info[all_words[i]]
+            # a name: one that may be (``key``), in mid-sentence or known to be a name
+            if key and term in terms and (not (headline or i in opening) or key in known):
                 terms[term] += boost
                 terms[NAME_MARK + key] = terms.get(NAME_MARK + key, 0) + share
         if not head:
