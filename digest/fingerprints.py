@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -75,7 +75,7 @@ def save(db: Connection, articles: Sequence[Article], prints: Mapping[str, Finge
 
 
 def candidates(
-    db: Connection, bands: Sequence[int], *, since: datetime, crowded_over: int
+    db: Connection, bands: Collection[int], *, since: datetime, crowded_over: int
 ) -> tuple[tuple[Fingerprint, ...], frozenset[int]]:
     """Stored articles published since ``since`` that share one of ``bands``, and the band
     keys that more than ``crowded_over`` of them share (those are passed over, so the

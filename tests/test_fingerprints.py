@@ -99,3 +99,15 @@ def test_a_schema_6_store_moves_its_json_minhashes_to_bytes(tmp_path: Path) -> N
     assert left[0] == 0
     assert moved == [(wire.id, fingerprints([wire])[0].minhash)]  # the short one has no bands
     assert [(d.of_id, d.reason) for d in dedupe([rewrite], seen).duplicates] == [(wire.id, "near")]
+
+
+def test_a_batchs_band_keys_are_read_as_ints_a_chunk_at_a_time() -> None:
+    batch = [article(WIRE, hours=1), article("Rates rise again. " * 20, url="https://m.example/r")]
+    bands = sign(batch).lookup_bands()
+    keys = list(bands)
+    assert len(keys) == len(bands) == len(set(keys)) > 32
+    assert keys == sorted(keys)
+    assert all(type(k) is int for k in keys)  # what SQLite and PostgreSQL bind
+    assert keys[0] in bands
+    assert keys[-1] + 1 not in bands
+    assert "1" not in bands

@@ -10,7 +10,7 @@ whose SQL differs (see ``digest.store.dialect``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -90,7 +90,7 @@ class StoreAPI(Protocol):
 
     # reads
     def seen_index(
-        self, keys: Sequence[str], bands: Sequence[int] = (), *, since: datetime
+        self, keys: Sequence[str], bands: Collection[int] = (), *, since: datetime
     ) -> SeenIndex: ...
 
     def vocabulary(self, terms: Iterable[str] | None = None) -> Vocabulary: ...

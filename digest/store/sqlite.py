@@ -17,7 +17,7 @@ import operator
 import secrets
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -232,7 +232,7 @@ class Store:
     # ── reads ─────────────────────────────────────────────────────────────────────────────
 
     def seen_index(
-        self, keys: Sequence[str], bands: Sequence[int] = (), *, since: datetime
+        self, keys: Sequence[str], bands: Collection[int] = (), *, since: datetime
     ) -> SeenIndex:
         """What dedupe must know of the store for a batch: those of its exact ``keys``
         already stored, and the stored originals published since ``since`` that share one
