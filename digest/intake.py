@@ -16,7 +16,7 @@ version says nothing else changed them, with the same plan as reading them from 
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -56,9 +56,26 @@ def cluster_params(settings: Settings) -> ClusterParams:
     )
 
 
+class Handover:
+    """A deduplicated batch given to ``store_and_cluster`` with no reference kept by the
+    caller, so that each slice's articles (their texts: ~0.25 GB for a first run of 100k
+    over an archive) and fingerprints are released once stored. Taken once."""
+
+    __slots__ = ("_result",)
+
+    def __init__(self, result: DedupeResult) -> None:
+        self._result: DedupeResult | None = result
+
+    def take(self) -> DedupeResult:
+        result, self._result = self._result, None
+        if result is None:
+            raise ValueError("a handed-over batch is taken once")
+        return result
+
+
 def store_and_cluster(
     store: Store,
-    deduped: DedupeResult,
+    deduped: DedupeResult | Handover,
     *,
     day: date,
     run_id: int,
@@ -72,20 +89,25 @@ def store_and_cluster(
     and store the articles, their copies and the plan in one transaction (a crash before
     the commit loses nothing; a re-run redoes it). ``state``: the writer's kept state, met
     and updated in the same transaction (None: everything is read from the store)."""
-    new = deduped.new
+    result = deduped.take() if isinstance(deduped, Handover) else deduped
+    del deduped
+    count, duplicates = len(result.new), result.duplicates
     params = cluster_params(settings)
     slice_articles = slice_articles or SLICE_ARTICLES
     plans: list[ClusterPlan] = []
-    fingerprints = {f.article_id: f for f in deduped.fingerprints}
-    with stage("cluster", total=len(new), unit="articles"), store.transaction():
+    fingerprints = {f.article_id: f for f in result.fingerprints}
+    ordered = sorted(result.new, key=lambda a: (a.published, a.id))
+    # slices taken as they are stored: handed over, the batch's texts go slice by slice
+    slices = deque(ordered[i : i + slice_articles] for i in range(0, count, slice_articles))
+    del result, ordered
+    with stage("cluster", total=count, unit="articles"), store.transaction():
         corrections = apply_overrides(store, overrides, now=now, params=params)
         for line in corrections:
             log.info("%s", line)
         if state is not None:
             state.meet(store, params)
-        ordered = sorted(new, key=lambda a: (a.published, a.id))
-        for start in range(0, len(ordered), slice_articles):
-            part = ordered[start : start + slice_articles]
+        while slices:
+            part = slices.popleft()
             plan = _plan(store, part, params, state)
             # planned first, so every article row is written once, with its thread
             store.save_articles(
@@ -100,16 +122,18 @@ def store_and_cluster(
             store.add_vocabulary(Counter(plan.document_frequencies), len(part))
             if state is not None:
                 state.stored(store, plan, part)
-            plans.append(_slim(plan) if len(ordered) > slice_articles else plan)
-            del plan
-        store.save_duplicates(deduped.duplicates, day=day, run_id=run_id)
+            plans.append(_slim(plan) if count > slice_articles else plan)
+            for article in part:
+                fingerprints.pop(article.id, None)
+            del plan, part
+        store.save_duplicates(duplicates, day=day, run_id=run_id)
         if state is not None:
             state.committed(store)
     plan = _joined(plans)
     log.info(
         "stored %d new articles, %d duplicates; %d new threads, %d extended, %d merged",
-        len(new),
-        len(deduped.duplicates),
+        count,
+        len(duplicates),
         len(plan.new_threads),
         len(plan.extensions),
         len(plan.merges),

@@ -18,7 +18,7 @@ from digest.dedupe import DedupeParams, batch_keys, dedupe, sign
 from digest.editions import EditionRequest, plan_edition, publish_as
 from digest.errors import DeliveryError
 from digest.health import HealthParams, plan_health
-from digest.intake import store_and_cluster
+from digest.intake import Handover, store_and_cluster
 from digest.ledger import Ledger, WindowThread
 from digest.logs import stage
 from digest.mailer import (
@@ -125,12 +125,17 @@ def run_once(
     results = _emptied(results)
     with stage("dedupe", total=len(articles), unit="articles"):
         deduped = _dedupe(store, articles, settings)
+    del articles
+    found = source_statuses(results, deduped)
+    new_articles, duplicates = len(deduped.new), len(deduped.duplicates)
+    batch = Handover(deduped)  # stored slice by slice, each slice's texts then let go
+    del deduped
     overrides = read_overrides(settings.cluster.overrides_file)
     for problem in overrides.problems:
         log.error("%s (skipped)", problem)
     clustered = store_and_cluster(
         store,
-        deduped,
+        batch,
         day=day,
         run_id=run_id,
         settings=settings,
@@ -141,9 +146,7 @@ def run_once(
     plan = clustered.plan
     ledger = Ledger(store)
     edition = _plan_edition(ledger, settings, options, run_id=run_id, now=now)
-    health, statuses = plan_health(
-        states, results, source_statuses(results, deduped), now=now, params=health_params(settings)
-    )
+    health, statuses = plan_health(states, results, found, now=now, params=health_params(settings))
     store.save_source_states(health)  # after the articles: a 304 never hides unsaved items
     briefing = edition_briefing(
         store, settings, edition, now=now, sources=statuses, overrides=overrides
@@ -172,8 +175,8 @@ def run_once(
         finished=now,
         day=day,
         sources=statuses,
-        new_articles=len(deduped.new),
-        duplicates=len(deduped.duplicates),
+        new_articles=new_articles,
+        duplicates=duplicates,
         threads_new=len(plan.new_threads),
         threads_extended=len(plan.extensions),
         threads_merged=len(plan.merges),

@@ -55,7 +55,7 @@ from digest.clusterstate import ClusterState
 from digest.config import Settings
 from digest.errors import DeliveryError, StoreError
 from digest.health import LIVE_KINDS, current, due, plan_health, schedule
-from digest.intake import cluster_params, store_and_cluster
+from digest.intake import Handover, cluster_params, store_and_cluster
 from digest.ledger import Ledger
 from digest.mailer import FlushResult, flush_outbox
 from digest.models import DedupeResult, RunReport, SourceOk
@@ -410,13 +410,19 @@ def cluster_language(app: App, settings: Settings, round_id: str, lang: str) -> 
             (round_id, lang),
         ).fetchall()
         articles = [article_from_row(r) for r in rows]
+        count = len(articles)
+        del rows
         if articles:
             run_id = store.begin_run(started=rnd.now, day=rnd.day)
             deduped = _dedupe(store, articles, settings)
+            del articles
+            new_articles, duplicates = len(deduped.new), len(deduped.duplicates)
+            batch = Handover(deduped)  # (each stored slice's texts then let go)
+            del deduped
             overrides = read_overrides(settings.cluster.overrides_file)
             clustered = store_and_cluster(
                 store,
-                deduped,
+                batch,
                 day=rnd.day,
                 run_id=run_id,
                 settings=settings,
@@ -431,8 +437,8 @@ def cluster_language(app: App, settings: Settings, round_id: str, lang: str) -> 
                     finished=rnd.now,
                     day=rnd.day,
                     sources=(),
-                    new_articles=len(deduped.new),
-                    duplicates=len(deduped.duplicates),
+                    new_articles=new_articles,
+                    duplicates=duplicates,
                     threads_new=len(clustered.plan.new_threads),
                     threads_extended=len(clustered.plan.extensions),
                 ),
@@ -450,7 +456,7 @@ def cluster_language(app: App, settings: Settings, round_id: str, lang: str) -> 
                 "UPDATE digest_rounds SET state = 'publishing' WHERE id = ?", (round_id,)
             )
             _defer_publish(app, round_id)
-    log.info("round %s: clustered %d %s articles", round_id, len(articles), lang)
+    log.info("round %s: clustered %d %s articles", round_id, count, lang)
 
 
 def publish_round(app: App, settings: Settings, round_id: str) -> None:

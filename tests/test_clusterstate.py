@@ -17,7 +17,7 @@ import pytest
 from digest.cluster import ClusterParams
 from digest.clusterstate import REACH_BACK, ClusterState
 from digest.config import Settings
-from digest.intake import NO_OVERRIDES, cluster_params, store_and_cluster
+from digest.intake import NO_OVERRIDES, Handover, cluster_params, store_and_cluster
 from digest.models import Article, RawItem
 from digest.normalize import normalize
 from digest.overrides import Override, Overrides, parse_overrides
@@ -174,6 +174,40 @@ def test_kept_state_makes_the_same_threads_as_reloading(
         mirrors(state, kept)
         assert state.loads == 1  # loaded for the first batch, kept for the 15 others
         assert len(reload.threads_where("SELECT id FROM threads", ())) > 20
+
+
+def test_a_handed_over_batch_makes_the_same_threads_and_is_taken_once(
+    tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings()
+    batch = news_days()
+    now = max(a.published for a in batch) + timedelta(hours=1)
+    made = []
+    for name, hand_over in (("given", False), ("handed", True)):
+        with Store(tmp_path / f"{name}.sqlite3") as store, store.transaction():
+            run_id = store.begin_run(started=now, day=now.date())
+            deduped = _dedupe(store, batch, settings)
+            handed = Handover(deduped) if hand_over else None
+            store_and_cluster(
+                store,
+                handed or deduped,
+                day=now.date(),
+                run_id=run_id,
+                settings=settings,
+                now=now,
+                slice_articles=30,  # in slices, each released once stored
+            )
+            if handed is not None:
+                with pytest.raises(ValueError, match="taken once"):
+                    handed.take()
+            made.append(
+                {
+                    frozenset(t.article_ids)
+                    for t in store.threads_where("SELECT id FROM threads", ()).values()
+                }
+            )
+    assert made[0] == made[1]
+    assert sum(map(len, made[0])) == len(deduped.new) > 80  # every new article, once
 
 
 def test_a_state_with_other_params_starts_over(
