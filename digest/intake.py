@@ -59,12 +59,14 @@ def cluster_params(settings: Settings) -> ClusterParams:
 class Handover:
     """A deduplicated batch given to ``store_and_cluster`` with no reference kept by the
     caller, so that each slice's articles (their texts: ~0.25 GB for a first run of 100k
-    over an archive) and fingerprints are released once stored. Taken once."""
+    over an archive) and fingerprints are released once stored. Taken once; what a run
+    reports of it (``new_articles``, ``duplicates``: counts) stays."""
 
-    __slots__ = ("_result",)
+    __slots__ = ("_result", "duplicates", "new_articles")
 
     def __init__(self, result: DedupeResult) -> None:
         self._result: DedupeResult | None = result
+        self.new_articles, self.duplicates = len(result.new), len(result.duplicates)
 
     def take(self) -> DedupeResult:
         result, self._result = self._result, None

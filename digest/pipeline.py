@@ -127,7 +127,6 @@ def run_once(
         deduped = _dedupe(store, articles, settings)
     del articles
     found = source_statuses(results, deduped)
-    new_articles, duplicates = len(deduped.new), len(deduped.duplicates)
     batch = Handover(deduped)  # stored slice by slice, each slice's texts then let go
     del deduped
     overrides = read_overrides(settings.cluster.overrides_file)
@@ -175,8 +174,8 @@ def run_once(
         finished=now,
         day=day,
         sources=statuses,
-        new_articles=new_articles,
-        duplicates=duplicates,
+        new_articles=batch.new_articles,
+        duplicates=batch.duplicates,
         threads_new=len(plan.new_threads),
         threads_extended=len(plan.extensions),
         threads_merged=len(plan.merges),

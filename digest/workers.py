@@ -416,7 +416,6 @@ def cluster_language(app: App, settings: Settings, round_id: str, lang: str) -> 
             run_id = store.begin_run(started=rnd.now, day=rnd.day)
             deduped = _dedupe(store, articles, settings)
             del articles
-            new_articles, duplicates = len(deduped.new), len(deduped.duplicates)
             batch = Handover(deduped)  # (each stored slice's texts then let go)
             del deduped
             overrides = read_overrides(settings.cluster.overrides_file)
@@ -437,8 +436,8 @@ def cluster_language(app: App, settings: Settings, round_id: str, lang: str) -> 
                     finished=rnd.now,
                     day=rnd.day,
                     sources=(),
-                    new_articles=new_articles,
-                    duplicates=duplicates,
+                    new_articles=batch.new_articles,
+                    duplicates=batch.duplicates,
                     threads_new=len(clustered.plan.new_threads),
                     threads_extended=len(clustered.plan.extensions),
                 ),

@@ -9,8 +9,9 @@ import random
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from digest.cluster.candidates import STEPS, IndexParams, link_candidates
+from digest.cluster.candidates import IndexParams, link_candidates
 from digest.cluster.link import Node, dot, heaviest_first
+from digest.cluster.nodes import STEPS
 from digest.models import Article
 
 START = datetime(2026, 5, 1, tzinfo=UTC)

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import hashlib
-import heapq
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,7 +31,6 @@ from digest.cluster.link import (
     Node,
     absorb,
     agglomerate,
-    heaviest_first,
 )
 from digest.cluster.nodes import article_nodes, idf_of, signature, thread_node
 from digest.models import (
@@ -190,25 +188,6 @@ def thread_signature(
     for node in nodes[1:]:
         absorb(first, node, params.link)
     return signature(first)
-
-
-def _heaviest(vec: Mapping[str, float], n: int) -> list[tuple[str, float]]:
-    """The ``n`` heaviest terms of ``vec``, ties by term."""
-    items = list(vec.items())
-    heaviest_first(items)
-    return items[:n]
-
-
-def _best(scores: dict[str, float], n: int) -> list[tuple[str, float]]:
-    """The ``n`` highest of ``scores``, ties by id (as sorting all of them by (-score, id)
-    would give; only those reaching the n-th score are sorted)."""
-    if len(scores) > n:
-        floor = heapq.nlargest(n, scores.values())[-1]
-        items = [kv for kv in scores.items() if kv[1] >= floor]
-    else:
-        items = list(scores.items())
-    heaviest_first(items)
-    return items[:n]
 
 
 _GROUP = 256  # articles vectorised together (bounds the arrays of one numpy pass: ~5 MB)

@@ -27,9 +27,9 @@ import numpy as np
 import numpy.typing as npt
 
 from digest.cluster.link import Node, dot, heaviest_first
+from digest.cluster.nodes import STEPS  # an article vector's weights are whole steps of it
 from digest.models import Article
 
-STEPS = 1 << 14  # an article vector's weights are whole steps of this (``nodes``)
 _BLOCK = 512  # articles whose probes are expanded together (bounds the pairs held)
 _I64 = np.int64
 
@@ -128,12 +128,12 @@ class _Index:
     def best(self, by_id: npt.NDArray[np.int64], keep: int) -> list[list[int]]:
         """Each article's candidates (node indexes), best first, ties by id."""
         chosen: list[list[int]] = [[] for _ in range(self.n)]
+        bits_id = int(by_id.max()).bit_length()
         for start in range(0, self.n, _BLOCK):
             rows, others, scores = self._shared(start, min(start + _BLOCK, self.n))
             if not len(rows):
                 continue
             # by row, most shared first, then by id: one sort of an integer key
-            bits_id = int(by_id.max()).bit_length()
             top = int(scores.max())
             bits_score = top.bit_length()
             if int(rows.max()).bit_length() + bits_score + bits_id <= 63:

@@ -34,19 +34,13 @@ def _tf(count: float) -> float:
     return 1.0 + math.log(count) if count >= 1.0 else count
 
 
-_STEPS = 1 << 14  # weights kept to 1/16384: an article's vector shares its float objects
+STEPS = 1 << 14  # weights kept to 1/16384: an article's vector shares its float objects
 # each weight rounded to 1/16384, as one shared object per value (a vector of 120 distinct
 # floats costs 2.9 KB of objects alone; at 100k articles, 290 MB)
-_SHARED = np.array([s / _STEPS for s in range(_STEPS + 1)], dtype=object)
+_SHARED = np.array([s / STEPS for s in range(STEPS + 1)], dtype=object)
 _KNOWN = 64 * TENTHS  # counts below this take their sublinear weight from a table
 _TF = np.array([_tf(c / TENTHS) for c in range(_KNOWN)])
 _PLAIN, _NAME, _YEAR = 0, 1, 2
-
-
-def article_node(
-    article: Article, f: Features, idf: Mapping[str, float], default: float, keep: int
-) -> Node:
-    return article_nodes([article], [f], idf, default, keep)[0]
 
 
 def article_nodes(
@@ -171,8 +165,8 @@ def _top_unit(
     # a running sum along each row adds in the order a loop would (a plain sum pairs terms)
     length = np.sqrt(np.cumsum(squares, axis=1)[:, -1])
     length[length == 0.0] = 1.0
-    steps = np.rint(weight / length[row] * _STEPS).astype(np.int64)
-    if len(steps) and (steps.min() < 0 or steps.max() > _STEPS):  # (never: weights > 0)
+    steps = np.rint(weight / length[row] * STEPS).astype(np.int64)
+    if len(steps) and (steps.min() < 0 or steps.max() > STEPS):  # (never: weights > 0)
         raise ValueError("a term weight out of range")
     terms, values = words[tid].tolist(), _SHARED[steps].tolist()
     bounds = np.searchsorted(row, np.arange(n + 1)).tolist()
