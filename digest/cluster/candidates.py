@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 from array import array
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from digest.cluster.link import Node, dot, heaviest_first
+from digest.cluster.link import Node, Vector, dot, heaviest_first
 from digest.cluster.nodes import STEPS  # an article vector's weights are whole steps of it
 from digest.models import Article
 
@@ -57,11 +58,13 @@ def link_candidates(
     by_id[sorted(range(len(everyone)), key=everyone.__getitem__)] = np.arange(len(everyone))
     best = _Index(nodes, ids, stored, order, params).best(by_id, params.max_candidates)
     del by_id  # (the index is gone too: the cross products below are what is kept)
+    among = _article_dots([nodes[i].vec for i in ids], best)
     for i, me_id in enumerate(ids):
-        me, chosen = nodes[me_id], best[i]
+        me, chosen, mine = nodes[me_id], best[i], iter(among[i])
         for other in chosen:
             them = nodes[everyone[other]]
-            me.cross[them.id] = them.cross[me_id] = dot(me.vec, them.vec)
+            value = next(mine) if other < len(ids) else dot(me.vec, them.vec)
+            me.cross[them.id] = them.cross[me_id] = value
         threads = [nodes[everyone[o]] for o in chosen if o >= len(ids)]
         for x in threads:  # threads one article links may turn out to be one event
             for y in threads:
@@ -177,6 +180,65 @@ class _Index:
         unique, inverse = np.unique(pair, return_inverse=True)
         total = np.bincount(inverse, weights=weights, minlength=len(unique))  # exact: < 2**53
         return unique // self.width, unique % self.width, np.rint(total).astype(_I64)
+
+
+def _article_dots(vecs: Sequence[Vector], best: Sequence[Sequence[int]]) -> list[list[float]]:
+    """The dot products of each article's vector (``vecs``, by position) with those of
+    its candidates that are articles (positions below ``len(vecs)``), in the order of
+    ``best``. Weights are whole 1/16384 steps, so the products are whole 2**-28 steps and
+    their sums integers below 2**53: a float sum in any order (here, ``bincount``'s) is what
+    ``link.dot``'s gives, to the bit.
+
+    A few rows at a time, their vectors are laid out densely over the terms those rows
+    hold (one column more for every other term, left 0), and each candidate's entries
+    are looked up in its row's line."""
+    n = len(vecs)
+    number: defaultdict[str, int] = defaultdict(itertools.count().__next__)
+    sizes = np.fromiter(map(len, vecs), dtype=_I64, count=n)
+    total = int(sizes.sum())
+    tids = np.fromiter(map(number.__getitem__, itertools.chain.from_iterable(vecs)), _I64, total)
+    flat = itertools.chain.from_iterable(v.values() for v in vecs)
+    steps = np.rint(np.fromiter(flat, np.float64, total) * STEPS).astype(_I64)
+    ptr = np.concatenate(([0], np.cumsum(sizes))).astype(_I64)
+    rows, others = array("q"), array("q")
+    for i, chosen in enumerate(best):
+        for other in chosen:
+            if other < n:
+                rows.append(i)
+                others.append(other)
+    pair_row, pair_other = np.frombuffer(rows, dtype=_I64), np.frombuffer(others, dtype=_I64)
+    if not rows:
+        pair_row = pair_other = np.zeros(0, dtype=_I64)
+    local = np.zeros(len(number), dtype=_I64)  # a term's column in the rows' lines
+    found = np.zeros(len(pair_row))
+    bounds = np.searchsorted(pair_row, np.arange(0, n + _ROWS, _ROWS)).tolist()
+    for block, (lo, hi) in enumerate(itertools.pairwise(bounds)):
+        if lo == hi:
+            continue
+        r0 = block * _ROWS
+        r1 = min(r0 + _ROWS, n)
+        own = slice(int(ptr[r0]), int(ptr[r1]))
+        columns, column = np.unique(tids[own], return_inverse=True)
+        local[columns] = np.arange(1, len(columns) + 1)  # 0: a term no row here holds
+        lines = np.zeros((r1 - r0, len(columns) + 1), dtype=_I64)
+        lines[np.repeat(np.arange(r1 - r0), sizes[r0:r1]), column + 1] = steps[own]
+        them = pair_other[lo:hi]
+        lengths = sizes[them]
+        entry = np.repeat(ptr[them], lengths) + _within(lengths)
+        products = lines[np.repeat(pair_row[lo:hi] - r0, lengths), local[tids[entry]]]
+        products *= steps[entry]
+        pair = np.repeat(np.arange(hi - lo), lengths)
+        found[lo:hi] = np.bincount(pair, weights=products, minlength=hi - lo)
+        local[columns] = 0
+    found /= STEPS * STEPS
+    values = found.tolist()
+    return [
+        values[a:b]
+        for a, b in itertools.pairwise(np.searchsorted(pair_row, np.arange(n + 1)).tolist())
+    ]
+
+
+_ROWS = 32  # rows laid out densely at a time (32 x ~3.8k columns: ~1 MB)
 
 
 def _within(lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
