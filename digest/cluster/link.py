@@ -130,8 +130,12 @@ _NAMES_AGREE = 0.6  # across languages only names (and years) can speak: they mu
 class Scorer:
     params: LinkParams
 
-    def score(self, a: Node, b: Node, cross: float | None = None) -> float:
-        """The link score of ``a`` and ``b`` (``cross``: the dot of their sums, if known)."""
+    def score(
+        self, a: Node, b: Node, cross: float | None = None, floor: float | None = None
+    ) -> float:
+        """The link score of ``a`` and ``b`` (``cross``: the dot of their sums, if known).
+        A score under ``floor`` (by default the attach threshold) is returned as soon as
+        it is known to be under it: it is then lower than the link score, or equal to it."""
         if a.roundup or b.roundup:
             return 0.0
         if cross is None:
@@ -154,8 +158,8 @@ class Scorer:
             gap = max(a.day_lo, b.day_lo) - min(a.day_hi or a.day_lo, b.day_hi or b.day_lo)
             if gap > 1:
                 s *= 0.5 ** ((gap - 1) / p.decay_days)
-        if s < p.attach_threshold:
-            return s  # too low either way: the gates below cannot raise it
+        if s < (p.attach_threshold if floor is None else floor):
+            return s  # too low: the gates below cannot raise it
         if a.names and b.names:
             names = dot(a.names, b.names) / ((a.names_length() * b.names_length()) or 1.0)
             if names < p.names_threshold:
@@ -190,8 +194,14 @@ _BY_WEIGHT = operator.itemgetter(1, 0)
 
 
 def _shared(a: Vector, b: Vector, keep: int = 6) -> tuple[str, ...]:
-    products = heapq.nlargest(keep, ((a[k] * b[k], k) for k in a.keys() & b.keys()))
-    return tuple(k for _, k in products)  # (as sorting all of them, highest first, would)
+    """The ``keep`` terms of ``a`` and ``b`` with the largest products (ties by term)."""
+    common = a.keys() & b.keys()  # (products and sort in C: 1.5x heapq.nlargest's time)
+    products = zip(
+        map(operator.mul, map(a.__getitem__, common), map(b.__getitem__, common)),
+        common,
+        strict=True,
+    )
+    return tuple(k for _, k in sorted(products, reverse=True)[:keep])
 
 
 def _absorb(a: Node, b: Node, params: LinkParams, score: float, via: str) -> Merge:
@@ -252,7 +262,7 @@ def agglomerate(
     heap: list[tuple[float, str, str, int, int]] = []
 
     def offer(a: Node, b: Node, cross: float) -> None:
-        s = scorer.score(a, b, cross)
+        s = scorer.score(a, b, cross, params.threshold)
         if s >= params.threshold and not kept_apart.between(a.id, b.id):
             x, y = (a, b) if a.id < b.id else (b, a)
             heapq.heappush(heap, (-s, x.id, y.id, x.version, y.version))
