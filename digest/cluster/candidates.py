@@ -32,7 +32,7 @@ from digest.cluster.nodes import STEPS  # an article vector's weights are whole 
 from digest.models import Article
 
 _BLOCK = 512  # articles whose probes are expanded together (bounds the pairs held)
-_I64 = np.int64
+_I64, _I32 = np.int64, np.int32
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -196,9 +196,13 @@ def _article_dots(vecs: Sequence[Vector], best: Sequence[Sequence[int]]) -> list
     number: defaultdict[str, int] = defaultdict(itertools.count().__next__)
     sizes = np.fromiter(map(len, vecs), dtype=_I64, count=n)
     total = int(sizes.sum())
-    tids = np.fromiter(map(number.__getitem__, itertools.chain.from_iterable(vecs)), _I64, total)
+    # 32 bits (a product of two steps is below 2**28), each read straight into its array:
+    # these are the peak of a 10k batch's clustering, where a float array and its
+    # conversions would add 30 MB
+    tids = np.fromiter(map(number.__getitem__, itertools.chain.from_iterable(vecs)), _I32, total)
     flat = itertools.chain.from_iterable(v.values() for v in vecs)
-    steps = np.rint(np.fromiter(flat, np.float64, total) * STEPS).astype(_I64)
+    step_of = {k / STEPS: k for k in range(STEPS + 1)}  # (the weights are these floats)
+    steps = np.fromiter(map(step_of.__getitem__, flat), _I32, total)
     ptr = np.concatenate(([0], np.cumsum(sizes))).astype(_I64)
     rows, others = array("q"), array("q")
     for i, chosen in enumerate(best):
@@ -220,7 +224,7 @@ def _article_dots(vecs: Sequence[Vector], best: Sequence[Sequence[int]]) -> list
         own = slice(int(ptr[r0]), int(ptr[r1]))
         columns, column = np.unique(tids[own], return_inverse=True)
         local[columns] = np.arange(1, len(columns) + 1)  # 0: a term no row here holds
-        lines = np.zeros((r1 - r0, len(columns) + 1), dtype=_I64)
+        lines = np.zeros((r1 - r0, len(columns) + 1), dtype=_I32)
         lines[np.repeat(np.arange(r1 - r0), sizes[r0:r1]), column + 1] = steps[own]
         them = pair_other[lo:hi]
         lengths = sizes[them]
