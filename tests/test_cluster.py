@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-from digest.cluster import ClusterParams, LinkParams, plan_clusters, read_articles
+from digest.cluster import ClusterParams, LinkParams, plan_clusters, read_articles, when
 from digest.cluster.entities import scan, strip_dateline
 from digest.cluster.features import Weights, features, is_roundup
 from digest.cluster.when import event_day
@@ -278,6 +278,28 @@ def test_the_event_day_is_the_day_the_lead_names() -> None:
     assert event_day("x", "The bill is signed on Wednesday.", tuesday) == date(2026, 5, 13)
     assert event_day("x", "VELMAR, May 9 (Atlas) - Drones hit.", tuesday) == date(2026, 5, 9)
     assert event_day("Talks end", "No day is named here.", tuesday) == tuesday
+
+
+def test_the_event_day_is_read_in_any_case_as_matching_ignoring_case_reads_it() -> None:
+    """Lower-cased text is matched case-sensitively (faster); a text where that would read
+    otherwise (the dotless i and the long s match "i" and "s" ignoring case; "İ" lower-cases
+    to two characters) is matched ignoring case, as the plain pattern always was. A word
+    matched so is read case-folded ("ſunday" was a KeyError)."""
+    tuesday = date(2026, 5, 12)
+    monday, sunday = date(2026, 5, 11), date(2026, 5, 10)
+    cases = {
+        "THE CALL ON MONDAY LASTED AN HOUR.": monday,
+        "Signed LAST NIGHT in Corran.": monday,
+        "The vote on sunday: MAY 11 was the day.": sunday,
+        "The vote on ſunday.": sunday,  # the long s is an "s" ignoring case
+        "İstanbul talks on Monday.": monday,
+        "Talks in Dıyarbakır, and on Sunday a vote.": sunday,
+        "On FRİDAY, nothing; on Monday, the call.": monday,  # (no day folds to "frİday")
+    }
+    for text, day in cases.items():
+        assert event_day("x", text, tuesday) == day, text
+        plain = [m.group(0) for m in when._REFERENCE.finditer(text)]
+        assert [m.group(0).lower() for m in when._references(text)] == [p.lower() for p in plain]
 
 
 def test_an_undated_article_has_no_event_day(make_article: Make) -> None:
