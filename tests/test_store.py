@@ -3,8 +3,10 @@ backends, SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -185,3 +187,34 @@ def test_a_loaded_signature_is_packed_and_equal_to_the_pairs_it_was_saved_as() -
     assert hash(packed) == hash(pairs)
     assert packed != pairs[:2]
     assert packed != "tariff"
+
+
+def test_signatures_are_stored_packed_and_json_rows_are_still_read(
+    store_factory: StoreFactory, make_article: Make
+) -> None:
+    """A thread's signature is written packed (its terms, then its weights as doubles) and
+    read back to the bit; a row an older digest wrote as JSON pairs reads the same."""
+    from digest.rows import PACKED, signature_from_text, signature_text
+
+    weights = (0.1, 1 / 3, 739000.0, 2.5e-7, 0.123456)
+    pairs = tuple(zip(("tariff", "@vietnam", "%lo", "zürich", "a b"), weights, strict=True))
+    a = make_article("Tariff deal", "Vietnam agreed a tariff deal.", hours=2)
+    thread = replace(_thread(a), signature=pairs)
+    with store_factory() as store:
+        with store.transaction():
+            store.save_articles([a], day=DAY1, run_id=1, fingerprints={})
+            store.apply_plan(ClusterPlan(new_threads=(thread,), extensions=()))
+        (text,) = store.db.execute("SELECT signature FROM threads").fetchone()
+        assert text.startswith(PACKED)
+        assert "tariff" in text
+        assert store.open_threads(since=a.published)[0].signature == pairs
+        older = json.dumps([list(p) for p in pairs])  # as digest wrote them until stop 21
+        with store.transaction():
+            store.db.execute("UPDATE threads SET signature = ?", (older,))
+        assert store.open_threads(since=a.published)[0].signature == pairs
+    assert signature_from_text(signature_text(())) == ()
+    odd = (("has\x1fseparator", 1.0),)  # (no term holds one: then it is written as JSON)
+    assert signature_text(odd).startswith("[")
+    assert signature_from_text(signature_text(odd)) == odd
+    with pytest.raises(ValueError, match="2 terms and 1 weights"):
+        signature_from_text(PACKED + "a\x1fb\x1e" + signature_text((("c", 1.0),)).split("\x1e")[-1])

@@ -35,7 +35,6 @@ from digest.models import (
     Duplicate,
     EventThread,
     Fingerprint,
-    PackedSignature,
     RunReport,
     SourceState,
 )
@@ -46,6 +45,7 @@ from digest.rows import (
     article_row,
     from_iso,
     iso,
+    signature_from_text,
     signature_text,
     source_row,
     source_state,
@@ -293,9 +293,6 @@ class Store:
         shared: dict[str, str] = {}  # one string object per term, whichever threads hold it
         term = shared.setdefault
 
-        def packed(text: str) -> PackedSignature:
-            return PackedSignature.of([[term(t, t), w] for t, w in json.loads(text)])
-
         return {
             tid: EventThread(
                 id=tid,
@@ -303,7 +300,7 @@ class Store:
                 article_ids=tuple(members.get(tid, ())),
                 first_seen=from_iso(first),
                 last_updated=from_iso(last),
-                signature=packed(signature),
+                signature=signature_from_text(signature, term),
             )
             for tid, title, first, last, signature in rows
         }
