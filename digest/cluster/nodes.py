@@ -180,15 +180,18 @@ def thread_node(thread: EventThread) -> Node:
         members=list(thread.article_ids),
         first_seen=thread.first_seen,
         last_updated=thread.last_updated,
-        vec={},
+        vec=dict(thread.signature),  # the plain terms, once the others are taken out below
         names={},
         years={},
         day_lo=None,
         day_hi=None,
         stored=True,
     )
-    for key, weight in thread.signature:
-        mark = key[0]
+    vec = node.vec
+    # only the few marked keys are looked at one by one (a full window's ~6k threads hold
+    # ~1M terms, nearly all plain: a loop over every one took 0.4 s of a run)
+    for key in [k for k in vec if k[0] in _MARKED]:
+        weight, mark = vec.pop(key), key[0]
         if mark == NAME_MARK:
             node.names[key] = weight
         elif mark == YEAR_MARK:
@@ -203,9 +206,10 @@ def thread_node(thread: EventThread) -> Node:
             node.roundup = True
         elif key.startswith(_LANG):
             node.lang = key[len(_LANG) :]
-        elif mark not in "%&":
-            node.vec[key] = weight
     return node
+
+
+_MARKED = frozenset((NAME_MARK, YEAR_MARK, "%", "&"))  # keys that are not plain terms
 
 
 def signature(node: Node) -> PackedSignature:
