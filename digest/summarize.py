@@ -110,7 +110,9 @@ def summarize(
     fresh_ids = new_article_ids if status == "continuing" else frozenset()
     candidates, centroid = _candidates(docs, fresh_ids)
     chosen = _order(_select(candidates, params))
-    sentences = tuple(_attribute(c.text, docs, new=c.fresh) for c in chosen)
+    # each article's sentences by size, for finding which carry each chosen one
+    sized = {a.id: _BySize(docs.word_sets[a.id]) for a in docs.everything} if chosen else {}
+    sentences = tuple(_attribute(c.text, docs, sized, new=c.fresh) for c in chosen)
     origin = {c.id: i for i, cs in also_carried_by.items() for c in cs}  # copy -> its original
     return ThreadSummary(
         thread_id=thread.id,
@@ -160,7 +162,7 @@ def _candidates(docs: _Docs, fresh_ids: frozenset[str]) -> tuple[list[_Candidate
             position=pos,
             vector=vector,
             score=_score(text, pos, vector, centroid, titles[doc]) * recency[doc],
-            fresh=docs.articles[doc].id in fresh_ids and not _near_any(text, old),
+            fresh=docs.articles[doc].id in fresh_ids and not old.near(_word_set(text)),
             published=docs.articles[doc].published,
             length=word_count(text),
         )
@@ -188,11 +190,37 @@ def _recency(articles: Sequence[Article]) -> list[float]:
     return [1.0 + _RECENT_WEIGHT * max(0.0, 1.0 - d / _RECENT_DAYS) for d in days]
 
 
-def _old_sentences(docs: _Docs, fresh_ids: frozenset[str]) -> list[frozenset[str]]:
+def _old_sentences(docs: _Docs, fresh_ids: frozenset[str]) -> _BySize:
     if not fresh_ids:
-        return []
+        return _BySize(())
     old = [a for a in docs.articles if a.id not in fresh_ids]
-    return [w for a in old for w in docs.word_sets[a.id][:_PER_ARTICLE]]
+    return _BySize(w for a in old for w in docs.word_sets[a.id][:_PER_ARTICLE])
+
+
+class _BySize:
+    """Sentences' word sets by their size. Two sets reach ``_SAME_SENTENCE`` only when the
+    smaller holds at least that share of the larger's words, so a sentence is compared with
+    those of about its size only (each fresh sentence of a long thread met every old one:
+    the cost of a continuing thread grew with its length)."""
+
+    def __init__(self, sets: Iterable[frozenset[str]]) -> None:
+        self.by_size: dict[int, set[frozenset[str]]] = {}
+        for found in sets:
+            if found:
+                self.by_size.setdefault(len(found), set()).add(found)
+
+    def near(self, mine: frozenset[str]) -> bool:
+        """Whether one of the sets is the same sentence as ``mine`` (a sentence's words)."""
+        if not mine or not self.by_size:
+            return False
+        same = self.by_size.get(len(mine), set())
+        if mine in same:  # (a copy's sentence, word for word: the common case)
+            return True
+        # (one size more either way than the bounds: ``_jaccard`` decides, in its floats)
+        lo = math.floor(len(mine) * _SAME_SENTENCE) - 1
+        hi = math.ceil(len(mine) / _SAME_SENTENCE) + 1
+        near = (self.by_size.get(size, ()) for size in range(lo, hi + 1))
+        return any(_jaccard(mine, other) >= _SAME_SENTENCE for sized in near for other in sized)
 
 
 def _idf(terms: Sequence[Counter[str]]) -> dict[str, float]:
@@ -305,13 +333,11 @@ def _order(chosen: Sequence[_Candidate]) -> list[_Candidate]:
 # ── 5. attribute ──────────────────────────────────────────────────────────────────────────
 
 
-def _attribute(text: str, docs: _Docs, *, new: bool = False) -> SummarySentence:
+def _attribute(
+    text: str, docs: _Docs, sized: Mapping[str, _BySize], *, new: bool = False
+) -> SummarySentence:
     mine = _word_set(text)
-    carriers = [
-        a
-        for a in docs.everything
-        if any(_jaccard(mine, other) >= _SAME_SENTENCE for other in docs.word_sets[a.id])
-    ]
+    carriers = [a for a in docs.everything if sized[a.id].near(mine)]
     return SummarySentence(
         text=text,
         outlets=tuple(dict.fromkeys(a.outlet for a in carriers)),
@@ -328,11 +354,6 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     if not a or not b or min(len(a), len(b)) < _SAME_SENTENCE * max(len(a), len(b)):
         return 0.0
     return len(a & b) / len(a | b)
-
-
-def _near_any(text: str, others: Sequence[frozenset[str]]) -> bool:
-    mine = _word_set(text)
-    return any(_jaccard(mine, other) >= _SAME_SENTENCE for other in others)
 
 
 # ── headline, quotes, sources ─────────────────────────────────────────────────────────────

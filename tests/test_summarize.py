@@ -336,3 +336,31 @@ def test_two_outlets_opening_the_same_news_in_other_words_lead_once() -> None:
     later = dataclasses.replace(b, published=T0 + timedelta(hours=30))
     texts = [s.text for s in run(a, later).sentences]
     assert sum(t in (OPENING_A, OPENING_B) for t in texts) == 2, texts
+
+
+def test_sentences_by_size_find_what_comparing_every_pair_finds() -> None:
+    """A sentence is "the same" as another at word Jaccard >= 0.8: looking only at sets of
+    about its size (and word-for-word copies first) finds exactly what comparing it with
+    every set finds, at the bounds too (4 of 5 words, 8 of 10)."""
+    import random
+
+    from digest.summarize import _SAME_SENTENCE, _BySize, _jaccard
+
+    rng = random.Random(7)  # noqa: S311 (test data)
+    vocabulary = [f"w{i}" for i in range(40)]
+    found = 0
+    for _ in range(300):
+        base = rng.sample(vocabulary, rng.randint(1, 25))
+        others = []
+        for _ in range(rng.randint(0, 12)):
+            kept = base[: rng.randint(0, len(base))]
+            others.append(frozenset(kept + rng.sample(vocabulary, rng.randint(0, 4))))
+        mine = frozenset(base)
+        expected = any(_jaccard(mine, other) >= _SAME_SENTENCE for other in others)
+        assert _BySize(others).near(mine) == expected
+        found += expected
+    assert 50 < found < 250  # (both answers are met often)
+    four_of_five = frozenset("abcd"), frozenset("abcde")
+    assert _BySize([four_of_five[1]]).near(four_of_five[0])
+    assert not _BySize([frozenset("abcdef")]).near(frozenset("abcd"))
+    assert not _BySize([frozenset()]).near(frozenset())
