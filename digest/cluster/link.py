@@ -135,7 +135,8 @@ class Scorer:
     ) -> float:
         """The link score of ``a`` and ``b`` (``cross``: the dot of their sums, if known).
         A score under ``floor`` (by default the attach threshold) is returned as soon as
-        it is known to be under it: it is then lower than the link score, or equal to it."""
+        it is known to be under it, before the gates that can only lower it (names, years):
+        the link score is then at most the value returned."""
         if a.roundup or b.roundup:
             return 0.0
         if cross is None:
