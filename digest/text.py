@@ -64,8 +64,16 @@ def printable(name: str) -> str:
 def clean_space(text: str) -> str:
     """NFC-normalise and collapse runs of horizontal white space; keep line breaks."""
     text = unicodedata.normalize("NFC", text)
-    lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
+    if _SPLIT_DIFFERS.search(text):
+        lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
+    else:  # what ``_SPACE`` gives, done with str.split (4x faster)
+        lines = (" ".join(line.split()) for line in text.replace("\u200b", " ").splitlines())
     return "\n".join(lines)
+
+
+# the two white spaces inside a line that str.split takes for space and ``_SPACE`` keeps (its
+# one character str.split keeps, the zero-width space, is made a space first)
+_SPLIT_DIFFERS = re.compile("[\x1f\u1680]")
 
 
 def words(text: str) -> Iterator[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -190,3 +191,23 @@ def test_other_fields() -> None:
     assert article.lang == "en"
     assert article.source == "ledger-feed"
     assert article.origin == "https://ledger.example/feed.xml"
+
+
+def test_clean_space_collapses_as_its_pattern_does_whatever_the_spaces() -> None:
+    """str.split's fast path gives what the pattern gives, for every kind of space: those
+    both take (tab, no-break, em and ideographic spaces), the zero-width space only the
+    pattern takes, and the two (U+001F, U+1680) only str.split takes."""
+    import random
+
+    from digest.text import _SPACE
+
+    def plain(text: str) -> str:
+        text = unicodedata.normalize("NFC", text)
+        return "\n".join(_SPACE.sub(" ", line).strip() for line in text.splitlines())
+
+    rng = random.Random(3)  # noqa: S311 (test data)
+    alphabet = "ab \t\u00a0\u2003\u200a\u200b\u202f\u3000\n\r\x1f\u1680\u2028e\u0301"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        assert clean_space(text) == plain(text), repr(text)
+    assert clean_space(" a\u200bb \t c \n\n  d\u3000\u3000e ") == "a b c\n\nd e"
