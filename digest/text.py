@@ -65,10 +65,14 @@ def clean_space(text: str) -> str:
     """NFC-normalise and collapse runs of horizontal white space; keep line breaks."""
     text = unicodedata.normalize("NFC", text)
     if _SPLIT_DIFFERS.search(text):
-        lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
-    else:  # what ``_SPACE`` gives, done with str.split (4x faster)
-        lines = (" ".join(line.split()) for line in text.replace("\u200b", " ").splitlines())
-    return "\n".join(lines)
+        return "\n".join(_SPACE.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(collapsed_lines(text))  # what ``_SPACE`` gives, 1.6x faster
+
+
+def collapsed_lines(text: str) -> list[str]:
+    """``text``'s lines, each with its runs of white space (as str.split reads it, and the
+    zero-width space) made one space, and trimmed."""
+    return [" ".join(line.split()) for line in text.replace("\u200b", " ").splitlines()]
 
 
 # the two white spaces inside a line that str.split takes for space and ``_SPACE`` keeps (its

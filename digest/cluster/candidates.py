@@ -211,8 +211,6 @@ def _article_dots(vecs: Sequence[Vector], best: Sequence[Sequence[int]]) -> list
                 rows.append(i)
                 others.append(other)
     pair_row, pair_other = np.frombuffer(rows, dtype=_I64), np.frombuffer(others, dtype=_I64)
-    if not rows:
-        pair_row = pair_other = np.zeros(0, dtype=_I64)
     local = np.zeros(len(number), dtype=_I64)  # a term's column in the rows' lines
     found = np.zeros(len(pair_row))
     bounds = np.searchsorted(pair_row, np.arange(0, n + _ROWS, _ROWS)).tolist()
