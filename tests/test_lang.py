@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -51,6 +52,32 @@ def test_detection_keeps_the_default_or_the_declared_language_when_text_is_too_s
     )
     assert normalize(item).lang == "de"
     assert normalize(replace(item, lang=None)).lang == "en"
+
+
+def test_english_with_curly_quotes_is_told_without_the_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Real pages write ’ “ ” and — : only the words decide whether the model is asked."""
+    detection = importlib.import_module("digest.lang.detect")
+    asked: list[str] = []
+    real = detection._identifier
+
+    class Counting:
+        def classify(self, sample: str) -> tuple[str, float]:
+            asked.append(sample)
+            return real().classify(sample)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(detection, "_identifier", Counting)
+    curly = "The council’s “final” vote on the harbour plan — delayed twice — is set for Friday."
+    assert detect(curly) == "en"
+    assert asked == []
+    french = "Le conseil a voté le plan du port à la fin de la semaine, après deux reports."
+    assert detect(french) == "fr"
+    assert asked == [french]
+    # plain ASCII words, too few of them English function words: the model decides
+    spanish = "Concejo vota plan portuario tras meses debate sobre costos muelle norte"
+    detect(spanish)
+    assert asked == [french, spanish]
 
 
 def test_english_terms_are_exactly_the_english_helpers() -> None:
