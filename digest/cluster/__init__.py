@@ -109,7 +109,7 @@ def document_frequencies(read: Mapping[str, Features]) -> Counter[str]:
     """How many of the articles hold each term (for the store's running vocabulary)."""
     df: Counter[str] = Counter()
     for f in read.values():
-        df.update(f.terms.keys())
+        df.update(f.terms.keys_)  # (a tuple: a Mapping's keys view iterates in Python)
     return df
 
 
