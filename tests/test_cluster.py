@@ -11,7 +11,7 @@ from digest.cluster import ClusterParams, LinkParams, plan_clusters, read_articl
 from digest.cluster.entities import scan, strip_dateline
 from digest.cluster.features import Weights, features, is_roundup
 from digest.cluster.when import event_day
-from digest.models import Article, EventThread
+from digest.models import Article, ClusterPlan, EventThread
 
 Make = Callable[..., Article]
 
@@ -368,3 +368,38 @@ def test_a_limited_scan_reads_the_first_words_of_the_whole_text() -> None:
         part = scan(text, limit=limit)
         assert part.words == whole.words[:limit]
         assert part.caps == [i for i in whole.caps if i < limit]
+
+
+def test_signatures_are_kept_on_the_grid_and_plans_do_not_depend_on_their_order(
+    make_article: Make, now
+) -> None:
+    """A stored thread's weights are whole 1/16384 steps (one made by an older digest, to 6
+    decimals, is read onto them), so every dot product is exact: the plan is the same
+    whichever order the signature lists its terms in."""
+    from digest.cluster.nodes import STEPS, thread_node
+    from digest.models import PackedSignature
+
+    first, second = _calls(make_article, hours=30)
+    (thread,) = plan_clusters([first, second], (), now=now - timedelta(hours=28)).new_threads
+    assert all((w * STEPS).is_integer() for _, w in thread.signature)
+    old = dataclasses.replace(
+        thread, signature=PackedSignature.of([(t, round(w, 6)) for t, w in thread.signature])
+    )
+    assert old.signature != thread.signature  # (6 decimals are off the grid)
+    assert dict(thread_node(old).vec) == dict(thread_node(thread).vec)
+    later = [
+        make_article("Varnia lawmakers say the call changed nothing", REACTION, hours=3),
+        make_article("Dukov and Amsel sign gas memorandum in Lindau", SUMMIT, hours=2),
+    ]
+    plans = [
+        plan_clusters(later, (dataclasses.replace(old, signature=order),), now=now)
+        for order in (old.signature, PackedSignature.of(list(old.signature)[::-1]))
+    ]
+    plans.append(plan_clusters(later, (thread,), now=now))
+
+    def exactly(plan: ClusterPlan) -> tuple[object, ...]:
+        grown = [(e.thread_id, e.article_ids, dict(e.signature)) for e in plan.extensions]
+        return plan.new_threads, plan.merges, plan.reasons, grown
+
+    assert plans[0].extensions  # (the reaction joined the stored thread)
+    assert exactly(plans[0]) == exactly(plans[1]) == exactly(plans[2])
