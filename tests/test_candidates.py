@@ -45,6 +45,9 @@ def _batch(seed: int) -> tuple[dict[str, Node], list[Article]]:
     rng = random.Random(seed)  # noqa: S311 (test data)
     words = [f"w{i}" for i in range(14)]  # few words: common terms and many ties
     nodes = {f"t{k}": _node(f"t{k}", _vector(rng, words, 9), stored=True) for k in range(4)}
+    # a thread's weights are sums of its articles' (whole steps still): one of ~1000 members
+    # makes products past 32 bits
+    nodes["t0"].vec = {t: w * 1009 for t, w in nodes["t0"].vec.items()}
     articles = []
     for i in range(60):  # ~2.5 days: articles leave the window
         published = START + timedelta(hours=i * rng.choice((0.5, 1, 1.5)))

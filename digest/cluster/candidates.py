@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -58,12 +59,11 @@ def link_candidates(
     by_id[sorted(range(len(everyone)), key=everyone.__getitem__)] = np.arange(len(everyone))
     best = _Index(nodes, ids, stored, order, params).best(by_id, params.max_candidates)
     del by_id  # (the index is gone too: the cross products below are what is kept)
-    among = _article_dots([nodes[i].vec for i in ids], best)
+    among = _dots([nodes[i].vec for i in ids], [node.vec for node in stored], best)
     for i, me_id in enumerate(ids):
-        me, chosen, mine = nodes[me_id], best[i], iter(among[i])
-        for other in chosen:
+        me, chosen = nodes[me_id], best[i]
+        for other, value in zip(chosen, among[i], strict=True):
             them = nodes[everyone[other]]
-            value = next(mine) if other < len(ids) else dot(me.vec, them.vec)
             me.cross[them.id] = them.cross[me_id] = value
         threads = [nodes[everyone[o]] for o in chosen if o >= len(ids)]
         for x in threads:  # threads one article links may turn out to be one event
@@ -182,55 +182,60 @@ class _Index:
         return unique // self.width, unique % self.width, np.rint(total).astype(_I64)
 
 
-def _article_dots(vecs: Sequence[Vector], best: Sequence[Sequence[int]]) -> list[list[float]]:
-    """The dot products of each article's vector (``vecs``, by position) with those of
-    its candidates that are articles (positions below ``len(vecs)``), in the order of
-    ``best``. Weights are whole 1/16384 steps, so the products are whole 2**-28 steps and
-    their sums integers below 2**53: a float sum in any order (here, ``bincount``'s) is what
-    ``link.dot``'s gives, to the bit.
+def _dots(
+    vecs: Sequence[Vector], stored: Sequence[Vector], best: Sequence[Sequence[int]]
+) -> list[list[float]]:
+    """The dot products of each article's vector (``vecs``, by position) with those of its
+    candidates (``best``: positions below ``len(vecs)`` are articles, the others stored
+    threads, ``stored`` by position after them), in the order of ``best``. Weights are
+    whole 1/16384 steps (a thread's are sums of them, ``nodes.on_grid``), so the products
+    are whole 2**-28 steps and their sums integers below 2**53: a float sum in any order
+    (here, ``bincount``'s) is what ``link.dot``'s gives, to the bit.
 
     A few rows at a time, their vectors are laid out densely over the terms those rows
     hold (one column more for every other term, left 0), and each candidate's entries
     are looked up in its row's line."""
     n = len(vecs)
     number: defaultdict[str, int] = defaultdict(itertools.count().__next__)
-    sizes = np.fromiter(map(len, vecs), dtype=_I64, count=n)
-    total = int(sizes.sum())
-    # 32 bits (a product of two steps is below 2**28), each read straight into its array:
-    # these are the peak of a 10k batch's clustering, where a float array and its
-    # conversions would add 30 MB
-    tids = np.fromiter(map(number.__getitem__, itertools.chain.from_iterable(vecs)), _I32, total)
-    flat = itertools.chain.from_iterable(v.values() for v in vecs)
-    step_of = {k / STEPS: k for k in range(STEPS + 1)}  # (the weights are these floats)
-    steps = np.fromiter(map(step_of.__getitem__, flat), _I32, total)
-    ptr = np.concatenate(([0], np.cumsum(sizes))).astype(_I64)
+    # 32 bits for the articles (a product of two of their steps is below 2**28), each read
+    # straight into its array: these are the peak of a 10k batch's clustering, where a
+    # float array and its conversions would add 30 MB
+    articles = _Entries.of(vecs, number, _I32)
     rows, others = array("q"), array("q")
     for i, chosen in enumerate(best):
         for other in chosen:
-            if other < n:
-                rows.append(i)
-                others.append(other)
+            rows.append(i)
+            others.append(other)
     pair_row, pair_other = np.frombuffer(rows, dtype=_I64), np.frombuffer(others, dtype=_I64)
-    local = np.zeros(len(number), dtype=_I64)  # a term's column in the rows' lines
+    threads = pair_other >= n
+    # only the threads some article has as a candidate, 64 bits (a thread's steps add up)
+    wanted, which = np.unique(pair_other[threads] - n, return_inverse=True)
+    held = _Entries.of([stored[k] for k in wanted.tolist()], number, _I64)
     found = np.zeros(len(pair_row))
-    bounds = np.searchsorted(pair_row, np.arange(0, n + _ROWS, _ROWS)).tolist()
-    for block, (lo, hi) in enumerate(itertools.pairwise(bounds)):
-        if lo == hi:
-            continue
-        r0 = block * _ROWS
+    local = np.zeros(len(number), dtype=_I64)  # a term's column in the rows' lines
+    picks = [(np.flatnonzero(~threads), pair_other[~threads], articles)]
+    if len(wanted):
+        picks.append((np.flatnonzero(threads), which.astype(_I64), held))
+    picks_rows = [pair_row[at] for at, _, _ in picks]
+    for r0 in range(0, n, _ROWS):
         r1 = min(r0 + _ROWS, n)
-        own = slice(int(ptr[r0]), int(ptr[r1]))
-        columns, column = np.unique(tids[own], return_inverse=True)
+        own = slice(int(articles.ptr[r0]), int(articles.ptr[r1]))
+        columns, column = np.unique(articles.tids[own], return_inverse=True)
         local[columns] = np.arange(1, len(columns) + 1)  # 0: a term no row here holds
         lines = np.zeros((r1 - r0, len(columns) + 1), dtype=_I32)
-        lines[np.repeat(np.arange(r1 - r0), sizes[r0:r1]), column + 1] = steps[own]
-        them = pair_other[lo:hi]
-        lengths = sizes[them]
-        entry = np.repeat(ptr[them], lengths) + _within(lengths)
-        products = lines[np.repeat(pair_row[lo:hi] - r0, lengths), local[tids[entry]]]
-        products *= steps[entry]
-        pair = np.repeat(np.arange(hi - lo), lengths)
-        found[lo:hi] = np.bincount(pair, weights=products, minlength=hi - lo)
+        row_of = np.repeat(np.arange(r1 - r0), articles.sizes[r0:r1])
+        lines[row_of, column + 1] = articles.steps[own]
+        for (at, them_all, entries), at_row in zip(picks, picks_rows, strict=True):
+            lo, hi = np.searchsorted(at_row, (r0, r1)).tolist()
+            if lo == hi:
+                continue
+            them = them_all[lo:hi]
+            lengths = entries.sizes[them]
+            entry = np.repeat(entries.ptr[them], lengths) + _within(lengths)
+            products = lines[np.repeat(at_row[lo:hi] - r0, lengths), local[entries.tids[entry]]]
+            products = products * entries.steps[entry]  # (64 bits for a thread's)
+            pair = np.repeat(np.arange(hi - lo), lengths)
+            found[at[lo:hi]] = np.bincount(pair, weights=products, minlength=hi - lo)
         local[columns] = 0
     found /= STEPS * STEPS
     values = found.tolist()
@@ -238,6 +243,38 @@ def _article_dots(vecs: Sequence[Vector], best: Sequence[Sequence[int]]) -> list
         values[a:b]
         for a, b in itertools.pairwise(np.searchsorted(pair_row, np.arange(n + 1)).tolist())
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Entries:
+    """Vectors' entries laid end to end: term numbers, weights in steps, where each starts."""
+
+    tids: npt.NDArray[np.int32]
+    steps: npt.NDArray[np.signedinteger[Any]]
+    sizes: npt.NDArray[np.int64]
+    ptr: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(
+        cls,
+        vecs: Sequence[Vector],
+        number: defaultdict[str, int],
+        dtype: type[np.signedinteger[Any]],
+    ) -> _Entries:
+        sizes = np.fromiter(map(len, vecs), dtype=_I64, count=len(vecs))
+        total = int(sizes.sum())
+        keys = itertools.chain.from_iterable(vecs)
+        tids = np.fromiter(map(number.__getitem__, keys), _I32, total)
+        weights = itertools.chain.from_iterable(v.values() for v in vecs)
+        if dtype is _I32:  # an article's weights are these floats
+            steps = np.fromiter(map(_STEP_OF.__getitem__, weights), _I32, total)
+        else:
+            steps = np.rint(np.fromiter(weights, np.float64, total) * STEPS).astype(dtype)
+        ptr = np.concatenate(([0], np.cumsum(sizes))).astype(_I64)
+        return cls(tids=tids, steps=steps, sizes=sizes, ptr=ptr)
+
+
+_STEP_OF = {k / STEPS: k for k in range(STEPS + 1)}  # an article's weight -> its step
 
 
 _ROWS = 32  # rows laid out densely at a time (32 x ~3.8k columns: ~1 MB)
