@@ -186,12 +186,18 @@ def _across(a: Node, b: Node) -> float:
 
 
 def _top(v: Vector, keep: int) -> Vector:
+    """The ``keep`` heaviest entries of ``v``, ties by the larger term, in any order: the
+    weights are whole 1/16384 steps, so no sum or product of them depends on the order.
+    The cut is found by sorting the weights alone (floats, in C); only the terms tied at it
+    are sorted."""
     if len(v) <= keep:
         return v
-    return dict(sorted(v.items(), key=_BY_WEIGHT, reverse=True)[:keep])
-
-
-_BY_WEIGHT = operator.itemgetter(1, 0)
+    cut = sorted(v.values(), reverse=True)[keep - 1]
+    top = {k: w for k, w in v.items() if w > cut}
+    if len(top) < keep:
+        tied = sorted((k for k, w in v.items() if w == cut), reverse=True)
+        top.update((k, v[k]) for k in tied[: keep - len(top)])
+    return top
 
 
 def _shared(a: Vector, b: Vector, keep: int = 6) -> tuple[str, ...]:
