@@ -200,7 +200,7 @@ def _dots(
     # 32 bits for the articles (a product of two of their steps is below 2**28), each read
     # straight into its array: these are the peak of a 10k batch's clustering, where a
     # float array and its conversions would add 30 MB
-    articles = _Entries.of(vecs, number, _I32)
+    articles = _Entries.articles(vecs, number)
     rows, others = array("q"), array("q")
     for i, chosen in enumerate(best):
         for other in chosen:
@@ -208,9 +208,10 @@ def _dots(
             others.append(other)
     pair_row, pair_other = np.frombuffer(rows, dtype=_I64), np.frombuffer(others, dtype=_I64)
     threads = pair_other >= n
-    # only the threads some article has as a candidate, 64 bits (a thread's steps add up)
+    # only the threads some article has as a candidate, and of their terms only those
+    # some article holds
     wanted, which = np.unique(pair_other[threads] - n, return_inverse=True)
-    held = _Entries.of([stored[k] for k in wanted.tolist()], number, _I64)
+    held = _Entries.shared([stored[k] for k in wanted.tolist()], number)
     found = np.zeros(len(pair_row))
     local = np.zeros(len(number), dtype=_I64)  # a term's column in the rows' lines
     picks = [(np.flatnonzero(~threads), pair_other[~threads], articles)]
@@ -233,7 +234,7 @@ def _dots(
             lengths = entries.sizes[them]
             entry = np.repeat(entries.ptr[them], lengths) + _within(lengths)
             products = lines[np.repeat(at_row[lo:hi] - r0, lengths), local[entries.tids[entry]]]
-            products = products * entries.steps[entry]  # (64 bits for a thread's)
+            products = np.multiply(products, entries.steps[entry], dtype=_I64)  # (threads')
             pair = np.repeat(np.arange(hi - lo), lengths)
             found[at[lo:hi]] = np.bincount(pair, weights=products, minlength=hi - lo)
         local[columns] = 0
@@ -255,23 +256,41 @@ class _Entries:
     ptr: npt.NDArray[np.int64]
 
     @classmethod
-    def of(
-        cls,
-        vecs: Sequence[Vector],
-        number: defaultdict[str, int],
-        dtype: type[np.signedinteger[Any]],
-    ) -> _Entries:
+    def articles(cls, vecs: Sequence[Vector], number: defaultdict[str, int]) -> _Entries:
+        """Articles' entries, each term numbered (new ones by ``number``), 32-bit steps."""
         sizes = np.fromiter(map(len, vecs), dtype=_I64, count=len(vecs))
         total = int(sizes.sum())
         keys = itertools.chain.from_iterable(vecs)
         tids = np.fromiter(map(number.__getitem__, keys), _I32, total)
         weights = itertools.chain.from_iterable(v.values() for v in vecs)
-        if dtype is _I32:  # an article's weights are these floats
-            steps = np.fromiter(map(_STEP_OF.__getitem__, weights), _I32, total)
-        else:
-            steps = np.rint(np.fromiter(weights, np.float64, total) * STEPS).astype(dtype)
+        steps = np.fromiter(map(_STEP_OF.__getitem__, weights), _I32, total)  # (these floats)
         ptr = np.concatenate(([0], np.cumsum(sizes))).astype(_I64)
         return cls(tids=tids, steps=steps, sizes=sizes, ptr=ptr)
+
+    @classmethod
+    def shared(cls, vecs: Sequence[Vector], number: Mapping[str, int]) -> _Entries:
+        """Threads' entries for the terms ``number`` has, the others dropped (their products
+        are 0), read a few hundred threads at a time: in a grown store the threads' entries
+        are the peak of the clustering, and whole float arrays of them twice that. Steps
+        are 32-bit where they fit (a thread's are sums, still far below 2**31)."""
+        steps: list[npt.NDArray[np.signedinteger[Any]]] = [np.zeros(0, _I32)]
+        tids, sizes = [np.zeros(0, _I32)], [np.zeros(0, _I64)]
+        for start in range(0, len(vecs), 512):
+            chunk = vecs[start : start + 512]
+            lengths = np.fromiter(map(len, chunk), dtype=_I64, count=len(chunk))
+            total = int(lengths.sum())
+            keys = itertools.chain.from_iterable(chunk)
+            terms = np.fromiter(map(number.get, keys, itertools.repeat(-1, total)), _I32, total)
+            kept = terms >= 0
+            weights = itertools.chain.from_iterable(v.values() for v in chunk)
+            sums = np.rint(np.fromiter(weights, np.float64, total)[kept] * STEPS).astype(_I64)
+            owner = np.repeat(np.arange(len(chunk), dtype=_I64), lengths)[kept]
+            tids.append(terms[kept])
+            steps.append(sums.astype(_I32) if not len(sums) or sums.max() < 2**31 else sums)
+            sizes.append(np.bincount(owner, minlength=len(chunk)).astype(_I64))
+        size = np.concatenate(sizes)
+        ptr = np.concatenate(([0], np.cumsum(size))).astype(_I64)
+        return cls(tids=np.concatenate(tids), steps=np.concatenate(steps), sizes=size, ptr=ptr)
 
 
 _STEP_OF = {k / STEPS: k for k in range(STEPS + 1)}  # an article's weight -> its step
