@@ -83,12 +83,15 @@ def candidates(
     since_us = micros(since)
     if not bands or not db.execute("SELECT EXISTS (SELECT 1 FROM minhash_bands)").fetchone()[0]:
         return (), frozenset()  # a new store (a first run over an archive: 3.2M keys for 100k)
+    # the batch's keys lead each join (CROSS JOIN: SQLite keeps that order), each a seek in
+    # the (band key, published) index; planned freely, SQLite scanned every band row of the
+    # store against them (4.5M rows at 150k articles: 0.07 s at 10k stored, 1.8 s at 150k)
     with _ints(db, "_band_keys", bands) as table:
         crowded = frozenset(  # counted by SQLite: the crowded keys' rows never reach Python
             k
             for (k,) in db.execute(
-                f"SELECT b.band_key FROM {table} AS t JOIN minhash_bands AS b"  # noqa: S608
-                " ON b.band_key = t.v AND b.published_us >= ?"
+                f"SELECT b.band_key FROM {table} AS t CROSS JOIN minhash_bands AS b"  # noqa: S608
+                " WHERE b.band_key = t.v AND b.published_us >= ?"
                 " GROUP BY b.band_key HAVING COUNT(*) > ?",
                 (since_us, crowded_over),
             )
@@ -97,8 +100,8 @@ def candidates(
         docs = {
             d
             for (d,) in db.execute(
-                f"SELECT DISTINCT b.doc FROM {table} AS t JOIN minhash_bands AS b"  # noqa: S608
-                " ON b.band_key = t.v AND b.published_us >= ?",
+                f"SELECT DISTINCT b.doc FROM {table} AS t CROSS JOIN minhash_bands AS b"  # noqa: S608
+                " WHERE b.band_key = t.v AND b.published_us >= ?",
                 (since_us,),
             )
         }

@@ -251,8 +251,10 @@ class Store:
             with self._id_table(terms) as table:
                 df = dict(
                     self.db.execute(
-                        "SELECT v.term, v.df FROM vocabulary AS v"  # noqa: S608 - fixed name
-                        f" JOIN {table} AS t ON t.id = v.term"
+                        # the batch's terms lead (planned freely, SQLite scanned the whole
+                        # vocabulary against them: 181k terms after 150k articles)
+                        f"SELECT v.term, v.df FROM {table} AS t CROSS JOIN vocabulary AS v"  # noqa: S608
+                        " WHERE v.term = t.id"
                     )
                 )
         row = self.db.execute("SELECT value FROM meta WHERE key = 'n_docs'").fetchone()
