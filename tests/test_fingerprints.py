@@ -145,7 +145,7 @@ def test_a_batchs_lookups_seek_into_the_stores_tables_never_scan_them(tmp_path: 
             store.db.execute("INSERT INTO vocabulary (term, df) VALUES ('rates', 3)")
         bands = _plans(store, lambda: _ask(store, [rewrite]))
         terms = _plans(store, lambda: store.vocabulary(["rates", "tariff"]))
-    # (the EXISTS probe of an empty store reads one row at most)
+    # (the plan of the EXISTS probe is a scan, but it stops at the first row)
     joins = [plan for plan in bands if re.search(r"\b(?:SCAN|SEARCH) b\b", plan)]
     assert len(joins) == 2, bands  # the crowded keys, then the documents
     for plan in joins:

@@ -275,8 +275,8 @@ class _Entries:
         are 32-bit where they fit (a thread's are sums, still far below 2**31)."""
         steps: list[npt.NDArray[np.signedinteger[Any]]] = [np.zeros(0, _I32)]
         tids, sizes = [np.zeros(0, _I32)], [np.zeros(0, _I64)]
-        for start in range(0, len(vecs), 512):
-            chunk = vecs[start : start + 512]
+        for start in range(0, len(vecs), _THREADS):
+            chunk = vecs[start : start + _THREADS]
             lengths = np.fromiter(map(len, chunk), dtype=_I64, count=len(chunk))
             total = int(lengths.sum())
             keys = itertools.chain.from_iterable(chunk)
@@ -297,6 +297,7 @@ _STEP_OF = {k / STEPS: k for k in range(STEPS + 1)}  # an article's weight -> it
 
 
 _ROWS = 32  # rows laid out densely at a time (32 x ~3.8k columns: ~1 MB)
+_THREADS = 512  # threads' entries read at a time (~74k entries: ~2 MB of temporaries)
 
 
 def _within(lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
