@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CHUNK = 2000  # rows converted per step when migrating
+_PRUNED = "fingerprints_pruned_us"  # meta key: the last cutoff ``prune`` applied
+_PRUNE_EVERY = timedelta(days=1)
 
 
 def micros(dt: datetime) -> int:
@@ -120,6 +122,27 @@ def candidates(
         for i, sig, outlet, title in rows
     )
     return prints, crowded
+
+
+def prune(db: Connection, *, before: datetime) -> int:
+    """Forget the fingerprints (band rows and signatures) of articles published before
+    ``before``: no lookup reaches them any more, and a band index that kept every article
+    made each run's commit rewrite more of it (#16: 4.5M rows at 150k articles; months of
+    news would be ~100M). Done at most once a day of cutoffs (a watermark in ``meta``), as
+    each delete reads the whole band table: with pruning, what the window holds. Returns
+    the band rows deleted. The article rows and their exact keys stay."""
+    cutoff = micros(before)
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (_PRUNED,)).fetchone()
+    if row is not None and cutoff < int(row[0]) + _PRUNE_EVERY // timedelta(microseconds=1):
+        return 0
+    # every band row of a signature has its article's time: the rows give the signatures
+    db.execute(
+        "DELETE FROM minhashes WHERE doc IN (SELECT doc FROM minhash_bands WHERE published_us < ?)",
+        (cutoff,),
+    )
+    deleted = db.execute("DELETE FROM minhash_bands WHERE published_us < ?", (cutoff,)).rowcount
+    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (_PRUNED, str(cutoff)))
+    return int(deleted)
 
 
 def move_json_minhashes(db: sqlite3.Connection) -> None:

@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from digest.cluster import ClusterParams, LinkParams, plan_clusters, read_articles, stored_terms
 from digest.clusterstate import ClusterState
 from digest.config import Settings
+from digest.dates import shifted
 from digest.logs import stage
 from digest.models import Article, ClusterPlan, DedupeResult
 from digest.overrides import Overrides
@@ -98,6 +99,16 @@ def store_and_cluster(
     slice_articles = slice_articles or SLICE_ARTICLES
     plans: list[ClusterPlan] = []
     fingerprints = {f.article_id: f for f in result.fingerprints}
+    # dedupe looks back recent_days from a batch's oldest article: what is older than that
+    # before the newest new article (and a day more, for batches that reach back) is never
+    # looked up again; the run's clock bounds it (an article dated in the future prunes
+    # nothing the present needs), and a batch of copies only prunes nothing
+    newest = max((a.published for a in result.new), default=None)
+    forget_before = (
+        shifted(min(now, newest), -timedelta(days=settings.dedupe.recent_days + 1))
+        if newest is not None
+        else None
+    )
     ordered = sorted(result.new, key=lambda a: (a.published, a.id))
     # slices taken as they are stored: handed over, the batch's texts go slice by slice
     slices = deque(ordered[i : i + slice_articles] for i in range(0, count, slice_articles))
@@ -129,6 +140,8 @@ def store_and_cluster(
                 fingerprints.pop(article.id, None)
             del plan, part
         store.save_duplicates(duplicates, day=day, run_id=run_id)
+        if forget_before is not None:
+            store.prune_fingerprints(before=forget_before)
         if state is not None:
             state.committed(store)
     plan = _joined(plans)

@@ -13,7 +13,7 @@ from typing import cast
 
 import numpy as np
 
-from digest.dedupe import CROWDED, SeenIndex, dedupe, fingerprints, sign
+from digest.dedupe import CROWDED, SeenIndex, dedupe, exact_keys, fingerprints, sign
 from digest.models import Article
 from digest.rows import article_row
 from digest.schema import MIGRATIONS, SCHEMA_VERSION
@@ -155,3 +155,41 @@ def test_a_batchs_lookups_seek_into_the_stores_tables_never_scan_them(tmp_path: 
     assert len(vocabulary) == 1, terms
     assert "SEARCH v USING" in vocabulary[0], vocabulary
     assert "SCAN v" not in vocabulary[0], vocabulary
+
+
+def _fingerprinted(store: Store) -> dict[str, int]:
+    """Article id -> its band rows, of the articles whose signature is kept."""
+    rows = store.db.execute(
+        "SELECT m.article_id, COUNT(b.doc) FROM minhashes AS m"
+        " LEFT JOIN minhash_bands AS b ON b.doc = m.doc GROUP BY m.article_id"
+    )
+    return dict(rows.fetchall())
+
+
+def test_fingerprints_older_than_the_window_are_forgotten_at_most_once_a_day(
+    tmp_path: Path,
+) -> None:
+    """No lookup reaches back before the window, so those band rows and signatures go; the
+    articles stay. The delete reads the whole band table, so a cutoff less than a day past
+    the last one (a run every 30 minutes) waits, and one before it (a replay of older
+    news) deletes nothing."""
+    old = article(WIRE, url="https://meridian.example/old", hours=24 * 10)
+    later = article("Rates rise again. " * 20, url="https://meridian.example/r", hours=24 * 8.5)
+    fresh = article(REWRITE, outlet="Valley Courier", url="https://courier.example/r")
+    with Store(tmp_path / "s.sqlite3") as store:
+        _store_articles(store, [old, fresh])
+        bands = _fingerprinted(store)
+        cutoff = fresh.published - timedelta(days=9)
+        with store.transaction():
+            deleted = store.prune_fingerprints(before=cutoff)
+        _store_articles(store, [later])
+        assert (deleted, set(_fingerprinted(store))) == (bands[old.id], {fresh.id, later.id})
+        with store.transaction():  # `later` is older than these cutoffs too
+            assert store.prune_fingerprints(before=cutoff - timedelta(days=3)) == 0
+            assert store.prune_fingerprints(before=cutoff + timedelta(hours=23)) == 0
+        assert set(_fingerprinted(store)) == {fresh.id, later.id}
+        with store.transaction():
+            assert store.prune_fingerprints(before=cutoff + timedelta(days=1)) > 0
+        assert _fingerprinted(store) == {fresh.id: bands[fresh.id]}
+        assert store.counts()["articles"] == 3
+        assert store.seen_among(exact_keys(old)) == set(exact_keys(old))  # still seen

@@ -102,6 +102,12 @@ BRIDGE = (
     "The 840-metre crossing cuts the drive between the two halves of the city by twenty minutes, "
     "the city's transport office said. Cyclists get a separate deck."
 )
+FERRY = (
+    "The Asker river ferry will run every forty minutes instead of every twenty from April, "
+    "the Trelleby transport office said on Friday, citing fewer passengers since the new "
+    "bridge opened. Commuters on the northern bank said the longer wait would push them back "
+    "into their cars, and the ferry crews' association asked the city to review the cut."
+)
 
 
 def test_a_thread_continues_across_two_dates(
@@ -223,3 +229,51 @@ def test_a_crash_after_storing_is_completed_by_the_rerun(
     assert report.new_articles == 0  # stored by the run that crashed
     (thread,) = _briefing(settings, date(2026, 3, 2))["threads"]
     assert thread["headline"] == "Trelleby opens Asker bridge"
+
+
+def test_a_run_forgets_the_fingerprints_its_near_duplicate_checks_no_longer_reach(
+    tmp_path: Path, make_settings: SettingsFactory
+) -> None:
+    """Ten days on, the strike's band rows and signature are past the lookup window
+    (dedupe.recent_days = 7, and a day more) and go; the article stays, and the same page
+    sent again is still seen by its exact keys. The cutoff counts back from the run's
+    newest article or its clock, whichever is earlier: a replay of last month's news today
+    keeps the fingerprints that news needs."""
+    settings = make_settings()
+    strike = {
+        "title": "Velmora dockers walk out",
+        "text": STRIKE_1,
+        "outlet": "Harbour Times",
+        "published": "2026-03-02T08:00:00Z",
+        "url": "https://harbour.example/strike",
+    }
+    monday = _jsonl(tmp_path / "in" / "monday.jsonl", strike)
+    bridge = {
+        "title": "Trelleby opens Asker bridge",
+        "text": BRIDGE + " " + STRIKE_2,
+        "outlet": "Coast Courier",
+        "published": "2026-03-12T10:00:00Z",
+    }
+    later = _jsonl(tmp_path / "in" / "later.jsonl", bridge)
+
+    def kept() -> list[str]:
+        with Store(settings.store.path) as store:
+            query = "SELECT a.title FROM minhashes AS m JOIN articles AS a ON a.id = m.article_id"
+            return sorted(t for (t,) in store.db.execute(query))
+
+    _run(settings, (monday,), date(2026, 3, 2))
+    assert kept() == [strike["title"]]
+    _run(settings, (later,), date(2026, 3, 12), now=NOW + timedelta(days=9))
+    assert kept() == [bridge["title"]]
+    ferry = {
+        "title": "Asker ferry timetable cut",
+        "text": FERRY,
+        "outlet": "Coast Courier",
+        "published": "2026-03-13T09:00:00Z",
+    }
+    replay = _jsonl(tmp_path / "in" / "replay.jsonl", ferry)
+    again = _run(settings, (monday, replay), date(2026, 4, 20), now=NOW + timedelta(days=49))
+    assert (again.new_articles, again.duplicates) == (1, 1)  # the strike page, by its URL
+    assert kept() == [ferry["title"], bridge["title"]]  # counted back from March 13
+    with Store(settings.store.path) as store:
+        assert store.counts()["articles"] == 3

@@ -406,6 +406,11 @@ class Store:
         self._insert_rows(rows, [(k, a.id) for a in articles for k in exact_keys(a)])
         fingerprints_table.save(self.db, articles, prints)
 
+    def prune_fingerprints(self, *, before: datetime) -> int:
+        """Forget the near-duplicate fingerprints of articles published before ``before``
+        (at most once a day; see ``digest.fingerprints.prune``): the band rows deleted."""
+        return fingerprints_table.prune(self.db, before=before)
+
     def save_duplicates(self, duplicates: Sequence[Duplicate], *, day: date, run_id: int) -> int:
         """Store near-duplicates (to credit their outlet) and every duplicate's keys."""
         rows: list[tuple[object, ...]] = []
