@@ -413,6 +413,43 @@ def test_html_page(tmp_path: Path) -> None:
     assert read(copy, outlet="Argument Outlet")[0].outlet == "Argument Outlet"
 
 
+_DATED_BODY = (
+    "<p>The Lisk harbour board installed a floating pontoon on Monday, the first of three"
+    " the town has ordered for its fishing fleet and visiting yachts this summer.</p>"
+    "<p>Harbour master Ida Marsh said the pontoon would double the berths for small boats"
+    " and that the other two would follow in May, paid for by the regional fund.</p>"
+)
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        '<meta property="article:published_time" content="2026-03-02T09:45:00Z">',
+        '<meta content="2026-03-02T09:45:00Z" name="article:published_time">',
+        '<meta property="og:published_time" content="2026-03-02T09:45:00Z">',
+        '<meta itemprop="datePublished" content="2026-03-02T09:45:00Z">',
+        '<time datetime="2026-03-02T09:45:00Z">2 March</time>',
+    ],
+)
+def test_a_page_dated_by_its_url_keeps_the_time_its_tags_give(tmp_path: Path, tag: str) -> None:
+    """The page's URL gives only the day; its published-time tag, of any of the kinds pages
+    use (the first in page order; a tag of another day or with no time is passed over), the
+    time of day."""
+    others = '<meta property="og:updated_time" content="2026-03-02T20:00:00Z">'
+    page = write(
+        tmp_path,
+        "page.html",
+        f"<html><head><title>Lisk pontoon opens</title>{others}</head><body><article>"
+        f'<h1>Lisk pontoon opens</h1><time datetime="2026-03-01">1 March</time>'
+        f'<time datetime="2026-02-27T07:00:00Z">27 Feb</time>{tag}{_DATED_BODY}</article>'
+        "</body></html>",
+    )
+    url = "https://lisk.example/2026/03/02/pontoon"
+    (tmp_path / "page.html.meta.json").write_text(json.dumps({"url": url}))
+    (item,) = read(page, captured_at=CAPTURED)
+    assert item.published == datetime(2026, 3, 2, 9, 45, tzinfo=UTC)
+
+
 def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / "bom.txt"
     path.write_bytes("\ufeffA title\n\nA body line.\n".encode())
