@@ -211,3 +211,44 @@ def test_clean_space_collapses_as_its_pattern_does_whatever_the_spaces() -> None
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
         assert clean_space(text) == plain(text), repr(text)
     assert clean_space(" a\u200bb \t c \n\n  d\u3000\u3000e ") == "a b c\n\nd e"
+
+
+def test_lines_already_tidy_are_read_as_every_other_text_is() -> None:
+    """``collapsed_lines`` takes most texts as they are (single spaces, lines split by
+    "\\n"); whatever white space, line end or bidi control a text holds, it gives what the
+    word-by-word definition gives, and so do ``strip_bidi`` and the dump reader's
+    paragraphs."""
+    import random
+    import re
+    import sys
+
+    from digest.sources.aggregator import paragraphs
+    from digest.text import BIDI_CONTROLS, _tidy, collapsed_lines, strip_bidi
+
+    def lines(text: str) -> list[str]:
+        return [" ".join(line.split()) for line in text.replace("\u200b", " ").splitlines()]
+
+    def blocks(text: str) -> tuple[str, ...]:
+        text = clean_space(text).strip()
+        if "\n\n" not in text:
+            return tuple(line for line in text.splitlines() if line)
+        joined = (" ".join(block.split("\n")) for block in re.split(r"\n{2,}", text))
+        return tuple(b.strip() for b in joined if b.strip())
+
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    assert max(spaces) == "\u3000"  # the last one the tidy check looks for
+    bidi = re.compile(f"[{BIDI_CONTROLS}]")
+    odd = [*spaces, "\u200b", *(chr(c) for c in range(0x600, 0x2070) if bidi.match(chr(c)))]
+    rng = random.Random(5)  # noqa: S311 (test data)
+    tidy = 0
+    for n in range(20000):
+        words = rng.choices(["Talks", "résumé", "e\u0301", "’s", "", "\n", "\n\n\n"], k=6)
+        text = " ".join(words).replace(" \n ", "\n")
+        if n % 2:  # one odd character somewhere
+            at = rng.randrange(len(text) + 1)
+            text = text[:at] + rng.choice(odd) + text[at:]
+        tidy += _tidy(text)
+        assert collapsed_lines(text) == lines(text), repr(text)
+        assert strip_bidi(text) == bidi.sub("", text), repr(text)
+        assert paragraphs(text) == blocks(text), repr(text)
+    assert tidy > 1000  # the fast path was taken

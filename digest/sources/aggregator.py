@@ -116,8 +116,9 @@ def paragraphs(text: str) -> tuple[str, ...]:
     text = clean_space(text).strip()
     if "\n\n" not in text:
         return tuple(line for line in text.splitlines() if line)
-    blocks = (" ".join(block.split("\n")) for block in re.split(r"\n{2,}", text))
-    return tuple(b.strip() for b in blocks if b.strip())
+    # (a plain split where no three line breaks meet, as most texts: the regex is ~4x slower)
+    blocks = re.split(r"\n{2,}", text) if "\n\n\n" in text else text.split("\n\n")
+    return tuple(b for block in blocks if (b := block.replace("\n", " ").strip()))
 
 
 def _plain_markdown(text: str) -> str:
