@@ -10,7 +10,9 @@ articles. Each batch is one ``run_once`` into the same store and output folder, 
 Python process (so its peak RSS is its own), as a daemon meets the news run after run. Per
 run it prints the wall time of ``run_once``, the CPU time of the process, its peak RSS, the
 database size after the run, and the biggest thread; at the end the slope (run N against
-run 2, the first run that meets a store) and the NMI of all stored articles against the
+run 2, the first run that meets a store), the steady slope (run N against the first run
+whose store holds a whole window of recent news: from it on, what a run meets of the store
+stops growing unless history costs), and the NMI of all stored articles against the
 generated events.
 """
 
@@ -131,6 +133,21 @@ def _stream_nmi(root: Path, docs: list[dict[str, str]]) -> tuple[float, int]:
     return nmi({u: truth[u] for u in predicted}, predicted), biggest_event
 
 
+def _first_full_run(docs: list[dict[str, Any]], size: int, runs: int) -> int | None:
+    """The first run whose store holds a whole window of news before its batch: the days
+    dedupe looks back and one more (what pruning keeps), so runs from it on meet the same
+    amount of recent news; what still grows after it is history."""
+    from digest.config import load_settings
+
+    days = load_settings(None, environ={}).dedupe.recent_days + 1
+    start = datetime.fromisoformat(docs[0]["published"])
+    for run in range(runs):
+        batch = docs[run * size : (run + 1) * size]
+        if batch and datetime.fromisoformat(batch[0]["published"]) - start >= timedelta(days=days):
+            return run + 1
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30, help="consecutive runs (default 30)")
@@ -181,6 +198,19 @@ def main(argv: list[str] | None = None) -> None:
             for label, key in (("wall", "wall_s"), ("CPU", "cpu_s"), ("peak RSS", "peak_rss_mb"))
         )
         print(f"slope (run {len(results)} / run 2): {ratios}")
+        full = _first_full_run(docs, args.size, len(results))
+        if full is not None and full < len(results):
+            ratios = "  ".join(
+                f"{label} {last[key] / results[full - 1][key]:.2f}x"
+                for label, key in (
+                    ("wall", "wall_s"),
+                    ("CPU", "cpu_s"),
+                    ("peak RSS", "peak_rss_mb"),
+                )
+            )
+            print(
+                f"steady (run {len(results)} / run {full}, the first with a full window): {ratios}"
+            )
     print(f"NMI over the stream {score:.3f}; the biggest generated event has {biggest_event}")
 
 
