@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from digest.cluster.candidates import IndexParams, link_candidates
-from digest.cluster.features import Features, Weights, features
+from digest.cluster.features import Features, Weights, features, scan_texts
 from digest.cluster.link import (
     LinkParams,
     Merge,
@@ -100,9 +100,19 @@ class Vocabulary:
     n_docs: int = 0
 
 
+SCAN_ARTICLES = 128  # articles whose words are found together
+
+
 def read_articles(articles: Iterable[Article], params: ClusterParams) -> dict[str, Features]:
     """Each article's features, by id (what clustering reads of it)."""
-    return {a.id: features(a, params.weights) for a in articles}
+    batch, read = list(articles), {}
+    # their words found a few hundred articles at a time (the words of a 20k slice held at
+    # once would be ~0.4 GB; numpy's cost per call is paid per few hundred, not per text)
+    for start in range(0, len(batch), SCAN_ARTICLES):
+        part = batch[start : start + SCAN_ARTICLES]
+        for a, both in zip(part, scan_texts(part, params.weights), strict=True):
+            read[a.id] = features(a, params.weights, both)
+    return read
 
 
 def document_frequencies(read: Mapping[str, Features]) -> Counter[str]:

@@ -56,7 +56,7 @@ _SCAN = re.compile(r"([^\w]*)([^\W_]+(?:['’][^\W_]+)*)")
 # what opens a sentence before a word: an end mark, a quote or bracket, a spaced dash
 # (a dash inside "Dukov–Halvorsen" joins two names)
 _ENDS_SENTENCE = re.compile(r"[.!?…:;\"“”‘«»「」()\[\]]|\s[—–-]|[—–-]\s")
-_ABBREVIATIONS = vocabulary(
+ABBREVIATIONS = vocabulary(
     "mr ms mrs dr st lt gen sen rep gov col sgt rev prof capt no vs"
 )  # "Mr. Putin", "Gen. Ruiz": the period does not end a sentence
 
@@ -89,7 +89,7 @@ def scan(text: str, *, limit: int | None = None) -> Scanned:
     for i in caps:
         before = pairs[i][0]
         if i == 0 or (before != " " and _ENDS_SENTENCE.search(before)):
-            if i and before.lstrip().startswith(".") and _abbreviation(originals[i - 1]):
+            if i and before.lstrip().startswith(".") and abbreviation(originals[i - 1]):
                 continue
             opening.add(i)
     return Scanned(words=words, caps=caps, opening=opening)
@@ -110,8 +110,9 @@ def _first(text: str, limit: int) -> list[tuple[str, str]]:
     return pairs
 
 
-def _abbreviation(word: str) -> bool:
-    return (len(word) == 1 and word.isupper()) or word.lower() in _ABBREVIATIONS
+def abbreviation(word: str) -> bool:
+    """An initial ("G.") or a title ("Gen.", "Mr."): its period ends no sentence."""
+    return (len(word) == 1 and word.isupper()) or word.lower() in ABBREVIATIONS
 
 
 def title_case(scanned: Scanned) -> bool:

@@ -16,12 +16,14 @@ import itertools
 import re
 from array import array
 from collections import Counter
-from collections.abc import ItemsView, Iterator, Mapping, ValuesView
+from collections.abc import ItemsView, Iterator, Mapping, Sequence, ValuesView
 from dataclasses import dataclass
 from datetime import date
 
 from digest import lang as languages
 from digest.cluster import entities
+from digest.cluster.entities import Scanned
+from digest.cluster.tokens import scan_all
 from digest.cluster.when import event_day
 from digest.models import Article
 from digest.text import STOPWORDS, stem
@@ -126,10 +128,15 @@ def is_roundup(title: str) -> bool:
     return bool(label and _ROUNDUP.search(label.group(1))) or bool(_LIST.search(title))
 
 
-def features(article: Article, weights: Weights) -> Features:
-    """Read ``article`` once: its weighted terms, event day, and whether it is a roundup."""
-    title = entities.scan(article.title)
-    body = entities.scan(entities.strip_dateline(article.text), limit=weights.body_words)
+def features(
+    article: Article, weights: Weights, scanned: tuple[Scanned, Scanned] | None = None
+) -> Features:
+    """Read ``article`` once: its weighted terms, event day, and whether it is a roundup.
+    ``scanned``: its title and body as ``scan_texts`` reads them (read here when None)."""
+    title, body = scanned or (
+        entities.scan(article.title),
+        entities.scan(entities.strip_dateline(article.text), limit=weights.body_words),
+    )
     known = entities.mid_sentence(body)
     title_cased = entities.title_case(title)
     if not title_cased:
@@ -150,6 +157,14 @@ def features(article: Article, weights: Weights) -> Features:
         roundup=is_roundup(article.title),
         short=len(body.words) < weights.short_words,
     )
+
+
+def scan_texts(articles: Sequence[Article], weights: Weights) -> list[tuple[Scanned, Scanned]]:
+    """Each article's title and body (its dateline dropped, the words it is read to) as
+    ``entities.scan`` reads them, read together (``digest.cluster.tokens``)."""
+    titles = scan_all([a.title for a in articles])
+    bodies = [entities.strip_dateline(a.text) for a in articles]
+    return list(zip(titles, scan_all(bodies, limit=weights.body_words), strict=True))
 
 
 @functools.lru_cache(maxsize=1 << 18)  # the same pairs recur across a day's reports
