@@ -120,7 +120,11 @@ class DedupeSettings:
         "estimated Jaccard (0..1) above which two texts are near-duplicates", 0.4, min=0, max=1
     )
     recent_days: int = _help(
-        "stored articles this recent are checked for near-duplicates", 7, min=0, max=3650
+        "stored articles this recent are checked for near-duplicates"
+        " (the fingerprints of older ones are dropped a day later)",
+        7,
+        min=0,
+        max=3650,
     )
 
 
