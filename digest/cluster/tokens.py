@@ -68,30 +68,39 @@ def _tables() -> _Tables:
 
 def scan_all(texts: Sequence[str], *, limit: int | None = None) -> list[Scanned]:
     """``entities.scan(text, limit=limit)`` of each of ``texts``."""
-    if limit is None:
-        return _scan_heads(list(texts), None)[0]
-    # entities._first: a short head first; when it holds more than ``limit`` words, its
-    # first ``limit`` are those of the whole text, else a longer head is read
-    short = limit * 8
     found: list[Scanned | None] = [None] * len(texts)
-    longer = [n for n, t in enumerate(texts) if len(t) <= short]
-    first = [n for n, t in enumerate(texts) if len(t) > short]
-    scanned, counts = _scan_heads([texts[n][:short] for n in first], limit)
-    for n, got, count in zip(first, scanned, counts, strict=True):
-        if count > limit:
-            found[n] = got
-        else:
-            longer.append(n)
-    longer.sort()
-    scanned, _ = _scan_heads([texts[n][: limit * 16] for n in longer], limit)
-    for n, got in zip(longer, scanned, strict=True):
+    regex: list[int] = []  # texts the tables cannot read: scanned whole by the regex
+    if limit is None:
+        todo = list(range(len(texts)))
+    else:
+        # entities._first: a short head first; when it holds more than ``limit`` words,
+        # its first ``limit`` are those of the whole text, else a longer head is read
+        short = limit * 8
+        todo = [n for n, t in enumerate(texts) if len(t) <= short]
+        first = [n for n, t in enumerate(texts) if len(t) > short]
+        scanned, counts = _scan_heads([texts[n][:short] for n in first], limit)
+        for n, got, count in zip(first, scanned, counts, strict=True):
+            if got is None:
+                regex.append(n)
+            elif count > limit:
+                found[n] = got
+            else:
+                todo.append(n)
+        todo.sort()
+    heads = [texts[n] if limit is None else texts[n][: limit * 16] for n in todo]
+    for n, got in zip(todo, _scan_heads(heads, limit)[0], strict=True):
         found[n] = got
+        if got is None:
+            regex.append(n)
+    for n in regex:
+        found[n] = scan(texts[n], limit=limit)
     return [s for s in found if s is not None]
 
 
-def _scan_heads(heads: list[str], limit: int | None) -> tuple[list[Scanned], list[int]]:
-    """Each head scanned (its first ``limit`` words), and how many words it holds."""
-    scanned: list[Scanned] = []
+def _scan_heads(heads: list[str], limit: int | None) -> tuple[list[Scanned | None], list[int]]:
+    """Each head scanned (its first ``limit`` words; None for one the tables cannot read),
+    and how many words it holds."""
+    scanned: list[Scanned | None] = []
     counts: list[int] = []
     start = 0
     while start < len(heads):
@@ -117,14 +126,15 @@ def _code_points(text: str) -> tuple[npt.NDArray[np.unsignedinteger[Any]], str]:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4"), "utf-32-le"
 
 
-def _chunk(heads: list[str], limit: int | None) -> tuple[list[Scanned], list[int]]:
+def _chunk(heads: list[str], limit: int | None) -> tuple[list[Scanned | None], list[int]]:
     t = _tables()
     text = "\n".join(heads)  # (a line break: no word or apostrophe spans two texts)
     at = np.zeros(len(heads), dtype=np.intp)
     np.cumsum([len(h) + 1 for h in heads[:-1]], out=at[1:])
     points, codec = _code_points(text)
     if not len(points):
-        return [Scanned(words=[], caps=[], opening=set()) for _ in heads], [0] * len(heads)
+        empty: list[Scanned | None] = [Scanned(words=[], caps=[], opening=set()) for _ in heads]
+        return empty, [0] * len(heads)
     regex: set[int] = set()  # (1-based numbers of the texts the tables cannot read)
     code = points
     if "_" in text or codec == "utf-32-le":
@@ -157,10 +167,10 @@ def _chunk(heads: list[str], limit: int | None) -> tuple[list[Scanned], list[int
     cap_bounds = np.searchsorted(owner[caps], np.arange(len(heads) + 1)).tolist()
     open_bounds = np.searchsorted(owner[opens], np.arange(len(heads) + 1)).tolist()
     cap_local, open_local = local[caps].tolist(), local[opens].tolist()
-    found = []
+    found: list[Scanned | None] = []
     for n in range(len(heads)):
         if n + 1 in regex:
-            found.append(scan(heads[n], limit=limit))
+            found.append(None)  # (read by the regex, from the whole text)
             continue
         found.append(
             Scanned(
