@@ -133,6 +133,14 @@ def _stream_nmi(root: Path, docs: list[dict[str, str]]) -> tuple[float, int]:
     return nmi({u: truth[u] for u in predicted}, predicted), biggest_event
 
 
+def _ratios(last: dict[str, Any], base: dict[str, Any]) -> str:
+    """``last``'s wall time, CPU time and peak RSS as multiples of ``base``'s."""
+    return "  ".join(
+        f"{label} {last[key] / base[key]:.2f}x"
+        for label, key in (("wall", "wall_s"), ("CPU", "cpu_s"), ("peak RSS", "peak_rss_mb"))
+    )
+
+
 def _first_full_run(docs: list[dict[str, Any]], size: int, runs: int) -> int | None:
     """The first run whose store holds a whole window of news before its batch: the days
     dedupe looks back and one more (what pruning keeps), so runs from it on meet the same
@@ -192,22 +200,10 @@ def main(argv: list[str] | None = None) -> None:
             )
         score, biggest_event = _stream_nmi(root, docs)
     if len(results) >= 2:
-        first, last = results[1], results[-1]
-        ratios = "  ".join(
-            f"{label} {last[key] / first[key]:.2f}x"
-            for label, key in (("wall", "wall_s"), ("CPU", "cpu_s"), ("peak RSS", "peak_rss_mb"))
-        )
-        print(f"slope (run {len(results)} / run 2): {ratios}")
+        print(f"slope (run {len(results)} / run 2): {_ratios(results[-1], results[1])}")
         full = _first_full_run(docs, args.size, len(results))
         if full is not None and full < len(results):
-            ratios = "  ".join(
-                f"{label} {last[key] / results[full - 1][key]:.2f}x"
-                for label, key in (
-                    ("wall", "wall_s"),
-                    ("CPU", "cpu_s"),
-                    ("peak RSS", "peak_rss_mb"),
-                )
-            )
+            ratios = _ratios(results[-1], results[full - 1])
             print(
                 f"steady (run {len(results)} / run {full}, the first with a full window): {ratios}"
             )

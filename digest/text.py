@@ -44,13 +44,6 @@ STOPWORDS = vocabulary(_STOPWORD_TEXT)
 # and the marks (LRM, RLM, ALM). In a title they can display "...\u202eGNP.exe" as "...exe.PNG".
 BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _BIDI = re.compile(f"[{BIDI_CONTROLS}]")
-_BIDI_CHARS = (
-    "\u061c",
-    "\u200e",
-    "\u200f",
-    *map(chr, range(0x202A, 0x202F)),
-    *map(chr, range(0x2066, 0x206A)),
-)
 # What a terminal must not get raw in a name: C0/C1 controls (line breaks, ESC), DEL, the line
 # and paragraph separators and the bidi controls.
 _UNPRINTABLE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
@@ -58,7 +51,7 @@ _UNPRINTABLE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
 
 def strip_bidi(text: str) -> str:
     """``text`` without Unicode bidi controls (cheap when there are none)."""
-    if text.isascii() or not any(c in text for c in _BIDI_CHARS):  # (``in``: C at memory
+    if text.isascii() or not any(c in text for c in _bidi_chars()):  # (``in``: C at memory
         return text  # speed, where a character class regex scans ~5 ns a character)
     return _BIDI.sub("", text)
 
@@ -73,8 +66,7 @@ def printable(name: str) -> str:
 def clean_space(text: str) -> str:
     """NFC-normalise and collapse runs of horizontal white space; keep line breaks."""
     text = unicodedata.normalize("NFC", text)
-    if _SPLIT_DIFFERS[0] in text or _SPLIT_DIFFERS[1] in text:  # (a character class regex
-        # scans ~5 ns a character; ``in`` searches in C at memory speed)
+    if any(c in text for c in _SPLIT_DIFFERS):  # (``in``: C at memory speed)
         return "\n".join(_SPACE.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(collapsed_lines(text))  # what ``_SPACE`` gives, 1.6x faster
 
@@ -93,11 +85,22 @@ def collapsed_lines(text: str) -> list[str]:
 # the two white spaces inside a line that str.split takes for space and ``_SPACE`` keeps (its
 # one character str.split keeps, the zero-width space, is made a space first)
 _SPLIT_DIFFERS = ("\x1f", "\u1680")
-# What str.split() and str.splitlines() read as white space or a line end, but the space and
-# "\n" (none is above U+3000), and the zero-width space ``collapsed_lines`` makes a space;
-# those an ASCII text can hold.
-_ODD_SPACES = (*(c for c in map(chr, range(0x3001)) if c.isspace() and c not in " \n"), "\u200b")
-_ODD_ASCII = tuple(c for c in _ODD_SPACES if c.isascii())
+
+
+# found on first use (~5 ms together, that ``digest --help`` need not pay)
+@functools.cache
+def _odd_spaces() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What str.split() and str.splitlines() read as white space or a line end, but the
+    space and "\\n" (none is above U+3000), with the zero-width space ``collapsed_lines``
+    makes a space; and those of them an ASCII text can hold."""
+    odd = (*(c for c in map(chr, range(0x3001)) if c.isspace() and c not in " \n"), "\u200b")
+    return odd, tuple(c for c in odd if c.isascii())
+
+
+@functools.cache
+def _bidi_chars() -> tuple[str, ...]:
+    """The bidi controls, one by one (all are below U+2070)."""
+    return tuple(_BIDI.findall("".join(map(chr, range(0x2070)))))
 
 
 def _tidy(text: str) -> bool:
@@ -105,7 +108,8 @@ def _tidy(text: str) -> bool:
     single spaces between words, none at a line's ends (a few searches in C)."""
     if "  " in text or " \n" in text or "\n " in text or text[:1] == " " or text[-1:] == " ":
         return False
-    return not any(c in text for c in (_ODD_ASCII if text.isascii() else _ODD_SPACES))
+    odd, odd_ascii = _odd_spaces()
+    return not any(c in text for c in (odd_ascii if text.isascii() else odd))
 
 
 def words(text: str) -> Iterator[str]:

@@ -55,7 +55,11 @@ _DATELINE = re.compile(
 _SCAN = re.compile(r"([^\w]*)([^\W_]+(?:['’][^\W_]+)*)")
 # what opens a sentence before a word: an end mark, a quote or bracket, a spaced dash
 # (a dash inside "Dukov–Halvorsen" joins two names)
-_ENDS_SENTENCE = re.compile(r"[.!?…:;\"“”‘«»「」()\[\]]|\s[—–-]|[—–-]\s")
+ENDS_SENTENCE = re.compile(r"[.!?…:;\"“”‘«»「」()\[\]]|\s[—–-]|[—–-]\s")
+# a text's first ``limit`` words are read from its first ``limit`` x SHORT_HEAD characters
+# (words with what comes before them are ~6), else from limit x LONG_HEAD (words are
+# shorter than that on average)
+SHORT_HEAD, LONG_HEAD = 8, 16
 ABBREVIATIONS = vocabulary(
     "mr ms mrs dr st lt gen sen rep gov col sgt rev prof capt no vs"
 )  # "Mr. Putin", "Gen. Ruiz": the period does not end a sentence
@@ -88,7 +92,7 @@ def scan(text: str, *, limit: int | None = None) -> Scanned:
     opening = set()
     for i in caps:
         before = pairs[i][0]
-        if i == 0 or (before != " " and _ENDS_SENTENCE.search(before)):
+        if i == 0 or (before != " " and ENDS_SENTENCE.search(before)):
             if i and before.lstrip().startswith(".") and abbreviation(originals[i - 1]):
                 continue
             opening.add(i)
@@ -99,13 +103,13 @@ def _first(text: str, limit: int) -> list[tuple[str, str]]:
     """The first ``limit`` (before, word) pairs of ``text``. Read from a short head first
     (words with what comes before them are ~6 characters): when it holds more than
     ``limit`` words, its first ``limit`` end before it does, so are those of the whole."""
-    short = limit * 8
+    short = limit * SHORT_HEAD
     if len(text) > short:
         pairs = _SCAN.findall(text, 0, short)
         if len(pairs) > limit:
             del pairs[limit:]
             return pairs
-    pairs = _SCAN.findall(text, 0, limit * 16)  # (words are shorter than this on average)
+    pairs = _SCAN.findall(text, 0, limit * LONG_HEAD)
     del pairs[limit:]
     return pairs
 

@@ -5,11 +5,12 @@ takes to read an article's features, and numpy's cost per call is too high to wi
 text. So the texts are read a chunk at a time: joined, as code points, into one array, where
 a word is a run of letters and digits (``str.isalnum``) with an apostrophe (``'`` or
 ``’``) between two of them inside, and what comes before a word is the text since the
-word before. The sentence openings are then found from prefix sums of the marks that end
-a sentence (``entities``' rule, as character tables). A text the tables cannot read as the
-regex does (with ``_``, which is neither a word nor what the regex reads before one, or a
-character beyond the Basic Multilingual Plane) is scanned by ``entities.scan``: the words,
-capitals and openings are the same either way (tests/test_tokens.py).
+word before. The sentence openings are then found by searching the positions of the
+marks that end a sentence (``entities.ENDS_SENTENCE``, read into character tables). A
+text the tables cannot read as the regex does (with ``_``, which is neither a word nor
+what the regex reads before one, or a character beyond the Basic Multilingual Plane) is
+scanned by ``entities.scan``: the words, capitals and openings are the same either way
+(tests/test_tokens.py).
 """
 
 from __future__ import annotations
@@ -22,10 +23,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from digest.cluster.entities import ABBREVIATIONS, Scanned, abbreviation, scan
+from digest.cluster.entities import (
+    ABBREVIATIONS,
+    ENDS_SENTENCE,
+    LONG_HEAD,
+    SHORT_HEAD,
+    Scanned,
+    abbreviation,
+    scan,
+)
 
 CHUNK_CHARS = 1 << 20  # code points read at a time (4 MB as UTF-32; ~300 bodies of 400 words)
 _PLANE = 0x10000  # the tables' size: the Basic Multilingual Plane
+_DOT = ord(".")
 _Bools = npt.NDArray[np.bool_]
 _Ints = npt.NDArray[np.intp]
 _LONGEST_ABBREVIATION = max(map(len, ABBREVIATIONS))  # longer words are none
@@ -39,30 +49,23 @@ class _Tables:
     space: _Bools  # ``\s`` (``str.isspace``)
     dash: _Bools  # a dash that opens a sentence with a space beside it
     ends: _Bools  # a mark that alone ends a sentence before a word
-    dot: int
 
 
 @functools.cache
 def _tables() -> _Tables:
     chars = [chr(c) for c in range(_PLANE)]
 
-    def table(test: Callable[[str], bool]) -> _Bools:
-        return np.fromiter(map(test, chars), dtype=np.bool_, count=_PLANE)
+    def table(test: Callable[[str], object]) -> _Bools:
+        return np.fromiter(map(bool, map(test, chars)), dtype=np.bool_, count=_PLANE)
 
-    def among(marks: str) -> _Bools:
-        found = np.zeros(_PLANE, dtype=bool)
-        found[[ord(c) for c in marks]] = True
-        return found
-
-    # entities._ENDS_SENTENCE, as tables: one of these marks, or a dash beside a space
+    # entities.ENDS_SENTENCE as tables: a mark it takes alone, a dash it takes beside a space
     return _Tables(
         word=table(str.isalnum),
-        apostrophe=among("'’"),
+        apostrophe=table("'’".__contains__),
         upper=table(str.isupper),
         space=table(str.isspace),
-        dash=among("—–-"),
-        ends=among('.!?…:;"“”‘«»「」()[]'),
-        dot=ord("."),
+        dash=table(lambda c: ENDS_SENTENCE.fullmatch(" " + c)),
+        ends=table(ENDS_SENTENCE.fullmatch),
     )
 
 
@@ -75,7 +78,7 @@ def scan_all(texts: Sequence[str], *, limit: int | None = None) -> list[Scanned]
     else:
         # entities._first: a short head first; when it holds more than ``limit`` words,
         # its first ``limit`` are those of the whole text, else a longer head is read
-        short = limit * 8
+        short = limit * SHORT_HEAD
         todo = [n for n, t in enumerate(texts) if len(t) <= short]
         first = [n for n, t in enumerate(texts) if len(t) > short]
         scanned, counts = _scan_heads([texts[n][:short] for n in first], limit)
@@ -87,7 +90,7 @@ def scan_all(texts: Sequence[str], *, limit: int | None = None) -> list[Scanned]
             else:
                 todo.append(n)
         todo.sort()
-    heads = [texts[n] if limit is None else texts[n][: limit * 16] for n in todo]
+    heads = [texts[n] if limit is None else texts[n][: limit * LONG_HEAD] for n in todo]
     for n, got in zip(todo, _scan_heads(heads, limit)[0], strict=True):
         found[n] = got
         if got is None:
@@ -205,7 +208,7 @@ def _openings(
     # a period first (past white space), after an initial or an abbreviation
     solid = np.flatnonzero(~space)
     first = solid[np.searchsorted(solid, begin)]  # (the word itself is one: never past)
-    dotted = np.flatnonzero(marked & (first < end) & (code[first] == t.dot))
+    dotted = np.flatnonzero(marked & (first < end) & (code[first] == _DOT))
     size = ends[later[dotted] - 1] - starts[later[dotted] - 1]
     initial = (size == 1) & t.upper[code[starts[later[dotted] - 1]]]
     short = dotted[~initial & (size <= _LONGEST_ABBREVIATION)]
