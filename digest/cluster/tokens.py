@@ -16,7 +16,7 @@ scanned by ``entities.scan``: the words, capitals and openings are the same eith
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,17 +55,25 @@ class _Tables:
 def _tables() -> _Tables:
     chars = [chr(c) for c in range(_PLANE)]
 
-    def table(test: Callable[[str], object]) -> _Bools:
-        return np.fromiter(map(bool, map(test, chars)), dtype=np.bool_, count=_PLANE)
+    def table(test: Callable[[str], bool]) -> _Bools:
+        return np.fromiter(map(test, chars), dtype=np.bool_, count=_PLANE)
 
-    # entities.ENDS_SENTENCE as tables: a mark it takes alone, a dash it takes beside a space
+    def among(marks: Iterable[str]) -> _Bools:
+        found = np.zeros(_PLANE, dtype=bool)
+        found[[ord(c) for c in marks]] = True
+        return found
+
+    # entities.ENDS_SENTENCE as tables, from one search of every character after a space
+    # and before a NUL (neither a mark nor a space): a match of one character is a mark it
+    # takes alone, one of two a dash it takes beside a space
+    found = ENDS_SENTENCE.findall("".join(f" {c}\0" for c in chars))
     return _Tables(
         word=table(str.isalnum),
-        apostrophe=table("'’".__contains__),
+        apostrophe=among("'’"),
         upper=table(str.isupper),
         space=table(str.isspace),
-        dash=table(lambda c: ENDS_SENTENCE.fullmatch(" " + c)),
-        ends=table(ENDS_SENTENCE.fullmatch),
+        dash=among(m[1] for m in found if len(m) == 2),
+        ends=among(m for m in found if len(m) == 1),
     )
 
 
