@@ -1,6 +1,6 @@
 """``digest daemon``: editions on a schedule, for months, unattended (the I/O edge).
 
-- One APScheduler 3.x ``BlockingScheduler`` in [output].timezone with deliberate job
+- One APScheduler 3.x ``BackgroundScheduler`` in [output].timezone with deliberate job
   defaults: ``coalesce`` (a backlog of missed fires runs once), ``max_instances=1`` and an
   explicit ``misfire_grace_time`` ([schedule].misfire_grace_seconds; the library default of
   1 s silently skips a run that starts a little late). One job, id ``digest-edition``,
@@ -12,7 +12,11 @@
   releases when the process dies. A second daemon exits at once with status 1 and one line.
   Each run also takes the store's writer lock (:mod:`digest.locks`), as ``digest run`` does:
   a manual run and a scheduled one never write at once.
-- SIGTERM/SIGINT: no new run starts; the current one finishes; exit status 0.
+- SIGTERM/SIGINT: no new run starts; the current one finishes; exit status 0. The signal
+  handler only sets an event; the main thread looks at it every half second and then shuts
+  the scheduler down, so a signal that comes while the scheduler is still starting is not
+  lost (a handler that shut down a ``BlockingScheduler`` could find it not yet running, and
+  the daemon then ran on after SIGTERM).
 - A run that raises is logged (one line for a DigestError, a traceback for a bug) and the
   schedule goes on. Every tick also retries email still queued in the outbox.
 """
@@ -23,12 +27,13 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from types import FrameType
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from digest.clusterstate import ClusterState
@@ -50,6 +55,7 @@ from digest.store import open_store
 log = logging.getLogger(__name__)
 
 JOB_ID = "digest-edition"
+WAKE_SECONDS = 0.5  # how often the main thread looks whether a signal asked it to stop
 
 
 def _utcnow() -> datetime:
@@ -68,7 +74,7 @@ class Daemon:
         # the clustering window, kept from run to run (a manual `digest run` in between, or
         # an operator's correction, makes the next run reload it from the store)
         self.cluster_state = ClusterState(params=cluster_params(settings))
-        self.scheduler = BlockingScheduler(
+        self.scheduler = BackgroundScheduler(
             timezone=settings.tz,
             job_defaults={
                 "coalesce": True,
@@ -94,8 +100,11 @@ class Daemon:
             self.scheduler.add_job(
                 self.tick, self.trigger, id=JOB_ID, name="edition", replace_existing=True
             )
+            self.scheduler.start()
             log.info("next edition at %s", self._next_run())
-            self.scheduler.start()  # blocks until a signal shuts it down
+            while not self.stopping.is_set():  # a sleep, not Event.wait: the handler's set()
+                time.sleep(WAKE_SECONDS)  # must never find the event's lock held by this thread
+            self.scheduler.shutdown(wait=True)  # the run in progress, if any, finishes first
         with self.run_lock:  # the run in progress, if any, finishes first
             log.info("daemon stopped")
         return 0
@@ -175,8 +184,6 @@ class Daemon:
             return
         self.stopping.set()
         log.info("%s: stopping after the current run", signal.Signals(signum).name)
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
 
     def _on_event(self, event: JobExecutionEvent) -> None:
         what = "missed" if event.code == EVENT_JOB_MISSED else f"failed: {event.exception!r}"

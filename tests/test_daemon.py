@@ -255,3 +255,37 @@ def test_the_daemon_starts_and_ticks_on_a_store_made_by_any_kind_of_run(tmp_path
     assert code == 0, stderr
     assert "Traceback" not in stderr
     assert "failed" not in log
+
+
+SIGNAL_WHILE_STARTING = """
+import logging, os, signal, sys
+from pathlib import Path
+from digest.config import load_settings
+from digest.daemon import Daemon
+
+logging.basicConfig(level=logging.INFO, format="%(message)s")
+daemon = Daemon(load_settings(Path(sys.argv[1]), environ={}))
+start = daemon.scheduler.start
+
+def start_signalled(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGTERM)  # the operator's SIGTERM, just as the schedule starts
+    return start(*args, **kwargs)
+
+daemon.scheduler.start = start_signalled
+sys.exit(daemon.serve())
+"""
+
+
+def test_a_sigterm_while_the_schedule_starts_is_not_lost(tmp_path):
+    config = write_config(tmp_path, YEARLY)
+    result = subprocess.run(
+        [sys.executable, "-c", SIGNAL_WHILE_STARTING, str(config)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "SIGTERM: stopping after the current run" in result.stderr
+    assert result.stderr.rstrip().endswith("daemon stopped")
