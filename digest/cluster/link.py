@@ -137,6 +137,13 @@ class Scorer:
         A score under ``floor`` (by default the attach threshold) is returned as soon as
         it is known to be under it, before the gates that can only lower it (names, years):
         the link score is then at most the value returned."""
+        s = self.ungated(a, b, cross)
+        if s < (self.params.attach_threshold if floor is None else floor):
+            return s  # too low: the gates below cannot raise it
+        return self.gated(a, b, s)
+
+    def ungated(self, a: Node, b: Node, cross: float | None = None) -> float:
+        """The score before the gates that can only lower it: an upper bound of ``score``."""
         if a.roundup or b.roundup:
             return 0.0
         if cross is None:
@@ -159,8 +166,13 @@ class Scorer:
             gap = max(a.day_lo, b.day_lo) - min(a.day_hi or a.day_lo, b.day_hi or b.day_lo)
             if gap > 1:
                 s *= 0.5 ** ((gap - 1) / p.decay_days)
-        if s < (p.attach_threshold if floor is None else floor):
-            return s  # too low: the gates below cannot raise it
+        return s
+
+    def gated(self, a: Node, b: Node, s: float) -> float:
+        """``s``, the ungated score of ``a`` and ``b``, through the gates: zero when both
+        name people or places that disagree, lowered when their main years differ. The
+        same either way round (the names' dot is exact on the 1/16384 grid)."""
+        p = self.params
         if a.names and b.names:
             names = dot(a.names, b.names) / ((a.names_length() * b.names_length()) or 1.0)
             if names < p.names_threshold:
@@ -266,13 +278,19 @@ def agglomerate(
     fresh dot product."""
     scorer = Scorer(params)
     kept_apart = _Apart(apart)
-    heap: list[tuple[float, str, str, int, int]] = []
+    threshold = params.threshold
+    # (-score, ids, versions, gated): a pair goes in at its ungated score, an upper bound,
+    # and through the gates only when it comes out still current (most entries are stale
+    # by then: a merge re-offers every neighbour). Come out ungated, lower after the gates,
+    # it goes back in gated. What comes out gated, or the same after the gates, is then
+    # the best pair by its gated score, ties by ids, as if every entry had been gated
+    heap: list[tuple[float, str, str, int, int, bool]] = []
 
     def offer(a: Node, b: Node, cross: float) -> None:
-        s = scorer.score(a, b, cross, params.threshold)
-        if s >= params.threshold and not kept_apart.between(a.id, b.id):
+        s = scorer.ungated(a, b, cross)
+        if s >= threshold and not kept_apart.between(a.id, b.id):
             x, y = (a, b) if a.id < b.id else (b, a)
-            heapq.heappush(heap, (-s, x.id, y.id, x.version, y.version))
+            heapq.heappush(heap, (-s, x.id, y.id, x.version, y.version, False))
 
     for node in nodes.values():
         for other_id, cross in node.cross.items():
@@ -280,13 +298,21 @@ def agglomerate(
                 offer(node, nodes[other_id], cross)
     merges: list[Merge] = []
     while heap:
-        negative, x, y, vx, vy = heapq.heappop(heap)
+        negative, x, y, vx, vy, gated = heapq.heappop(heap)
         kept, gone = nodes[x], nodes[y]
         if not (kept.alive and gone.alive) or kept.version != vx or gone.version != vy:
             continue
+        score = -negative
+        if not gated:
+            score = scorer.gated(kept, gone, score)
+            if score < threshold:
+                continue
+            if score != -negative:
+                heapq.heappush(heap, (-score, x, y, vx, vy, True))
+                continue
         if _keeps(gone, kept):
             kept, gone = gone, kept
-        merges.append(_absorb(kept, gone, params, -negative, "core"))
+        merges.append(_absorb(kept, gone, params, score, "core"))
         kept_apart.inherit(kept.id, gone.id)
         _rewire(nodes, kept, gone, offer)
     merges.extend(_attach(nodes, scorer, kept_apart))
