@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from digest.cluster.link import Node, Vector, dot, heaviest_first
-from digest.cluster.nodes import STEPS, looked_up  # (an article's weights are whole steps)
+from digest.cluster.nodes import STEPS  # an article vector's weights are whole steps of it
 from digest.models import Article
 
 _BLOCK = 512  # articles whose probes are expanded together (bounds the pairs held)
@@ -259,9 +259,11 @@ class _Entries:
     def articles(cls, vecs: Sequence[Vector], number: defaultdict[str, int]) -> _Entries:
         """Articles' entries, each term numbered (new ones by ``number``), 32-bit steps."""
         sizes = np.fromiter(map(len, vecs), dtype=_I64, count=len(vecs))
-        tids = looked_up(number, list(itertools.chain.from_iterable(vecs)), _I32)
-        weights = list(itertools.chain.from_iterable(v.values() for v in vecs))
-        steps = looked_up(_STEP_OF, weights, _I32)  # (these floats)
+        total = int(sizes.sum())
+        keys = itertools.chain.from_iterable(vecs)  # (streamed: lists of all would be ~40 MB)
+        tids = np.fromiter(map(number.__getitem__, keys), _I32, total)
+        weights = itertools.chain.from_iterable(v.values() for v in vecs)
+        steps = np.fromiter(map(_STEP_OF.__getitem__, weights), _I32, total)  # (these floats)
         ptr = np.concatenate(([0], np.cumsum(sizes))).astype(_I64)
         return cls(tids=tids, steps=steps, sizes=sizes, ptr=ptr)
 
