@@ -70,7 +70,6 @@ class Daemon:
         self.clock = clock
         self.trigger: CronTrigger = make_trigger(settings.schedule.cron, settings.tz)
         self.stopping = threading.Event()
-        self.run_lock = threading.Lock()
         # the clustering window, kept from run to run (a manual `digest run` in between, or
         # an operator's correction, makes the next run reload it from the store)
         self.cluster_state = ClusterState(params=cluster_params(settings))
@@ -105,8 +104,7 @@ class Daemon:
             while not self.stopping.is_set():  # a sleep, not Event.wait: the handler's set()
                 time.sleep(WAKE_SECONDS)  # must never find the event's lock held by this thread
             self.scheduler.shutdown(wait=True)  # the run in progress, if any, finishes first
-        with self.run_lock:  # the run in progress, if any, finishes first
-            log.info("daemon stopped")
+        log.info("daemon stopped")
         return 0
 
     def catch_up(self) -> None:
@@ -131,13 +129,12 @@ class Daemon:
         """One run for ``slot``; a failure is logged and the schedule goes on."""
         if self.stopping.is_set():
             return
-        with self.run_lock:
-            try:
-                self._run(slot, late)
-            except DigestError as e:
-                log.error("edition for %s failed: %s", _local(slot, self.settings.tz), e)
-            except Exception:  # a bug must not end the schedule: logged in full, next run goes on
-                log.exception("edition for %s failed with a bug", _local(slot, self.settings.tz))
+        try:  # (never two at once: catch-up runs before the schedule starts, max_instances=1)
+            self._run(slot, late)
+        except DigestError as e:
+            log.error("edition for %s failed: %s", _local(slot, self.settings.tz), e)
+        except Exception:  # a bug must not end the schedule: logged in full, next run goes on
+            log.exception("edition for %s failed with a bug", _local(slot, self.settings.tz))
 
     def _run(self, slot: datetime, late: bool) -> None:
         if self.settings.store.url:  # PostgreSQL: the slot's round is done by `digest worker`s
