@@ -14,7 +14,6 @@ import math
 import operator
 from array import array
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -97,7 +96,7 @@ def _vectors(
     # the group's terms in order: a term's id is its rank, so ties by id are ties by term
     vocab = sorted(set(keys))
     rank = {t: i for i, t in enumerate(vocab)}
-    tid = looked_up(rank, keys, np.int64)
+    tid = _ranks(rank, keys)
     counts = np.concatenate([np.frombuffer(p.counts, dtype=np.intc) for p in terms if p.keys_])
     row = np.repeat(np.arange(n), [len(p.keys_) for p in terms])
     kind = np.array([_kind(t) for t in vocab], dtype=np.int8)[tid]
@@ -113,16 +112,12 @@ def _vectors(
     return vecs, names, years
 
 
-def looked_up(
-    table: Mapping[Any, int], keys: Sequence[Any], dtype: type[np.signedinteger[Any]]
-) -> npt.NDArray[np.signedinteger[Any]]:
-    """``table[k]`` of each of ``keys`` as an array: an ``itemgetter`` looks them all up in
-    one call in C, half the time of ``fromiter`` over a ``map`` (~2M keys at 10k articles)."""
+def _ranks(rank: Mapping[str, int], keys: Sequence[str]) -> npt.NDArray[np.int64]:
+    """``rank[k]`` of each of ``keys`` (one or more): an ``itemgetter`` looks them all up
+    in one call in C, half the time of ``fromiter`` over a ``map``."""
     if len(keys) == 1:  # (an itemgetter of one key gives its value, not a tuple)
-        return np.array([table[keys[0]]], dtype=dtype)
-    if not keys:
-        return np.zeros(0, dtype=dtype)
-    return np.array(operator.itemgetter(*keys)(table), dtype=dtype)
+        return np.array([rank[keys[0]]], dtype=np.int64)
+    return np.array(operator.itemgetter(*keys)(rank), dtype=np.int64)
 
 
 def _kind(term: str) -> int:
