@@ -82,6 +82,13 @@ def wait_for_log(config: Path, text: str, count: int = 1, timeout: float = 30.0)
     pytest.fail(f"{text!r} x{count} not in the daemon log after {timeout} s:\n{content}")
 
 
+def python(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """This interpreter run to its end with ``argv``, from the repository, output captured."""
+    return subprocess.run(
+        [sys.executable, *argv], cwd=REPO, capture_output=True, text=True, timeout=timeout
+    )
+
+
 def stop(process: subprocess.Popen[str]) -> tuple[int, str]:
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=30)
@@ -112,26 +119,13 @@ def test_a_second_daemon_refuses_to_start_and_a_dead_one_leaves_no_lock(tmp_path
     config = write_config(tmp_path, YEARLY)
     first = daemons(config)
     wait_for_log(config, "next edition at")
-    second = subprocess.run(
-        [sys.executable, "-m", "digest", "daemon", "--config", str(config)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    second = python("-m", "digest", "daemon", "--config", str(config))
     assert second.returncode == 1
     (line,) = second.stderr.splitlines()
     assert line.startswith("Error: another digest daemon is already running for this store: ")
     assert f"locked by pid {first.pid}" in line
-    status = subprocess.run(
-        [sys.executable, "-m", "digest", "status", "--config", str(config)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    status = python("-m", "digest", "status", "--config", str(config))
+    assert status.returncode == 0, status.stderr
     assert f"daemon:    running (pid {first.pid})" in status.stdout
     assert "schedule:  '0 7 1 1 *' in Europe/Berlin" in status.stdout
     assert "next run:  " in status.stdout
@@ -203,14 +197,7 @@ def test_a_failing_run_is_logged_and_the_schedule_goes_on(tmp_path, daemons):
 
 
 def _cli(config: Path, *args: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "digest", *args, "--config", str(config)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = python("-m", "digest", *args, "--config", str(config), timeout=120)
     assert result.returncode == 0, result.stderr
 
 
@@ -278,14 +265,7 @@ sys.exit(daemon.serve())
 
 def test_a_sigterm_while_the_schedule_starts_is_not_lost(tmp_path):
     config = write_config(tmp_path, YEARLY)
-    result = subprocess.run(
-        [sys.executable, "-c", SIGNAL_WHILE_STARTING, str(config)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = python("-c", SIGNAL_WHILE_STARTING, str(config))
     assert result.returncode == 0, result.stderr
     assert "SIGTERM: stopping after the current run" in result.stderr
     assert result.stderr.rstrip().endswith("daemon stopped")
