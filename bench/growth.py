@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import articles
+from bench.pipeline import STAGES, Clock, instrument
 from eval.metrics import nmi
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,6 +64,19 @@ def _db_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in files if p.exists()) / 2**20
 
 
+_CLOCK: list[Clock] = []  # the process's stage clock, its stages wrapped once
+
+
+def _clock() -> Clock:
+    """A stage clock started now (the stages are instrumented on a process's first run)."""
+    if not _CLOCK:
+        _CLOCK.append(Clock())
+        instrument(_CLOCK[0])
+    clock = _CLOCK[0]
+    clock.restart()
+    return clock
+
+
 def run_child(folder: Path, root: Path, now: datetime, state: Any = None) -> dict[str, Any]:
     """One ``run_once`` over the batch in ``folder`` into the store under ``root``
     (``state``: the daemon's kept clustering window, when runs share one process)."""
@@ -70,6 +84,7 @@ def run_child(folder: Path, root: Path, now: datetime, state: Any = None) -> dic
     from digest.pipeline import RunOptions, run_once
     from digest.store import Store
 
+    clock = _clock()
     flags = [f"store.path='{root}/digest.sqlite3'", f"output.dir='{root}/output'"]
     settings = load_settings(None, environ={}, overrides=flags)
     _reset_peak_rss()
@@ -88,7 +103,9 @@ def run_child(folder: Path, root: Path, now: datetime, state: Any = None) -> dic
             " GROUP BY thread_id ORDER BY 1 DESC LIMIT 1"
         ).fetchone()
         stored = store.counts()["articles"]
+    clock.stop()
     return {
+        "stages_s": {stage: clock.spent.get(stage, 0.0) for stage in STAGES},
         "wall_s": wall,
         "cpu_s": cpu,
         "peak_rss_mb": _peak_rss_mb(),
@@ -139,6 +156,22 @@ def _ratios(last: dict[str, Any], base: dict[str, Any]) -> str:
         f"{label} {last[key] / base[key]:.2f}x"
         for label, key in (("wall", "wall_s"), ("CPU", "cpu_s"), ("peak RSS", "peak_rss_mb"))
     )
+
+
+def _stage_ratios(last: list[dict[str, Any]], base: list[dict[str, Any]]) -> str:
+    """Each stage's mean time over ``last`` as a multiple of its mean over ``base`` (and
+    the means, in seconds): which stage grows with the store."""
+    cells = []
+    for stage in STAGES:
+        then = sum(r["stages_s"][stage] for r in base) / len(base)
+        now = sum(r["stages_s"][stage] for r in last) / len(last)
+        ratio = f"{now / then:.2f}x" if then > 0 else "n/a"
+        cells.append(f"{stage} {then:.2f}->{now:.2f} s {ratio}")
+    return "  ".join(cells)
+
+
+def _stages(result: dict[str, Any]) -> str:
+    return " ".join(f"{s[:4]} {result['stages_s'][s]:.2f}" for s in STAGES)
 
 
 def _first_full_run(docs: list[dict[str, Any]], size: int, runs: int) -> int | None:
@@ -195,12 +228,15 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"{run + 1:>4} {result['stored']:>8} {result['wall_s']:>8.2f}"
                 f" {result['cpu_s']:>8.2f} {result['peak_rss_mb']:>8.0f} {result['db_mb']:>8.1f}"
-                f" {result['biggest_thread']:>15}",
+                f" {result['biggest_thread']:>15}   {_stages(result)}",
                 flush=True,
             )
         score, biggest_event = _stream_nmi(root, docs)
     if len(results) >= 2:
         print(f"slope (run {len(results)} / run 2): {_ratios(results[-1], results[1])}")
+        if len(results) >= 7:  # (one run's stages are noisy on a shared machine: means of 3)
+            print(f"by stage (runs {len(results) - 2}-{len(results)} / runs 2-4):")
+            print("  " + _stage_ratios(results[-3:], results[1:4]))
         full = _first_full_run(docs, args.size, len(results))
         if full is not None and full < len(results):
             ratios = _ratios(results[-1], results[full - 1])

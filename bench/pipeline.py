@@ -63,13 +63,23 @@ FLOOR_OURS = ("summarize", "render")  # our own stages counted in the floor as t
 TARGET_TIME, TARGET_MEMORY = 0.5, 0.1  # issue 16 at 10k: ours / DBSCAN and HDBSCAN
 
 
-class _Clock:
+class Clock:
     """Exclusive wall time per stage: time goes to the innermost stage running."""
 
     def __init__(self) -> None:
         self.spent: defaultdict[str, float] = defaultdict(float)
         self.stack = ["other"]
         self.mark = time.perf_counter()
+
+    def restart(self) -> None:
+        """Count from nothing again, from now (the stages stay wrapped)."""
+        self.spent.clear()
+        self.stack = ["other"]
+        self.mark = time.perf_counter()
+
+    def stop(self) -> None:
+        """Count the time since the last switch (read ``spent`` after this)."""
+        self._switch()
 
     def _switch(self) -> None:
         now = time.perf_counter()
@@ -89,7 +99,7 @@ class _Clock:
         return timed
 
 
-def _instrument(clock: _Clock) -> None:
+def instrument(clock: Clock) -> None:
     import digest.intake as i
     import digest.pipeline as p
     from digest.store import Store
@@ -119,8 +129,8 @@ def run_ours(folder: Path) -> dict[str, Any]:
     from digest.pipeline import RunOptions, run_once
     from digest.store import Store
 
-    clock = _Clock()
-    _instrument(clock)
+    clock = Clock()
+    instrument(clock)
     with tempfile.TemporaryDirectory() as tmp:
         flags = [f"store.path='{tmp}/digest.sqlite3'", f"output.dir='{tmp}/output'"]
         settings = load_settings(None, environ={}, overrides=flags)
@@ -136,7 +146,7 @@ def run_ours(folder: Path) -> dict[str, Any]:
             total, cpu = time.perf_counter() - started, time.process_time() - cpu
             peak = peak_rss_mb()  # the run's own peak: not the answer key read below
             rows = store.db.execute("SELECT canonical_url, thread_id FROM articles").fetchall()
-    clock._switch()
+    clock.stop()
     truth = _events(folder)
     predicted = {url: str(thread) for url, thread in rows if url in truth}
     return {
