@@ -17,7 +17,7 @@ def test_three_small_runs_print_a_row_each_and_the_slope() -> None:
     command = [sys.executable, "-m", "bench.growth", "--runs", "3", "--size", "120"]
     out = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True, timeout=600)
     lines = out.stdout.splitlines()
-    rows = [r for r in map(str.split, lines) if len(r) >= 7 and r[0].isdigit()]
+    rows = [r for r in map(str.split, lines) if len(r) >= 7 and r[0].isdigit() and r[1].isdigit()]
     assert [r[0] for r in rows] == ["1", "2", "3"]
     assert [int(r[1]) for r in rows] == sorted(int(r[1]) for r in rows)  # the store grows
     assert any(line.startswith("slope (run 3 / run 2): wall ") for line in lines), out.stdout
