@@ -7,6 +7,8 @@ Layout (every link relative, so the folder can be copied to any static host)::
     out_dir/FOLDER/briefing.json   the JSON document (read back for the archive)
     out_dir/threads/ID/            a page and an Atom feed per thread (digest.threadsite)
     out_dir/archive.html           every edition, newest first
+    out_dir/archive.json           the same in JSON, and the index of the editions'
+                                   documents (``digest.archive``)
     out_dir/feed.xml               Atom feed, one entry per edition (newest 30)
     out_dir/index.html             the latest edition (the front page)
     out_dir/favicon.svg            the site's icon
@@ -26,12 +28,14 @@ import json
 import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import jinja2
 
+from digest.archive import ARCHIVE_JSON, Index, Indexed, index_json, outline, read_index
 from digest.document import ArchiveEntry, archive_entry_from_dict, dump_json
 from digest.errors import PublishError
 from digest.fsutil import atomic_write, safe_join
@@ -82,7 +86,8 @@ def publish(
     current = json.loads(document)
     shown = {str(t.get("id")) for doc in (previous, current) if doc for t in _threads(doc)}
     plan = plan_threads(out_dir, sorted(shown), resolve(redirects))
-    entries, appearances = _scan(out_dir, plan.wanted, current=(folder, current))
+    this = _Document(folder, current, len(document.encode("utf-8")))
+    entries, appearances, indexed = _scan(out_dir, plan.wanted, current=this)
     icon = render_template(env, "static/favicon.svg", {})
     written = [_write(out_dir, ("favicon.svg",), icon)]
     page = with_edition_nav(rendered.html, _nav(env, entries, folder, site_root="../"))
@@ -104,6 +109,8 @@ def publish(
     archive_html, feed_xml = render_index(env, entries, site=site, timezone=briefing.timezone)
     written.append(_write(out_dir, ("archive.html",), archive_html))
     written.append(_write(out_dir, ("feed.xml",), feed_xml))
+    # after every document it indexes: one newer than it is read again (digest.archive)
+    written.append(_write(out_dir, (ARCHIVE_JSON,), index_json(indexed)))
     if entries[0].folder == folder:
         front = render_page(env, briefing, site_root="")
         front = with_edition_nav(front, _nav(env, entries, folder, site_root=""))
@@ -197,18 +204,30 @@ def read_archive(out_dir: Path) -> tuple[ArchiveEntry, ...]:
     return tuple(_scan(out_dir, frozenset())[0])
 
 
+@dataclass(frozen=True, slots=True)
+class _Document:
+    """An edition's document as read (or its outline, from the index) and its size."""
+
+    folder: str
+    doc: Mapping[str, Any]
+    size: int
+
+
+Appearances = dict[str, list[tuple[EditionRef, Mapping[str, Any]]]]
+
+
 def _scan(
-    out_dir: Path,
-    wanted: frozenset[str],
-    *,
-    current: tuple[str, Mapping[str, Any]] | None = None,
-) -> tuple[list[ArchiveEntry], dict[str, list[tuple[EditionRef, Mapping[str, Any]]]]]:
-    """One pass over the editions' documents (with ``current``, the one being published, in
-    place of its folder's): the archive, newest first, and where each of the ``wanted``
-    threads appeared."""
+    out_dir: Path, wanted: frozenset[str], *, current: _Document | None = None
+) -> tuple[list[ArchiveEntry], Appearances, dict[str, Indexed]]:
+    """One pass over the editions (with ``current``, the one being published, in place of
+    its folder's): the archive, newest first; where each of the ``wanted`` threads
+    appeared; and the editions for ``archive.json``. An edition's document is read in full
+    only when it showed a wanted thread or the index does not hold it as it is now."""
     entries: list[ArchiveEntry] = []
-    seen: dict[str, list[tuple[EditionRef, Mapping[str, Any]]]] = {}
-    for name, doc in _documents(out_dir, current):
+    seen: Appearances = {}
+    indexed: dict[str, Indexed] = {}
+    for found in _documents(out_dir, current, read_index(out_dir), wanted):
+        name, doc = found.folder, found.doc
         try:
             entry = archive_entry_from_dict(doc)
             edition = edition_ref(doc)
@@ -219,10 +238,11 @@ def _scan(
             log.warning("archive: skipping %s: it belongs in %s", name, entry.folder)
             continue
         entries.append(entry)
+        indexed[name] = Indexed(size=found.size, outline=outline(doc))
         for thread in _threads(doc):
             if thread.get("id") in wanted:
                 seen.setdefault(str(thread["id"]), []).append((edition, thread))
-    return sorted(entries, key=newest_first, reverse=True), seen
+    return sorted(entries, key=newest_first, reverse=True), seen, indexed
 
 
 def is_edition_folder(name: str) -> bool:
@@ -231,10 +251,12 @@ def is_edition_folder(name: str) -> bool:
 
 
 def _documents(
-    out_dir: Path, current: tuple[str, Mapping[str, Any]] | None
-) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """(folder, document) of every edition folder, one at a time (a long archive is never
-    all in memory); ``current`` replaces its folder's document, or is added."""
+    out_dir: Path, current: _Document | None, index: Index, wanted: frozenset[str]
+) -> Iterator[_Document]:
+    """The document of every edition folder, one at a time (a long archive is never all in
+    memory): its outline from ``index`` while that holds it as it is and it shows none of
+    the ``wanted`` threads, else the document read; ``current`` replaces its folder's, or
+    is added."""
     if current is not None:
         yield current
     if not out_dir.is_dir():
@@ -245,15 +267,20 @@ def _documents(
         if not _DAY_DIR.match(child.name):
             log.warning("archive: skipping %s: not an edition folder", child)
             continue
-        if current is not None and child.name == current[0]:
+        if current is not None and child.name == current.folder:
             continue
         path = child / BRIEFING_JSON
+        known = index.current(child.name, path)
+        if known is not None and not any(t.get("id") in wanted for t in _threads(known)):
+            yield _Document(child.name, known, index.editions[child.name].size)
+            continue
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            data = path.read_bytes()
+            doc = json.loads(data.decode("utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
             log.warning("archive: skipping %s: %s: %s", path, type(e).__name__, e)
             continue
         if isinstance(doc, dict):
-            yield child.name, doc
+            yield _Document(child.name, doc, len(data))
         else:
             log.warning("archive: skipping %s: not a briefing document", path)

@@ -69,6 +69,7 @@ def test_files_land_in_the_dated_folder(env, tmp_path):
         root / "threads" / "t0" / "feed.xml",
         root / "archive.html",
         root / "feed.xml",
+        root / "archive.json",  # the archive in JSON, and its index of the editions
         root / "index.html",  # the front page goes last
     )
     assert all(p.is_file() for p in paths)
@@ -150,6 +151,7 @@ def test_republishing_a_day_replaces_it(env, tmp_path):
         "2024-06-04",
         "2024-06-05",
         "archive.html",
+        "archive.json",
         "favicon.svg",
         "feed.xml",
         "index.html",
