@@ -253,10 +253,10 @@ def is_edition_folder(name: str) -> bool:
 def _documents(
     out_dir: Path, current: _Document | None, index: Index, wanted: frozenset[str]
 ) -> Iterator[_Document]:
-    """The document of every edition folder, one at a time (a long archive is never all in
-    memory): its outline from ``index`` while that holds it as it is and it shows none of
-    the ``wanted`` threads, else the document read; ``current`` replaces its folder's, or
-    is added."""
+    """The document of every edition folder, one at a time (a long archive's documents are
+    never all in memory, only their outlines): its outline from ``index`` while that holds
+    it as it is and it shows none of the ``wanted`` threads, else the document read;
+    ``current`` replaces its folder's, or is added."""
     if current is not None:
         yield current
     if not out_dir.is_dir():
