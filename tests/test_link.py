@@ -118,3 +118,56 @@ def test_the_gates_fire_in_these_nodes() -> None:
                     assert gated == scorer.gated(b, a, scorer.ungated(b, a))
     assert named_apart > 100
     assert lowered > 100
+
+
+def _two(
+    a_vec: dict[str, float],
+    b_vec: dict[str, float],
+    *,
+    headlines: int = 0,
+    b_lang: str = "en",
+    names: dict[str, float] | None = None,
+) -> dict[str, Node]:
+    """Two new neighbouring nodes: ``a`` of ``headlines`` headlines alone (or one article),
+    ``b`` of one (a headline too when ``a`` is), ``b`` in ``b_lang``; both naming ``names``."""
+    day = START.date().toordinal()
+    nodes = {}
+    for node_id, vec, size, lang in (
+        ("a:a", a_vec, headlines or 1, "en"),
+        ("a:b", b_vec, 1, b_lang),
+    ):
+        nodes[node_id] = Node(
+            id=node_id,
+            title=node_id,
+            members=[f"{node_id[2:]}{i}" for i in range(size)],
+            first_seen=START,
+            last_updated=START,
+            vec=vec,
+            names=dict(names or {}),
+            years={},
+            day_lo=day,
+            day_hi=day,
+            stored=False,
+            short=size if headlines else 0,
+            lang=lang,
+        )
+    a, b = nodes["a:a"], nodes["a:b"]
+    a.cross[b.id] = b.cross[a.id] = dot(a.vec, b.vec)
+    return nodes
+
+
+def test_a_pair_whose_average_is_under_the_threshold_still_merges_on_a_higher_score() -> None:
+    """An offer is passed over unscored when the average of its dot alone is under the
+    threshold; not when its score is not that average: headlines (the cosine to a centroid)
+    or two languages (their names)."""
+    params = LinkParams()
+    eight = {f"w{i}": 1.0 for i in range(8)}  # eight headlines, a word each
+    nodes = _two(eight, {"w0": 1.0}, headlines=8)
+    assert nodes["a:a"].cross["a:b"] / 8 < params.threshold  # the average: under it
+    assert [m.via for m in agglomerate(nodes, params)] == ["core"]
+    names = {"@halvorsen": 0.7, "@dukov": 0.7}
+    nodes = _two({"w0": 0.01, "w1": 1.0}, {"w0": 0.01, "w2": 1.0}, b_lang="de", names=names)
+    assert nodes["a:a"].cross["a:b"] < params.threshold
+    assert [m.via for m in agglomerate(nodes, params)] == ["core"]
+    nodes = _two({"w0": 0.01, "w1": 1.0}, {"w0": 0.01, "w2": 1.0}, names=names)
+    assert agglomerate(nodes, params) == []  # (one language: the average decides)

@@ -123,6 +123,7 @@ def _main(years: Mapping[str, float]) -> set[str]:
 
 
 _TWO = 2
+_MARGIN = 1.0 + 1e-9  # a dot this much over the bound still gets its score computed
 _NAMES_AGREE = 0.6  # across languages only names (and years) can speak: they must agree
 
 
@@ -287,6 +288,17 @@ def agglomerate(
     heap: list[tuple[float, str, str, int, int, bool]] = []
 
     def offer(a: Node, b: Node, cross: float) -> None:
+        # two offers in three are passed over unscored: their score is the average of the
+        # dot (neither is headlines alone, one language), the day gap only lowers it, and
+        # the average alone is under the threshold (``ungated``)
+        na, nb = len(a.members), len(b.members)
+        if (
+            cross * _MARGIN < threshold * na * nb
+            and a.short != na
+            and b.short != nb
+            and a.lang == b.lang
+        ):
+            return
         s = scorer.ungated(a, b, cross)
         if s >= threshold and not kept_apart.between(a.id, b.id):
             x, y = (a, b) if a.id < b.id else (b, a)
