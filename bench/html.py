@@ -2,6 +2,7 @@
 
     python -m bench.html                 # 200 generated article pages, best of 3
     python -m bench.html --pages 500 --repeat 5
+    python -m bench.html --instructions --pages 40   # counted, not timed (valgrind)
 
 The pages are generated here (``bench.corpus`` texts in a news site's layout: head
 metadata, navigation, a teaser sidebar, related links, comments, a footer; one page in
@@ -13,15 +14,23 @@ downloaded. Three ways of reading each page, timed over all pages:
 - dump reader: ``digest.sources.dumps.read_dump`` of the page saved as ``.html``
 - page reader: ``digest.sources.pages.extract``, what ``kind = "page"`` sources and feed
   teasers use (a page with a ``<table>`` is also read with its tables)
+
+On a shared machine CPU times of the same code differ by 20-30 % from run to run, more than
+the margin the readers are held to (1.1x); ``--instructions`` counts what each reader
+executes instead, under valgrind, which gives the same figure whatever else runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import re
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
@@ -29,6 +38,7 @@ from pathlib import Path
 from bench.corpus import articles
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
+REPO = Path(__file__).resolve().parents[1]
 _NAV = " ".join(f'<li><a href="/section/{s}">{s.title()}</a></li>' for s in
                 "world politics business tech science sport culture opinion".split())  # fmt: skip
 
@@ -111,16 +121,11 @@ def _best(
     return best
 
 
-def main(argv: list[str] | None = None) -> None:
+def _readers() -> dict[str, Callable[[Path], object]]:
     import trafilatura
 
     from digest.sources.dumps import read_dump
     from digest.sources.pages import _DATE_PARAMS, PageDoc, extract
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=200, help="generated pages (default 200)")
-    parser.add_argument("--repeat", type=int, default=3, help="best of this many (default 3)")
-    args = parser.parse_args(argv)
 
     def alone(path: Path) -> object:
         return trafilatura.bare_extraction(
@@ -138,9 +143,67 @@ def main(argv: list[str] | None = None) -> None:
     def page_reader(path: Path) -> object:
         return extract(PageDoc(url=f"https://bench.example/{path.stem}", body=path.read_bytes()))
 
+    return {"trafilatura alone": alone, "dump reader": dump, "page reader": page_reader}
+
+
+def _child(reader: str, folder: Path, count: int) -> None:
+    """Warm every reader on the first page, then read the next ``count`` with ``reader``."""
+    readers, paths = _readers(), sorted(folder.glob("page*.html"))
+    for read in readers.values():
+        read(paths[0])
+    for path in paths[1 : 1 + count]:
+        readers[reader](path)
+
+
+def _instructions(reader: str, folder: Path, count: int) -> int:
+    """The instructions a child reading ``count`` pages executes (valgrind's callgrind)."""
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable]
+    command += ["-m", "bench.html", "--child", reader, str(folder), str(count)]
+    out = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
+    found = re.search(r"Collected : (\d+)", out.stderr)
+    if found is None:
+        raise SystemExit(f"no instruction count from valgrind: {out.stderr[-300:]}")
+    return int(found.group(1))
+
+
+def _count_instructions(folder: Path, pages: int) -> None:
+    """Per reader: the instructions of reading ``pages`` pages, less those of a child that
+    only starts and warms up (so imports and caches are left out), in two processes at a
+    time."""
+    runs = [(reader, n) for reader in _readers() for n in (0, pages)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        counts = dict(
+            zip(runs, pool.map(lambda r: _instructions(r[0], folder, r[1]), runs), strict=True)
+        )
+    per = {reader: (counts[reader, pages] - counts[reader, 0]) / pages for reader in _readers()}
+    base = per["trafilatura alone"]
+    print(f"{pages} generated pages, instructions counted by valgrind (callgrind)")
+    print(f"{'reader':<20} {'M instr/page':>12} {'vs trafilatura':>15}")
+    for name, each in per.items():
+        print(f"{name:<20} {each / 1e6:>12.2f} {each / base:>14.3f}x")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=200, help="generated pages (default 200)")
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many (default 3)")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions under valgrind instead of timing (the same on a busy"
+        " machine; ~2 minutes for 40 pages)",
+    )
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)  # reader, folder, count
+    args = parser.parse_args(argv)
+    if args.child:
+        _child(args.child[0], Path(args.child[1]), int(args.child[2]))
+        return
     with tempfile.TemporaryDirectory() as tmp:
-        paths = write_pages(args.pages, Path(tmp))
-        readers = {"trafilatura alone": alone, "dump reader": dump, "page reader": page_reader}
+        paths = write_pages(args.pages + 1 if args.instructions else args.pages, Path(tmp))
+        if args.instructions:
+            _count_instructions(Path(tmp), args.pages)
+            return
+        readers = _readers()
         for read in readers.values():
             read(paths[0])  # imports and caches warmed
         best = _best(readers, paths, args.repeat)
