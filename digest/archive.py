@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,26 +82,20 @@ def read_index(out_dir: Path) -> Index:
     return Index(editions=editions, written_ns=written)
 
 
-def outline(doc: Mapping[str, Any]) -> dict[str, Any]:
+def outline(doc: Mapping[str, Any], articles: int) -> dict[str, Any]:
     """What the archive reads of a ``briefing.json`` document: its date, title, times,
-    counts and edition, and per thread its id, headline and lead (the first sentence of its
-    summary, with its outlets). ``archive_entry_from_dict`` and ``edition_ref`` give the same
-    of it as of the whole document."""
+    counts (``articles``: its entry's article count, which a document without stats
+    counts from the thread lists left out here) and edition, and per thread its id,
+    headline and lead (the first sentence of its summary, with its outlets).
+    ``archive_entry_from_dict`` and ``edition_ref`` give the same of it as of the whole
+    document."""
     threads = [t for t in doc.get("threads") or () if isinstance(t, dict)]
-    stats = dict(doc.get("stats") or {})
-    stats.setdefault("articles", sum(len(t.get("articles", ())) for t in threads))
     kept: dict[str, Any] = {k: doc[k] for k in ("date", "title", "generated_at") if k in doc}
-    kept["stats"] = stats
+    kept["stats"] = {**(doc.get("stats") or {}), "articles": articles}
     if "edition" in doc:
         kept["edition"] = doc["edition"]
     kept["threads"] = [_thread(t) for t in threads]
     return kept
-
-
-def _newest_first(item: tuple[str, Indexed]) -> tuple[str, int]:
-    """Sort key of an edition's folder, YYYY-MM-DD or YYYY-MM-DD-N (with ``reverse``)."""
-    number = item[0][11:]
-    return item[0][:10], int(number) if number.isdigit() else 0
 
 
 def _thread(thread: Mapping[str, Any]) -> dict[str, Any]:
@@ -112,12 +106,9 @@ def _thread(thread: Mapping[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def index_json(editions: Mapping[str, Indexed]) -> str:
-    """``archive.json`` for ``editions`` (by folder), newest first."""
-    rows = [
-        {"folder": folder, "bytes": e.size, "document": e.outline}
-        for folder, e in sorted(editions.items(), key=_newest_first, reverse=True)
-    ]
+def index_json(editions: Sequence[tuple[str, Indexed]]) -> str:
+    """``archive.json`` for ``editions`` (folder and entry, in the archive's order)."""
+    rows = [{"folder": folder, "bytes": e.size, "document": e.outline} for folder, e in editions]
     # compact: json's C encoder (an indented dump takes its Python one, 10x slower, and the
     # index grows with the archive)
     doc = {"version": VERSION, "editions": rows}

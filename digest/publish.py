@@ -110,7 +110,8 @@ def publish(
     written.append(_write(out_dir, ("archive.html",), archive_html))
     written.append(_write(out_dir, ("feed.xml",), feed_xml))
     # after every document it indexes: one newer than it is read again (digest.archive)
-    written.append(_write(out_dir, (ARCHIVE_JSON,), index_json(indexed)))
+    index = index_json([(e.folder, indexed[e.folder]) for e in entries])
+    written.append(_write(out_dir, (ARCHIVE_JSON,), index))
     if entries[0].folder == folder:
         front = render_page(env, briefing, site_root="")
         front = with_edition_nav(front, _nav(env, entries, folder, site_root=""))
@@ -238,7 +239,7 @@ def _scan(
             log.warning("archive: skipping %s: it belongs in %s", name, entry.folder)
             continue
         entries.append(entry)
-        indexed[name] = Indexed(size=found.size, outline=outline(doc))
+        indexed[name] = Indexed(size=found.size, outline=outline(doc, entry.article_count))
         for thread in _threads(doc):
             if thread.get("id") in wanted:
                 seen.setdefault(str(thread["id"]), []).append((edition, thread))
