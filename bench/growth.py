@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import resource
 import subprocess
@@ -64,15 +65,17 @@ def _db_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in files if p.exists()) / 2**20
 
 
-_CLOCK: list[Clock] = []  # the process's stage clock, its stages wrapped once
+@functools.cache
+def _instrumented() -> Clock:
+    """The process's stage clock (its stages are wrapped once, on its first run)."""
+    clock = Clock()
+    instrument(clock)
+    return clock
 
 
 def _clock() -> Clock:
-    """A stage clock started now (the stages are instrumented on a process's first run)."""
-    if not _CLOCK:
-        _CLOCK.append(Clock())
-        instrument(_CLOCK[0])
-    clock = _CLOCK[0]
+    """The stage clock, started again now."""
+    clock = _instrumented()
     clock.restart()
     return clock
 

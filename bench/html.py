@@ -143,7 +143,10 @@ def _readers() -> dict[str, Callable[[Path], object]]:
     def page_reader(path: Path) -> object:
         return extract(PageDoc(url=f"https://bench.example/{path.stem}", body=path.read_bytes()))
 
-    return {"trafilatura alone": alone, "dump reader": dump, "page reader": page_reader}
+    return dict(zip(READERS, (alone, dump, page_reader), strict=True))
+
+
+READERS = ("trafilatura alone", "dump reader", "page reader")
 
 
 def _child(reader: str, folder: Path, count: int) -> None:
@@ -170,12 +173,12 @@ def _count_instructions(folder: Path, pages: int) -> None:
     """Per reader: the instructions of reading ``pages`` pages, less those of a child that
     only starts and warms up (so imports and caches are left out), in two processes at a
     time."""
-    runs = [(reader, n) for reader in _readers() for n in (0, pages)]
+    runs = [(reader, n) for reader in READERS for n in (0, pages)]
     with ThreadPoolExecutor(max_workers=2) as pool:
         counts = dict(
             zip(runs, pool.map(lambda r: _instructions(r[0], folder, r[1]), runs), strict=True)
         )
-    per = {reader: (counts[reader, pages] - counts[reader, 0]) / pages for reader in _readers()}
+    per = {reader: (counts[reader, pages] - counts[reader, 0]) / pages for reader in READERS}
     base = per["trafilatura alone"]
     print(f"{pages} generated pages, instructions counted by valgrind (callgrind)")
     print(f"{'reader':<20} {'M instr/page':>12} {'vs trafilatura':>15}")
