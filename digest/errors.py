@@ -31,6 +31,19 @@ class DigestError(Exception):
         return f"{text} (hint: {self.hint})" if self.hint else text
 
 
+def detached(error: BaseException) -> None:
+    """Drop the tracebacks of ``error`` and of the errors it was raised from or during, so
+    an error kept as a value holds no frames. A traceback's frames keep their callers'
+    locals: a source's error kept in its result held the run's whole list of raw items
+    alive through clustering (#16: 17 MB of texts at 10k articles)."""
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        link.__traceback__ = None
+        link = link.__cause__ or link.__context__
+
+
 class ConfigError(DigestError):
     """All configuration problems at once, one line each."""
 

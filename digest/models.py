@@ -11,6 +11,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from digest.errors import detached
+
 if TYPE_CHECKING:
     from digest.errors import SourceError
 
@@ -66,6 +68,10 @@ class SourceResult:
     source: SourceSpec
     value: SourceOk | NotModified | SourceError
     fetch: FetchInfo | None = None  # live sources: the URL and validators to keep
+
+    def __post_init__(self) -> None:
+        if isinstance(self.value, BaseException):
+            detached(self.value)  # a value, not a stack: its frames would keep the run's items
 
     @property
     def ok(self) -> bool:

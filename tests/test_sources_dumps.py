@@ -623,3 +623,34 @@ def test_bad_sidecar(tmp_path: Path) -> None:
     write(tmp_path, "a.txt.meta.json", '{"captured_at": "soon"}')
     message = parse_error(path)
     assert message.startswith(f"invalid captured_at in sidecar: {path}.meta.json")
+
+
+def test_a_broken_files_error_keeps_no_raw_items_alive(tmp_path: Path) -> None:
+    """A source's error is kept as a value in its result; its traceback's frames would keep
+    ``ingest_all``'s locals, and with them every raw item of the run, alive through
+    clustering (#16). Once the results are emptied of items, none is left."""
+    import gc
+
+    from digest.models import SourceSpec
+    from digest.sources import IngestContext, ingest_all
+
+    good = tmp_path / "good.jsonl"
+    rows = [{"title": f"Title {n}", "text": f"Body text number {n}.", "url": f"https://x.example/{n}"}
+            for n in range(5)]  # fmt: skip
+    good.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("not json at all\n", encoding="utf-8")
+    specs = [
+        SourceSpec(name=p.name, kind="dump", location=str(p))
+        for p in (good, broken, tmp_path / "missing.jsonl")
+    ]
+    now = datetime(2026, 1, 6, 12, tzinfo=UTC)
+    results = ingest_all(specs, IngestContext(now=now, captured_at=now))
+    assert [r.ok for r in results] == [True, False, False]
+    errors = [r.value for r in results if not r.ok]
+    assert all(isinstance(e, SourceError) and e.__traceback__ is None for e in errors)
+    del results
+    gc.collect()
+    alive = [o for o in gc.get_objects() if isinstance(o, RawItem)]  # (others' fixtures too)
+    assert not [o for o in alive if o.origin.startswith(str(tmp_path))]
+    assert all(str(e) for e in errors)  # what the log and `digest status` say stays
