@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jinja2
 
+from digest import collector
 from digest.clusterstate import ClusterState
 from digest.compose import compose
 from digest.config import Settings
@@ -118,12 +119,12 @@ def run_once(
         results = ingest_all(specs, context, progress=advance)
     log_results(results)
     items = [item for r in results if isinstance(r.value, SourceOk) for item in r.value.items]
-    with stage("normalize", total=len(items), unit="articles") as advance:
+    with stage("normalize", total=len(items), unit="articles") as advance, collector.paused():
         articles = [normalize(item) for item in items]
         advance(len(articles))
     del items  # the raw texts, the biggest thing a run holds, are not needed once normalised
     results = _emptied(results)
-    with stage("dedupe", total=len(articles), unit="articles"):
+    with stage("dedupe", total=len(articles), unit="articles"), collector.paused():
         deduped = _dedupe(store, articles, settings)
     del articles
     found = source_statuses(results, deduped)
@@ -132,24 +133,26 @@ def run_once(
     overrides = read_overrides(settings.cluster.overrides_file)
     for problem in overrides.problems:
         log.error("%s (skipped)", problem)
-    clustered = store_and_cluster(
-        store,
-        batch,
-        day=day,
-        run_id=run_id,
-        settings=settings,
-        now=now,
-        overrides=overrides,
-        state=cluster_state,
-    )
+    with collector.paused():
+        clustered = store_and_cluster(
+            store,
+            batch,
+            day=day,
+            run_id=run_id,
+            settings=settings,
+            now=now,
+            overrides=overrides,
+            state=cluster_state,
+        )
     plan = clustered.plan
     ledger = Ledger(store)
     edition = _plan_edition(ledger, settings, options, run_id=run_id, now=now)
     health, statuses = plan_health(states, results, found, now=now, params=health_params(settings))
     store.save_source_states(health)  # after the articles: a 304 never hides unsaved items
-    briefing = edition_briefing(
-        store, settings, edition, now=now, sources=statuses, overrides=overrides
-    )
+    with collector.paused():
+        briefing = edition_briefing(
+            store, settings, edition, now=now, sources=statuses, overrides=overrides
+        )
     look = settings.output
     env = make_environment(look.templates_dir, look.user_templates_dir, language=look.language)
     outputs: tuple[Path, ...] = ()
