@@ -14,6 +14,12 @@ run 2, the first run that meets a store), the steady slope (run N against the fi
 whose store holds a whole window of recent news: from it on, what a run meets of the store
 stops growing unless history costs), and the NMI of all stored articles against the
 generated events.
+
+Runs minutes apart meet a shared machine in different moods (20-30% either way), so the
+slope of two rows mixes growth with load. With ``--replays K`` (default 3) the store is kept
+as it was before run 2 and before the last run, and at the end both runs are made again from
+those copies, alternately, K times each: the replayed slope (medians) compares the two
+under the same load, as one measurement.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ import contextlib
 import functools
 import json
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -203,6 +211,13 @@ def main(argv: list[str] | None = None) -> None:
         help="every run in this one process with one kept clustering window, as `digest"
         " daemon` makes them (peak RSS: each run's own, from the RSS it started at)",
     )
+    parser.add_argument(
+        "--replays",
+        type=int,
+        default=3,
+        help="make run 2 and the last run again this many times each, alternately, from"
+        " copies of their stores (0: none; not with --daemon)",
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)  # folder, root, now
     args = parser.parse_args(argv)
     if args.child:
@@ -216,6 +231,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'run':>4} {'stored':>8} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'DB MB':>8}"
           f" {'biggest thread':>15}")  # fmt: skip
     results = []
+    replays = 0 if args.daemon or args.runs < 3 else args.replays
+    kept: dict[int, tuple[Path, Path, datetime]] = {}  # run -> its batch, store copy, now
     with tempfile.TemporaryDirectory() as tmp:
         root = args.keep or Path(tmp) / "store"
         for run in range(args.runs):
@@ -223,6 +240,8 @@ def main(argv: list[str] | None = None) -> None:
             folder = Path(tmp) / f"run{run + 1}"
             _write_batch(batch, folder)
             now = datetime.fromisoformat(batch[-1]["published"]) + timedelta(minutes=30)
+            if replays and run + 1 in (2, args.runs):
+                kept[run + 1] = (folder, _snapshot(root, Path(tmp) / f"before{run + 1}"), now)
             result = (
                 run_child(folder, root, now, state) if args.daemon else _child(folder, root, now)
             )
@@ -235,6 +254,7 @@ def main(argv: list[str] | None = None) -> None:
                 flush=True,
             )
         score, biggest_event = _stream_nmi(root, docs)
+        replayed = _replay(kept, Path(tmp), replays)
     if len(results) >= 2:
         print(f"slope (run {len(results)} / run 2): {_ratios(results[-1], results[1])}")
         if len(results) >= 7:  # (one run's stages are noisy on a shared machine: means of 3)
@@ -246,7 +266,43 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"steady (run {len(results)} / run {full}, the first with a full window): {ratios}"
             )
+    if replayed:
+        last = max(replayed)
+        print(
+            f"replayed (run {last} / run 2, medians of {replays} alternate runs from copies of"
+            f" their stores): {_ratios(_medians(replayed[last]), _medians(replayed[2]))}"
+        )
+        print("  " + _stage_ratios(replayed[last], replayed[2]))
     print(f"NMI over the stream {score:.3f}; the biggest generated event has {biggest_event}")
+
+
+def _snapshot(root: Path, to: Path) -> Path:
+    """A copy of the store and site under ``root`` as they are now (before a run)."""
+    if root.exists():
+        shutil.copytree(root, to)
+    else:
+        to.mkdir(parents=True)
+    return to
+
+
+def _replay(
+    kept: dict[int, tuple[Path, Path, datetime]], tmp: Path, times: int
+) -> dict[int, list[dict[str, Any]]]:
+    """Each kept run made again ``times`` times, the runs alternating, each from a fresh
+    copy of the store it met: run -> its results."""
+    replayed: dict[int, list[dict[str, Any]]] = {run: [] for run in kept}
+    for turn in range(times):
+        for run, (folder, before, now) in sorted(kept.items()):
+            root = tmp / f"replay{run}-{turn}"
+            shutil.copytree(before, root)
+            replayed[run].append(_child(folder, root, now))
+            shutil.rmtree(root)
+    return replayed if times and len(kept) == 2 else {}
+
+
+def _medians(results: list[dict[str, Any]]) -> dict[str, float]:
+    keys = ("wall_s", "cpu_s", "peak_rss_mb")
+    return {key: statistics.median(r[key] for r in results) for key in keys}
 
 
 if __name__ == "__main__":
