@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from digest import collector
 from digest.cluster import ClusterParams, LinkParams, plan_clusters, read_articles, stored_terms
 from digest.clusterstate import ClusterState
 from digest.config import Settings
@@ -76,6 +77,7 @@ class Handover:
         return result
 
 
+@collector.paused()  # (millions of small containers, no cycles: digest.collector)
 def store_and_cluster(
     store: Store,
     deduped: DedupeResult | Handover,

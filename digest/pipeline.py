@@ -124,7 +124,7 @@ def run_once(
         advance(len(articles))
     del items  # the raw texts, the biggest thing a run holds, are not needed once normalised
     results = _emptied(results)
-    with stage("dedupe", total=len(articles), unit="articles"), collector.paused():
+    with stage("dedupe", total=len(articles), unit="articles"):
         deduped = _dedupe(store, articles, settings)
     del articles
     found = source_statuses(results, deduped)
@@ -133,26 +133,24 @@ def run_once(
     overrides = read_overrides(settings.cluster.overrides_file)
     for problem in overrides.problems:
         log.error("%s (skipped)", problem)
-    with collector.paused():
-        clustered = store_and_cluster(
-            store,
-            batch,
-            day=day,
-            run_id=run_id,
-            settings=settings,
-            now=now,
-            overrides=overrides,
-            state=cluster_state,
-        )
+    clustered = store_and_cluster(
+        store,
+        batch,
+        day=day,
+        run_id=run_id,
+        settings=settings,
+        now=now,
+        overrides=overrides,
+        state=cluster_state,
+    )
     plan = clustered.plan
     ledger = Ledger(store)
     edition = _plan_edition(ledger, settings, options, run_id=run_id, now=now)
     health, statuses = plan_health(states, results, found, now=now, params=health_params(settings))
     store.save_source_states(health)  # after the articles: a 304 never hides unsaved items
-    with collector.paused():
-        briefing = edition_briefing(
-            store, settings, edition, now=now, sources=statuses, overrides=overrides
-        )
+    briefing = edition_briefing(
+        store, settings, edition, now=now, sources=statuses, overrides=overrides
+    )
     look = settings.output
     env = make_environment(look.templates_dir, look.user_templates_dir, language=look.language)
     outputs: tuple[Path, ...] = ()
@@ -334,6 +332,7 @@ def input_specs(settings: Settings, options: RunOptions) -> tuple[SourceSpec, ..
     return (*settings.sources, *dumps)
 
 
+@collector.paused()
 def _dedupe(store: Store, articles: Sequence[Article], settings: Settings) -> DedupeResult:
     if not articles:
         return DedupeResult(new=(), duplicates=())
@@ -356,6 +355,7 @@ def summary_params(settings: Settings) -> SummaryParams:
     )
 
 
+@collector.paused()
 def summarize_window(
     store: Store,
     edition: Edition,

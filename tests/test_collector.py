@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from digest import collector, pipeline
+from digest import collector, intake, pipeline
 from digest.config import Settings
 from digest.pipeline import RunOptions, run_once
 from digest.store import Store
@@ -52,20 +52,22 @@ def test_a_run_pauses_its_middle_stages_and_leaves_the_collector_on(
     tmp_path: Path, make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A daemon runs for months in one process: a run must end with collection on, and the
-    stages that build the big structures run without it."""
+    stages that build the big structures (whoever calls them: a run, a worker's job) run
+    without it."""
     seen: dict[str, bool] = {}
 
-    def spy(name: str) -> None:
-        real = getattr(pipeline, name)
+    def spy(module: object, name: str) -> None:
+        real = getattr(module, name)
 
         def wrapped(*args: object, **kwargs: object) -> object:
             seen[name] = gc.isenabled()
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(pipeline, name, wrapped)
+        monkeypatch.setattr(module, name, wrapped)
 
-    for name in ("normalize", "_dedupe", "store_and_cluster", "edition_briefing", "render"):
-        spy(name)
+    for name in ("normalize", "dedupe", "summarize", "render"):
+        spy(pipeline, name)
+    spy(intake, "plan_clusters")
     dump = tmp_path / "in" / "day.jsonl"
     dump.parent.mkdir()
     dump.write_text(
@@ -81,9 +83,9 @@ def test_a_run_pauses_its_middle_stages_and_leaves_the_collector_on(
     assert report.new_articles == 1
     assert seen == {
         "normalize": False,
-        "_dedupe": False,
-        "store_and_cluster": False,
-        "edition_briefing": False,
+        "dedupe": False,
+        "plan_clusters": False,
+        "summarize": False,
         "render": True,  # (templates make cycles: rendering keeps collection on)
     }
     assert gc.isenabled()
