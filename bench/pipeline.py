@@ -9,7 +9,8 @@ its peers, measured in the same run.
 Each size runs ``digest.pipeline.run_once`` (ingest JSONL dumps -> normalize -> dedupe ->
 cluster -> summarise -> compose -> render -> publish) into a scratch store and output
 folder, in a fresh Python process, so its peak RSS is its own. Stage times are exclusive
-(a stage's time excludes the stages it calls); ``store`` is every ``Store`` method.
+(a stage's time excludes the stages it calls); ``store`` is every ``Store`` method (and the
+entry and exit of its context managers: a transaction's COMMIT).
 
 Floor (``bench.floor``, each piece in a fresh process on the same dumps): read + JSON,
 regex tokenising, store rows, one-transaction SQLite insert, our numpy MinHash, TF-IDF,
@@ -27,6 +28,7 @@ the generated events and ours/peer ratios (issue 16's 10k target: time <= 0.5, m
 from __future__ import annotations
 
 import argparse
+import inspect
 import itertools
 import json
 import math
@@ -98,6 +100,26 @@ class Clock:
 
         return timed
 
+    def wrap_context(self, stage: str, factory: Callable[..., Any]) -> Callable[..., Any]:
+        """``factory`` makes context managers (a ``contextmanager`` method): their entry and
+        exit count to ``stage`` too (a transaction's COMMIT runs in its exit)."""
+        clock = self
+
+        class Timed:
+            def __init__(self, inner: Any) -> None:
+                self.inner = inner
+
+            def __enter__(self) -> Any:
+                return clock.wrap(stage, self.inner.__enter__)()
+
+            def __exit__(self, *exc: object) -> Any:
+                return clock.wrap(stage, self.inner.__exit__)(*exc)
+
+        def made(*args: Any, **kwargs: Any) -> Timed:
+            return Timed(clock.wrap(stage, factory)(*args, **kwargs))
+
+        return made
+
 
 def instrument(clock: Clock) -> None:
     import digest.intake as i
@@ -120,7 +142,8 @@ def instrument(clock: Clock) -> None:
         setattr(module, name, clock.wrap(stage, getattr(module, name)))
     for name, member in list(vars(Store).items()):
         if callable(member) and not name.startswith("__"):
-            setattr(Store, name, clock.wrap("store", member))
+            context = inspect.isgeneratorfunction(getattr(member, "__wrapped__", None))
+            setattr(Store, name, (clock.wrap_context if context else clock.wrap)("store", member))
 
 
 def run_ours(folder: Path) -> dict[str, Any]:

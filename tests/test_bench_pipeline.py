@@ -77,3 +77,30 @@ def test_quick_run_leaves_floor_and_peers_out(tmp_path: Path) -> None:
     lines = _bench(tmp_path, "--no-floor", "--no-peers")
     assert lines[0].split()[:3] == ["300", "ours", "total"]
     assert len(lines) == 2  # ours and its stages (one size: no ratio between sizes)
+
+
+def test_the_clock_counts_a_context_managers_entry_and_exit_to_its_stage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A transaction's COMMIT runs in its exit, after the method that made it returned: the
+    stage table counts it to ``store``, not to whichever stage was running around it."""
+    from collections.abc import Iterator
+    from contextlib import contextmanager
+
+    import bench.pipeline as bench
+
+    now = [0.0]
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: now[0])
+
+    @contextmanager
+    def transaction() -> Iterator[None]:
+        now[0] += 1.0  # BEGIN
+        yield None
+        now[0] += 5.0  # COMMIT
+
+    clock = bench.Clock()
+    timed = clock.wrap_context("store", transaction)
+    with timed():
+        now[0] += 2.0  # the caller's own work inside the transaction
+    clock.stop()
+    assert dict(clock.spent) == {"store": 6.0, "other": 2.0}
