@@ -370,6 +370,28 @@ def test_a_limited_scan_reads_the_first_words_of_the_whole_text() -> None:
         assert part.caps == [i for i in whole.caps if i < limit]
 
 
+def test_a_thread_nodes_weights_up_to_one_are_shared_objects() -> None:
+    """A window's threads hold ~0.7M weights; those up to 1 (most: small threads) are the
+    one shared object of their value, as an article's are, and every weight is the one
+    ``on_grid`` gives (#16: 20 MB less at the 30th run of the growth bench)."""
+    from digest.cluster import nodes
+    from digest.models import PackedSignature
+
+    weights = [0.25, 1.0, 0.0001, 2.75, 1 / nodes.STEPS, 7.123456, 0.5 + 1e-7]
+    terms = tuple(f"t{i}" for i in range(len(weights)))
+    at = datetime(2026, 1, 6, tzinfo=UTC)
+    thread = EventThread(
+        id="t1", title="A", article_ids=("a",), first_seen=at, last_updated=at,
+        signature=PackedSignature.of(list(zip(terms, weights, strict=True))),
+    )  # fmt: skip
+    vec = nodes.thread_node(thread).vec
+    assert list(vec.values()) == nodes.on_grid(weights)
+    shared = set(map(id, nodes._SHARED.tolist()))
+    assert [id(w) in shared for w in vec.values()] == [w <= 1.0 for w in vec.values()]
+    again = nodes.thread_node(thread).vec
+    assert all(a is b for a, b in zip(vec.values(), again.values(), strict=True) if a <= 1.0)
+
+
 def test_signatures_are_kept_on_the_grid_and_plans_do_not_depend_on_their_order(
     make_article: Make, now
 ) -> None:
