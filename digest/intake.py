@@ -187,9 +187,11 @@ def _plan(
         )
     return plan_clusters(
         new,
-        store.open_threads(
-            since=latest - timedelta(days=params.window_days),
-            first_since=params.first_seen_since(latest),
+        iter(  # (let go once they are nodes, wrapped or not: see plan_clusters)
+            store.open_threads(
+                since=latest - timedelta(days=params.window_days),
+                first_since=params.first_seen_since(latest),
+            )
         ),
         now=latest,
         params=params,
