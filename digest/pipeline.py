@@ -35,6 +35,7 @@ from digest.models import (
     Briefing,
     DedupeResult,
     Edition,
+    RawItem,
     RunReport,
     SourceOk,
     SourceResult,
@@ -119,11 +120,10 @@ def run_once(
         results = ingest_all(specs, context, progress=advance)
     log_results(results)
     items = [item for r in results if isinstance(r.value, SourceOk) for item in r.value.items]
+    results = _emptied(results)  # (the raw texts, the biggest thing a run holds: in items only)
     with stage("normalize", total=len(items), unit="articles") as advance, collector.paused():
-        articles = [normalize(item) for item in items]
+        articles = _normalized(items)
         advance(len(articles))
-    del items  # the raw texts, the biggest thing a run holds, are not needed once normalised
-    results = _emptied(results)
     with stage("dedupe", total=len(articles), unit="articles"):
         deduped = _dedupe(store, articles, settings)
     del articles
@@ -189,6 +189,18 @@ def run_once(
     )
     store.finish_run(run_id, report, status="ok" if outputs else "empty")
     return report
+
+
+def _normalized(items: list[RawItem]) -> list[Article]:
+    """Each of ``items`` normalised, in order, emptying ``items`` as it goes: a raw text is
+    let go as soon as its article is made, so a big batch never holds all its raw texts
+    beside all its clean ones (100k articles: ~0.25 GB each), and the clean ones reuse the
+    memory the raw ones leave."""
+    items.reverse()
+    articles = []
+    while items:
+        articles.append(normalize(items.pop()))
+    return articles
 
 
 def _emptied(results: Sequence[SourceResult]) -> tuple[SourceResult, ...]:
