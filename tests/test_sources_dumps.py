@@ -654,3 +654,27 @@ def test_a_broken_files_error_keeps_no_raw_items_alive(tmp_path: Path) -> None:
     alive = [o for o in gc.get_objects() if isinstance(o, RawItem)]  # (others' fixtures too)
     assert not [o for o in alive if o.origin.startswith(str(tmp_path))]
     assert all(str(e) for e in errors)  # what the log and `digest status` say stays
+
+
+def test_a_kept_error_drops_the_tracebacks_of_its_cause_and_its_context() -> None:
+    """``raise ... from`` inside an ``except`` links both a cause and a context, each with
+    its own frames: neither keeps them once the error is a result's value."""
+    from digest.models import SourceResult, SourceSpec
+
+    try:
+        raise OSError("the cause")
+    except OSError as caught_cause:
+        cause = caught_cause
+    try:
+        try:
+            raise ValueError("while handling this")
+        except ValueError:
+            raise SourceError("feed.xml", "fetch failed") from cause
+    except SourceError as caught:
+        error = caught
+    chain = [error, error.__cause__, error.__context__]
+    assert isinstance(chain[2], ValueError)  # (a context that is not the cause)
+    assert all(e is not None and e.__traceback__ is not None for e in chain)
+    SourceResult(source=SourceSpec(name="feed.xml", kind="dump", location="x"), value=error)
+    assert [e.__traceback__ for e in chain if e is not None] == [None] * 3
+    assert str(error) == "fetch failed: feed.xml: OSError: the cause"
