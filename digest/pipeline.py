@@ -121,7 +121,7 @@ def run_once(
     log_results(results)
     items = [item for r in results if isinstance(r.value, SourceOk) for item in r.value.items]
     results = _emptied(results)  # (the raw texts, the biggest thing a run holds: in items only)
-    with stage("normalize", total=len(items), unit="articles") as advance, collector.paused():
+    with stage("normalize", total=len(items), unit="articles") as advance:
         articles = _normalized(items)
         advance(len(articles))
     with stage("dedupe", total=len(articles), unit="articles"):
@@ -191,6 +191,7 @@ def run_once(
     return report
 
 
+@collector.paused()
 def _normalized(items: list[RawItem]) -> list[Article]:
     """Each of ``items`` normalised, in order, emptying ``items`` as it goes: a raw text is
     let go as soon as its article is made, so a big batch never holds all its raw texts
