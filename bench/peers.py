@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -53,6 +55,65 @@ def peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Descendants:
+    """The worker processes this one starts, seen every ``every`` seconds while it runs:
+    each one's peak RSS (VmHWM) and CPU time as last seen (a process that ends between two
+    looks loses at most its last ``every`` seconds of CPU; its peak is kept by the kernel
+    as it goes, so the last look has all but that interval's)."""
+
+    def __init__(self, every: float = 0.1) -> None:
+        self.every = every
+        self.peak_mb: dict[int, float] = {}
+        self.cpu_s: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._tick = os.sysconf("SC_CLK_TCK")
+
+    def __enter__(self) -> Descendants:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.look()
+
+    @property
+    def peak_sum_mb(self) -> float:
+        """The sum of their peaks: at least what they held at once."""
+        return sum(self.peak_mb.values())
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.every):
+            self.look()
+
+    def look(self) -> None:
+        for pid in _descendants(os.getpid()):
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue  # (ended meanwhile)
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    self.peak_mb[pid] = int(line.split()[1]) / 1024
+            fields = stat.rpartition(")")[2].split()
+            self.cpu_s[pid] = (int(fields[11]) + int(fields[12])) / self._tick  # utime, stime
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*/children"):
+            try:
+                kids = [int(k) for k in task.read_text().split()]
+            except OSError:
+                continue
+            found.extend(kids)
+            todo.extend(kids)
+    return found
 
 
 def read_docs(folder: Path) -> list[dict[str, str]]:

@@ -7,7 +7,8 @@ copies, the plan (new threads, extensions, merges, reasons) and the running voca
 written in one transaction. A batch bigger than ``SLICE_ARTICLES`` (a first run over a
 big archive) is clustered slice by slice in publication order, each slice meeting the
 threads the slices before it stored, as successive runs would: the clustering state is
-bounded by a slice and the window, not by the batch. A clustering writer that lives on
+bounded by a slice and the window, not by the batch, and the next slice's articles are read
+meanwhile in a second process (``digest.readahead``). A clustering writer that lives on
 (``digest worker``) passes its ``ClusterState`` (``digest.clusterstate``): the threads,
 document frequencies and pairs kept apart come from memory while the store's clustering
 version says nothing else changed them, with the same plan as reading them from the store.
@@ -22,13 +23,15 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from digest import collector
-from digest.cluster import ClusterParams, LinkParams, plan_clusters, read_articles, stored_terms
+from digest.cluster import ClusterParams, LinkParams, plan_clusters, stored_terms
+from digest.cluster.features import Features
 from digest.clusterstate import ClusterState
 from digest.config import Settings
 from digest.dates import shifted
 from digest.logs import stage
 from digest.models import Article, ClusterPlan, DedupeResult
 from digest.overrides import Overrides
+from digest.readahead import read_slices
 from digest.store import Store
 from digest.threadstore import ThreadStore, apply_overrides
 
@@ -121,9 +124,8 @@ def store_and_cluster(
             log.info("%s", line)
         if state is not None:
             state.meet(store, params)
-        while slices:
-            part = slices.popleft()
-            plan = _plan(store, part, params, state)
+        for part, read in read_slices(slices, params):  # the next slice read meanwhile
+            plan = _plan(store, part, read, params, state)
             # planned first, so every article row is written once, with its thread
             store.save_articles(
                 part,
@@ -140,7 +142,7 @@ def store_and_cluster(
             plans.append(_slim(plan) if count > slice_articles else plan)
             for article in part:
                 fingerprints.pop(article.id, None)
-            del plan, part
+            del plan, part, read
         store.save_duplicates(duplicates, day=day, run_id=run_id)
         if forget_before is not None:
             store.prune_fingerprints(before=forget_before)
@@ -169,11 +171,15 @@ def store_and_cluster(
 
 
 def _plan(
-    store: Store, new: Sequence[Article], params: ClusterParams, state: ClusterState | None
+    store: Store,
+    new: Sequence[Article],
+    read: dict[str, Features],
+    params: ClusterParams,
+    state: ClusterState | None,
 ) -> ClusterPlan:
-    """Cluster ``new`` with the threads open in the store at its latest article."""
+    """Cluster ``new`` (``read``: its features, consumed) with the threads open in the
+    store at its latest article."""
     latest = max(a.published for a in new)
-    read = read_articles(new, params)
     if state is not None:
         kept = state.inputs(store, new, stored_terms(read))
         return plan_clusters(

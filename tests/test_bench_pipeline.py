@@ -104,3 +104,43 @@ def test_the_clock_counts_a_context_managers_entry_and_exit_to_its_stage(
         now[0] += 2.0  # the caller's own work inside the transaction
     clock.stop()
     assert dict(clock.spent) == {"store": 6.0, "other": 2.0}
+
+
+def test_the_clock_counts_each_step_of_an_iterator_to_its_stage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A generator's work runs as it is stepped (the slices read ahead, digest.readahead),
+    not when it is made: each step counts to its stage, the loop's body around it not."""
+    from collections.abc import Iterator
+
+    import bench.pipeline as bench
+
+    now = [0.0]
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: now[0])
+
+    def slices(n: int) -> Iterator[int]:
+        for i in range(n):
+            now[0] += 3.0  # reading slice i
+            yield i
+
+    clock = bench.Clock()
+    for _ in clock.wrap_iterator("cluster", slices)(2):
+        now[0] += 1.0  # the caller's work on it
+    clock.stop()
+    assert dict(clock.spent) == {"cluster": 6.0, "other": 2.0}
+
+
+def test_the_worker_processes_peak_and_cpu_are_seen() -> None:
+    """A grandchild (as a fork server's worker is) holding ~60 MB and spinning a while."""
+    from bench.peers import Descendants
+
+    code = (
+        "import subprocess, sys; subprocess.run([sys.executable, '-c',"
+        ' \'import time; b = bytearray(60 << 20); b[::4096] = b"x" * len(b[::4096]);'
+        " t = time.process_time()\\nwhile time.process_time() - t < 0.5: pass'])"
+    )
+    with Descendants(every=0.05) as workers:
+        subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    assert max(workers.peak_mb.values()) >= 60
+    assert max(workers.cpu_s.values()) >= 0.3
+    assert workers.peak_sum_mb >= max(workers.peak_mb.values())
