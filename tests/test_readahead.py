@@ -113,3 +113,31 @@ def test_a_batch_clustered_in_slices_stores_the_same_threads_read_ahead_or_not(
             )
     assert made[0] == made[1]
     assert sum(len(ids) for _, ids, _ in made[0]) > 80
+
+
+def test_a_run_that_fails_mid_batch_leaves_no_worker_reading(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Clustering a slice fails (the generator is let go mid-batch): the pool is shut down,
+    with what was queued for later slices cancelled, not read on for nothing."""
+    made: list[ProcessPoolExecutor] = []
+
+    def recorded(*args: object, **kwargs: object) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(*args, **kwargs)  # type: ignore[arg-type]
+        made.append(pool)
+        return pool
+
+    monkeypatch.setattr(readahead, "ProcessPoolExecutor", recorded)
+    monkeypatch.setattr(readahead, "CHUNK", 5)
+    slices = _slices(news_days(), 30)
+
+    def cluster(given: deque[list[Article]]) -> None:
+        for _part, _read in read_slices(given, PARAMS, ahead=True):
+            raise RuntimeError("clustering failed")
+
+    with pytest.raises(RuntimeError, match="clustering failed"):
+        cluster(slices)
+    (pool,) = made
+    with pytest.raises(RuntimeError, match="shutdown"):
+        pool.submit(int)
+    assert len(slices) == 3  # the 3 slices after the first, as they were
