@@ -170,7 +170,7 @@ def scan_texts(articles: Sequence[Article], weights: Weights) -> list[tuple[Scan
 def _pair(a: str, b: str) -> str:
     """The key of a pair of adjacent terms, one string object for each pair alive (the
     same pairs recur across a day's reports): interned, it goes with the last article
-    holding it, where a cache of recent pairs held ~50 MB for good and was slower."""
+    holding it, where a cache of the last 262k pairs stayed and was slower."""
     return sys.intern(f"{a} {b}" if a < b else f"{b} {a}")
 
 
