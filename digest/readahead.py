@@ -50,12 +50,12 @@ def read_slices(
     a spare core)."""
     if ahead is None:
         ahead = len(slices) > 1 and spare_cores() > 0
-    if not ahead or not slices:
+    pool = _pool() if ahead and slices else None
+    if pool is None:
         while slices:
             part = slices.popleft()
             yield part, read_articles(part, params)
         return
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=_context())
     try:
         worker = _Worker(pool, params)
         first = slices.popleft()
@@ -127,6 +127,16 @@ CHUNK = 2_048  # articles a worker reads at a time
 @collector.paused()  # (the worker builds what clustering would: digest.collector)
 def _read(part: list[Article], params: ClusterParams) -> bytes:
     return pickle.dumps(read_articles(part, params), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _pool() -> ProcessPoolExecutor | None:
+    """The one-worker pool (None, said in the log, when none can be made here: no
+    semaphores in a container's /dev/shm, a daemonic process)."""
+    try:
+        return ProcessPoolExecutor(max_workers=1, mp_context=_context())
+    except Exception as e:  # noqa: BLE001 (no worker, whatever the cause: read here)
+        log.warning("reading ahead unavailable, the batch is read in this process: %s", e)
+        return None
 
 
 def _context() -> multiprocessing.context.BaseContext:

@@ -73,16 +73,28 @@ def test_a_worker_that_dies_costs_time_not_the_run(
 
 
 def test_one_slice_or_one_core_is_read_here(monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_pool(*args: object, **kwargs: object) -> None:
-        raise AssertionError("no worker for this")
-
-    monkeypatch.setattr(readahead, "ProcessPoolExecutor", no_pool)
+    made: list[object] = []
+    monkeypatch.setattr(readahead, "ProcessPoolExecutor", lambda *a, **k: made.append(a))
     articles = news_days()
     assert len(list(read_slices(_slices(articles, 100), PARAMS))) == 1
     monkeypatch.setattr(readahead, "spare_cores", lambda: 0)
     assert len(list(read_slices(_slices(articles, 30), PARAMS))) == 4
-    with pytest.raises(AssertionError, match="no worker"):
-        list(read_slices(_slices(articles, 30), PARAMS, ahead=True))
+    assert made == []
+
+
+def test_a_pool_that_cannot_be_made_costs_time_not_the_run(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def no_semaphores(*args: object, **kwargs: object) -> None:
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(readahead, "ProcessPoolExecutor", no_semaphores)
+    articles = news_days()
+    with caplog.at_level(logging.WARNING, logger="digest.pipeline"):
+        got = list(read_slices(_slices(articles, 30), PARAMS, ahead=True))
+    assert [_plain(r) for _, r in got] == [_plain(read_articles(p, PARAMS)) for p, _ in got]
+    assert sum(len(p) for p, _ in got) == len(articles)
+    assert any("reading ahead unavailable" in r.getMessage() for r in caplog.records)
 
 
 def test_a_batch_clustered_in_slices_stores_the_same_threads_read_ahead_or_not(
