@@ -105,7 +105,7 @@ class Clock:
         """``func`` makes iterators (a generator function): each step counts to ``stage``."""
 
         def timed(*args: Any, **kwargs: Any) -> Any:
-            steps = iter(self.wrap(stage, func)(*args, **kwargs))
+            steps = func(*args, **kwargs)  # (made, a generator has done nothing yet)
             del args, kwargs  # (held here, the arguments would outlive what takes them)
             step = self.wrap(stage, next)
             while True:

@@ -17,17 +17,17 @@ its copy of the texts would cost more than it saves, and its memory would come o
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import pickle
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from digest import collector
 from digest.cluster import ClusterParams, read_articles
 from digest.cluster.features import Features
 from digest.models import Article
+from digest.processes import worker_context
 
 log = logging.getLogger("digest.pipeline")
 Read = dict[str, Features]
@@ -85,27 +85,27 @@ class _Worker:
     def __init__(self, pool: ProcessPoolExecutor, params: ClusterParams) -> None:
         self.pool, self.params, self.broken = pool, params, False
 
-    def read(self, part: Sequence[Article]) -> list[tuple[Sequence[Article], Future[bytes] | None]]:
+    def read(self, part: list[Article]) -> list[tuple[list[Article], Future[bytes] | None]]:
         chunks = [part[i : i + CHUNK] for i in range(0, len(part), CHUNK)]
         return [(chunk, self._submit(chunk)) for chunk in chunks]
 
-    def _submit(self, chunk: Sequence[Article]) -> Future[bytes] | None:
+    def _submit(self, chunk: list[Article]) -> Future[bytes] | None:
         if self.broken:
             return None
         try:
-            return self.pool.submit(_read, list(chunk), self.params)
+            return self.pool.submit(_read, chunk, self.params)
         except Exception as e:  # noqa: BLE001 (no worker, whatever the cause: read here)
             self._failed(e)
             return None
 
-    def result(self, chunks: list[tuple[Sequence[Article], Future[bytes] | None]]) -> Read:
+    def result(self, chunks: list[tuple[list[Article], Future[bytes] | None]]) -> Read:
         read: Read = {}
         while chunks:
             chunk, future = chunks.pop(0)
             read.update(self._chunk(chunk, future))
         return read
 
-    def _chunk(self, chunk: Sequence[Article], future: Future[bytes] | None) -> Read:
+    def _chunk(self, chunk: list[Article], future: Future[bytes] | None) -> Read:
         if future is not None:
             try:
                 found: Read = pickle.loads(future.result())  # noqa: S301 (our worker's, _read)
@@ -133,17 +133,7 @@ def _pool() -> ProcessPoolExecutor | None:
     """The one-worker pool (None, said in the log, when none can be made here: no
     semaphores in a container's /dev/shm, a daemonic process)."""
     try:
-        return ProcessPoolExecutor(max_workers=1, mp_context=_context())
+        return ProcessPoolExecutor(max_workers=1, mp_context=worker_context(__name__))
     except Exception as e:  # noqa: BLE001 (no worker, whatever the cause: read here)
         log.warning("reading ahead unavailable, the batch is read in this process: %s", e)
         return None
-
-
-def _context() -> multiprocessing.context.BaseContext:
-    """A worker forked from a server that imported clustering once (never a plain fork of
-    a process with live threads: the daemon's scheduler, a worker's event loop)."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")  # pragma: no cover - not on Linux
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["digest.readahead"])  # no effect once the server runs
-    return context

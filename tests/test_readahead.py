@@ -40,6 +40,17 @@ def _plain(read: dict[str, Features]) -> dict[str, tuple[object, ...]]:
     }
 
 
+def _warned_and_read_here(caplog: pytest.LogCaptureFixture) -> str:
+    """Reads the news-days articles ahead, in slices of 30: each slice has the features read
+    here and every article is given once. Returns what was logged, a warning a line."""
+    articles = news_days()
+    with caplog.at_level(logging.WARNING, logger="digest.pipeline"):
+        got = list(read_slices(_slices(articles, 30), PARAMS, ahead=True))
+    assert [_plain(r) for _, r in got] == [_plain(read_articles(p, PARAMS)) for p, _ in got]
+    assert sum(len(p) for p, _ in got) == len(articles)
+    return "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING)
+
+
 def test_slices_read_ahead_have_the_features_read_here(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(readahead, "CHUNK", 7)  # several chunks a slice
     articles = news_days()
@@ -63,13 +74,7 @@ def test_a_worker_that_dies_costs_time_not_the_run(
     every slice is read here, with the same features, and the log says so once."""
     dying = functools.partial(ProcessPoolExecutor, initializer=os._exit, initargs=(3,))
     monkeypatch.setattr(readahead, "ProcessPoolExecutor", dying)
-    articles = news_days()
-    with caplog.at_level(logging.WARNING, logger="digest.pipeline"):
-        got = list(read_slices(_slices(articles, 30), PARAMS, ahead=True))
-    assert [_plain(r) for _, r in got] == [_plain(read_articles(p, PARAMS)) for p, _ in got]
-    assert sum(len(p) for p, _ in got) == len(articles)
-    stopped = [r for r in caplog.records if "reading ahead stopped" in r.getMessage()]
-    assert len(stopped) == 1
+    assert _warned_and_read_here(caplog).count("reading ahead stopped") == 1
 
 
 def test_one_slice_or_one_core_is_read_here(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -89,12 +94,7 @@ def test_a_pool_that_cannot_be_made_costs_time_not_the_run(
         raise OSError(38, "Function not implemented")
 
     monkeypatch.setattr(readahead, "ProcessPoolExecutor", no_semaphores)
-    articles = news_days()
-    with caplog.at_level(logging.WARNING, logger="digest.pipeline"):
-        got = list(read_slices(_slices(articles, 30), PARAMS, ahead=True))
-    assert [_plain(r) for _, r in got] == [_plain(read_articles(p, PARAMS)) for p, _ in got]
-    assert sum(len(p) for p, _ in got) == len(articles)
-    assert any("reading ahead unavailable" in r.getMessage() for r in caplog.records)
+    assert "reading ahead unavailable" in _warned_and_read_here(caplog)
 
 
 def test_a_batch_clustered_in_slices_stores_the_same_threads_read_ahead_or_not(

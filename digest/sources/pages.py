@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -41,6 +40,7 @@ from lxml.html import HtmlElement
 from digest.dates import to_utc
 from digest.errors import ParseError
 from digest.models import Fetched, RawItem, SourceSpec
+from digest.processes import worker_context
 from digest.sources.aggregator import paragraphs
 from digest.sources.outlets import outlet_name
 
@@ -215,7 +215,7 @@ def extract_many(
     if not todo:
         return tuple(found)
     count = min(workers if len(todo) >= pool_min else 1, len(todo))
-    with pebble.ProcessPool(max_workers=count, context=_context()) as pool:
+    with pebble.ProcessPool(max_workers=count, context=worker_context(__name__)) as pool:
         futures = [(n, pool.schedule(extract, (docs[n],), timeout=timeout_seconds)) for n in todo]
         for n, future in futures:
             found[n] = _outcome(future, timeout_seconds)
@@ -239,16 +239,6 @@ def _outcome(
         return Unextracted(reason=f"extraction took longer than {timeout_seconds:g} s")
     except (pebble.ProcessExpired, BrokenProcessPool) as e:
         return Unextracted(reason=f"the extraction worker stopped ({' '.join(str(e).split())})")
-
-
-def _context() -> multiprocessing.context.BaseContext:
-    """Workers forked from a server that imported this module (and trafilatura) once; spawn
-    where there is no fork server. Never a plain fork of a process with live threads."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")  # pragma: no cover - not on Linux
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])  # no effect once the server runs
-    return context
 
 
 def page_item(
