@@ -23,6 +23,7 @@ from digest.schema import (
     _migrate_6_to_7,
     _migrate_7_to_8,
     _migrate_8_to_9,
+    _migrate_9_to_10,
 )
 from digest.store import Store, open_store
 from tests.conftest import NOW
@@ -238,6 +239,7 @@ def test_a_store_from_before_editions_is_upgraded(
         _migrate_6_to_7,
         _migrate_7_to_8,  # new columns of sources, dropped above with the table
         _migrate_8_to_9,
+        _migrate_9_to_10,  # minhash_bands moved into minhashes, dropped above with both
     ), "later migrations: undo them here too"
     db = sqlite3.connect(settings.store.path)
     db.executescript(
@@ -245,7 +247,7 @@ def test_a_store_from_before_editions_is_upgraded(
         " DROP INDEX articles_duplicate_of;"  # 3 -> 4 (#5)
         " ALTER TABLE articles DROP COLUMN dated;"  # 4 -> 5 (#14)
         " DROP TABLE thread_redirects; DROP TABLE thread_reasons; DROP TABLE threads_apart;"  # 5->6
-        " DROP TABLE minhashes; DROP TABLE minhash_bands; DROP INDEX articles_run;"  # 6 -> 7
+        " DROP TABLE minhashes; DROP INDEX articles_run;"  # 6 -> 7 (minhash_bands: 9 -> 10)
         " DROP TABLE clustering_version;"  # 8 -> 9 (#15)
         f" PRAGMA user_version = {step};"
     )

@@ -235,8 +235,8 @@ class Store:
         self, keys: Sequence[str], bands: Collection[int] = (), *, since: datetime
     ) -> SeenIndex:
         """What dedupe must know of the store for a batch: those of its exact ``keys``
-        already stored, and the stored originals published since ``since`` that share one
-        of its ``bands`` (index lookups: never every key or signature loaded)."""
+        already stored (index lookups), and the stored originals published since ``since``
+        that share one of its ``bands`` (the window's band keys read, never the store's)."""
         prints, crowded = fingerprints_table.candidates(
             self.db, bands, since=since, crowded_over=CROWDED
         )
@@ -408,7 +408,7 @@ class Store:
 
     def prune_fingerprints(self, *, before: datetime) -> int:
         """Forget the near-duplicate fingerprints of articles published before ``before``
-        (at most once a day; see ``digest.fingerprints.prune``): the band rows deleted."""
+        (at most once a day; see ``digest.fingerprints.prune``): the signatures deleted."""
         return fingerprints_table.prune(self.db, before=before)
 
     def save_duplicates(self, duplicates: Sequence[Duplicate], *, day: date, run_id: int) -> int:
