@@ -94,7 +94,7 @@ class Signed:
 
     def lookup_bands(self) -> BandKeys:
         """The band keys the store is asked about: those of texts long enough to judge,
-        each once, in ascending order (the store's index is read in key order)."""
+        each once, in ascending order (the store's binary search needs it)."""
         keys = np.sort(self.bands[self.counts >= MIN_WORDS], axis=None)
         # each once, by sorting: numpy 2's np.unique hashes integers, 3.4 s for 3.2M keys
         # (a 100k batch's) where a sort and a comparison with the neighbour take 0.02 s
@@ -104,9 +104,9 @@ class Signed:
 
 
 class BandKeys(Collection[int]):
-    """Band keys, ascending, each once, kept as one int64 array and read as Python ints a
-    chunk at a time: 100k articles have 3.2M keys, 100 MB as a tuple of ints, 26 MB here
-    (and a new store, with no keys to share, never reads them)."""
+    """Band keys, ascending, each once, kept as one int64 array, which the store matches in
+    numpy (``digest.fingerprints.candidates``); iterated, they come as Python ints a chunk
+    at a time: 100k articles have 3.2M keys, 100 MB as a tuple of ints, 26 MB here."""
 
     __slots__ = ("keys",)
     _CHUNK = 1 << 16
