@@ -348,6 +348,42 @@ class _Lsh:
         if len(buckets):
             self._fill(index, buckets, index in self.collide)
 
+    def add_first(self, article_ids: Sequence[str]) -> None:
+        """Rows 0..n-1 (the stored ones, before any other) join their planned buckets, in
+        one pass of arrays: what ``add`` of each in turn gives. A row holding a bucket
+        twice (a 63-bit collision, ~never) goes through ``add``, in its turn."""
+        if self.added is not None or self.matrix is not None or self.size:
+            raise ValueError("add_first takes the first rows of a planned index")
+        done = 0
+        for row in [*sorted(r for r in self.collide if r < len(article_ids)), len(article_ids)]:
+            self._fill_span(done, row)
+            done = row
+            if row < len(article_ids):
+                self.ids[row] = article_ids[row]
+                self._fill(row, self._of_row(row), True)
+                done = row + 1
+        self.ids[: len(article_ids)] = article_ids
+        self.size = len(article_ids)
+
+    def _fill_span(self, first: int, end: int) -> None:
+        """Rows ``first:end``, none holding a bucket twice, join their buckets in row order."""
+        lo, hi = self.bounds[first], self.bounds[end]
+        buckets = self.buckets[lo:hi]
+        if not len(buckets):
+            return
+        rows = np.repeat(
+            np.arange(first, end, dtype=np.int32), np.diff(self.bounds[first : end + 1])
+        )
+        by_bucket = np.argsort(buckets, kind="stable")  # (row order kept within a bucket)
+        ordered = buckets[by_bucket]
+        new_group = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+        group_start = np.flatnonzero(new_group)
+        rank = np.arange(len(ordered)) - np.repeat(
+            group_start, np.diff(np.append(group_start, len(ordered)))
+        )
+        self.slots[self.start[ordered] + self.count[ordered] + rank] = rows[by_bucket]
+        self.count += np.bincount(buckets, minlength=len(self.count)).astype(np.int32)
+
     def _relayout(self, added: np.ndarray) -> None:
         """Without a plan: the buckets of the rows ``added`` so far, from scratch."""
         self._layout(added.ravel().copy(), shared_only=False)
@@ -415,8 +451,7 @@ class _Batch:
             keys=(keys, signed.bands),
             signatures=(prints, signed.signatures),
         )
-        for row, (fp, sig, bands) in enumerate(zip(usable, prints, keys, strict=True)):
-            self.lsh.add(fp.article_id, sig, bands, row)
+        self.lsh.add_first([f.article_id for f in usable])
         self.stored = len(usable)  # the batch's rows follow: row = stored + place in order
 
     def exact(

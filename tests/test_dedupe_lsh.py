@@ -67,25 +67,38 @@ def _rows() -> tuple[np.ndarray, np.ndarray]:
     return keys.astype(np.int64), signatures
 
 
-@pytest.mark.parametrize("planned", [True, False])
+def _collisions(keys: np.ndarray) -> list[int]:
+    """The rows of ``keys`` that hold one key twice."""
+    return [row for row, held in enumerate(keys.tolist()) if len(set(held)) < len(held)]
+
+
+@pytest.mark.parametrize("planned", ["stored at once", "planned", "unplanned"])
 @pytest.mark.parametrize("crowded", [frozenset(), frozenset({7, 201, 305})])
-def test_buckets_give_what_lists_per_key_gave(planned: bool, crowded: frozenset[int]) -> None:
+def test_buckets_give_what_lists_per_key_gave(planned: str, crowded: frozenset[int]) -> None:
+    """``planned``: the buckets laid out from every row's keys, the stored rows added at
+    once (``add_first``, with a row holding a key twice among them) or one by one; or not
+    laid out (rows added one by one)."""
     keys, signatures = _rows()
-    if planned:
+    assert 0 in _collisions(keys[:STORED])  # the stored rows hold a key twice, in row 0
+    at_once, row_of = planned == "stored at once", planned != "unplanned"
+    if row_of:
         plan = (keys[:STORED], keys[STORED:])
         sources = (signatures[:STORED], signatures[STORED:])
         lsh = _Lsh(PARAMS, COUNT, crowded, keys=plan, signatures=sources)
     else:
         lsh = _Lsh(PARAMS, COUNT, crowded)
     reference = _Reference(crowded)
+    if at_once:
+        lsh.add_first([f"r{row}" for row in range(STORED)])
     answers = {}
     for row in range(COUNT):
         if row >= STORED:
             expected = reference.best(signatures[row], keys[row].tolist())
-            answers[row] = lsh.best(signatures[row], keys[row], row if planned else None)
+            answers[row] = lsh.best(signatures[row], keys[row], row if row_of else None)
             assert answers[row] == expected, row
         if _kept(row):
-            lsh.add(f"r{row}", signatures[row], keys[row], row if planned else None)
+            if not (at_once and row < STORED):
+                lsh.add(f"r{row}", signatures[row], keys[row], row if row_of else None)
             reference.add(f"r{row}", signatures[row], keys[row].tolist())
     assert answers[200] is not None  # CROWDED entries: read
     assert answers[201] is None  # CROWDED + 1: passed over
