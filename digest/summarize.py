@@ -21,6 +21,7 @@ with no usable sentence (headline-only articles) shows its headlines instead
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -216,11 +217,27 @@ class _BySize:
         same = self.by_size.get(len(mine), set())
         if mine in same:  # (a copy's sentence, word for word: the common case)
             return True
-        # (one size more either way than the bounds: ``_jaccard`` decides, in its floats)
-        lo = math.floor(len(mine) * _SAME_SENTENCE) - 1
-        hi = math.ceil(len(mine) / _SAME_SENTENCE) + 1
-        near = (self.by_size.get(size, ()) for size in range(lo, hi + 1))
-        return any(_jaccard(mine, other) >= _SAME_SENTENCE for sized in near for other in sized)
+        # (one size more either way than the bounds: ``_jaccard`` decides, in its floats,
+        # by the fewest shared words with which it reaches the bar for the two sizes)
+        n = len(mine)
+        lo = math.floor(n * _SAME_SENTENCE) - 1
+        hi = math.ceil(n / _SAME_SENTENCE) + 1
+        for size in range(lo, hi + 1):
+            sized = self.by_size.get(size)
+            need = _shared_needed(n, size) if sized else None
+            if need is not None and any(len(mine & other) >= need for other in sized or ()):
+                return True
+        return False
+
+
+@functools.cache
+def _shared_needed(n: int, size: int) -> int | None:
+    """The fewest words two sets of ``n`` and ``size`` words must share for ``_jaccard``
+    to reach ``_SAME_SENTENCE`` (None: never). Its value grows with the words shared, so
+    this is the bar as ``_jaccard`` computes it, to the bit."""
+    if min(n, size) < _SAME_SENTENCE * max(n, size):
+        return None
+    return next((i for i in range(min(n, size) + 1) if i / (n + size - i) >= _SAME_SENTENCE), None)
 
 
 def _idf(terms: Sequence[Counter[str]]) -> dict[str, float]:

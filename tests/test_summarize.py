@@ -364,3 +364,19 @@ def test_sentences_by_size_find_what_comparing_every_pair_finds() -> None:
     assert _BySize([four_of_five[1]]).near(four_of_five[0])
     assert not _BySize([frozenset("abcdef")]).near(frozenset("abcd"))
     assert not _BySize([frozenset()]).near(frozenset())
+
+
+def test_the_words_a_pair_must_share_are_where_jaccard_reaches_the_bar() -> None:
+    """``_BySize`` counts shared words against a bar found once per pair of sizes: at
+    every count of shared words, the bar and ``_jaccard`` of two such sets agree."""
+    from digest.summarize import _SAME_SENTENCE, _jaccard, _shared_needed
+
+    for n in range(1, 61):
+        for size in range(1, 61):
+            need = _shared_needed(n, size)
+            for shared in range(min(n, size) + 1):
+                a = frozenset(range(n))
+                b = frozenset(range(n - shared, n - shared + size))
+                assert len(a & b) == shared
+                reaches = _jaccard(a, b) >= _SAME_SENTENCE
+                assert reaches == (need is not None and shared >= need), (n, size, shared)
