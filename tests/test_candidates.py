@@ -126,3 +126,24 @@ def test_an_empty_batch_links_nothing() -> None:
     stored = {k: n for k, n in nodes.items() if n.stored}
     link_candidates(stored, [], PARAMS)
     assert all(not n.cross for n in stored.values())
+
+
+def test_a_threads_indexed_terms_are_its_heaviest_first_ties_by_term() -> None:
+    """The terms a stored thread is indexed by: the first of its entries sorted heaviest
+    first, ties by term, whichever order its vector holds them in (many ties here)."""
+    import random
+
+    from digest.cluster.candidates import _heaviest
+    from digest.cluster.link import heaviest_first
+
+    rng = random.Random(30)  # noqa: S311 (test data)
+    for _ in range(200):
+        terms = rng.sample([f"t{i}" for i in range(300)], rng.randint(0, 80))
+        vec = {t: rng.randint(1, 6) / 16384 for t in terms}
+        keep = rng.randint(1, 40)
+        items = list(vec.items())
+        heaviest_first(items)
+        expected = [t for t, _ in items[:keep]]
+        found = _heaviest(vec, keep)
+        assert sorted(found) == sorted(expected)
+        assert len(found) == len(set(found))
