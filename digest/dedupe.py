@@ -354,16 +354,14 @@ class _Lsh:
         twice (a 63-bit collision, ~never) goes through ``add``, in its turn."""
         if self.added is not None or self.matrix is not None or self.size:
             raise ValueError("add_first takes the first rows of a planned index")
-        done = 0
-        for row in [*sorted(r for r in self.collide if r < len(article_ids)), len(article_ids)]:
+        n, done = len(article_ids), 0
+        for row in sorted(r for r in self.collide if r < n):
             self._fill_span(done, row)
-            done = row
-            if row < len(article_ids):
-                self.ids[row] = article_ids[row]
-                self._fill(row, self._of_row(row), True)
-                done = row + 1
-        self.ids[: len(article_ids)] = article_ids
-        self.size = len(article_ids)
+            self._fill(row, self._of_row(row), True)
+            done = row + 1
+        self._fill_span(done, n)
+        self.ids[:n] = article_ids
+        self.size = n
 
     def _fill_span(self, first: int, end: int) -> None:
         """Rows ``first:end``, none holding a bucket twice, join their buckets in row order."""
@@ -376,13 +374,11 @@ class _Lsh:
         )
         by_bucket = np.argsort(buckets, kind="stable")  # (row order kept within a bucket)
         ordered = buckets[by_bucket]
-        new_group = np.concatenate(([True], ordered[1:] != ordered[:-1]))
-        group_start = np.flatnonzero(new_group)
-        rank = np.arange(len(ordered)) - np.repeat(
-            group_start, np.diff(np.append(group_start, len(ordered)))
-        )
+        group_start = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+        group_size = np.diff(np.append(group_start, len(ordered)))
+        rank = np.arange(len(ordered)) - np.repeat(group_start, group_size)
         self.slots[self.start[ordered] + self.count[ordered] + rank] = rows[by_bucket]
-        self.count += np.bincount(buckets, minlength=len(self.count)).astype(np.int32)
+        self.count[ordered[group_start]] += group_size.astype(np.int32)
 
     def _relayout(self, added: np.ndarray) -> None:
         """Without a plan: the buckets of the rows ``added`` so far, from scratch."""

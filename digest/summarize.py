@@ -224,8 +224,10 @@ class _BySize:
         hi = math.ceil(n / _SAME_SENTENCE) + 1
         for size in range(lo, hi + 1):
             sized = self.by_size.get(size)
-            need = _shared_needed(n, size) if sized else None
-            if need is not None and any(len(mine & other) >= need for other in sized or ()):
+            if not sized:
+                continue
+            need = _shared_needed(n, size)
+            if need is not None and any(len(mine & other) >= need for other in sized):
                 return True
         return False
 
@@ -235,9 +237,8 @@ def _shared_needed(n: int, size: int) -> int | None:
     """The fewest words two sets of ``n`` and ``size`` words must share for ``_jaccard``
     to reach ``_SAME_SENTENCE`` (None: never). Its value grows with the words shared, so
     this is the bar as ``_jaccard`` computes it, to the bit."""
-    if min(n, size) < _SAME_SENTENCE * max(n, size):
-        return None
-    return next((i for i in range(min(n, size) + 1) if i / (n + size - i) >= _SAME_SENTENCE), None)
+    found = (i for i in range(min(n, size) + 1) if _jaccard(i, n, size) >= _SAME_SENTENCE)
+    return next(found, None)
 
 
 def _idf(terms: Sequence[Counter[str]]) -> dict[str, float]:
@@ -367,10 +368,12 @@ def _word_set(text: str) -> frozenset[str]:
     return frozenset(words(text))
 
 
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a or not b or min(len(a), len(b)) < _SAME_SENTENCE * max(len(a), len(b)):
+def _jaccard(shared: int, n: int, size: int) -> float:
+    """The word Jaccard of two sets of ``n`` and ``size`` words that share ``shared`` (0
+    when their sizes alone keep it under ``_SAME_SENTENCE``)."""
+    if not n or not size or min(n, size) < _SAME_SENTENCE * max(n, size):
         return 0.0
-    return len(a & b) / len(a | b)
+    return shared / (n + size - shared)
 
 
 # ── headline, quotes, sources ─────────────────────────────────────────────────────────────

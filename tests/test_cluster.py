@@ -428,11 +428,11 @@ def test_signatures_are_kept_on_the_grid_and_plans_do_not_depend_on_their_order(
 
 
 def test_a_clusters_sums_keep_their_heaviest_terms_ties_by_the_larger_term() -> None:
-    """``link._top`` keeps what sorting by (weight, term), heaviest first, kept."""
+    """``link.top_entries`` keeps what sorting by (weight, term), heaviest first, kept."""
     import operator
     import random
 
-    from digest.cluster.link import _top
+    from digest.cluster.link import top_entries
     from digest.cluster.nodes import STEPS
 
     rng = random.Random(16)  # noqa: S311 (test data)
@@ -441,4 +441,4 @@ def test_a_clusters_sums_keep_their_heaviest_terms_ties_by_the_larger_term() -> 
         steps = rng.choice((3, 8, 1000))  # few distinct weights: many ties at the cut
         v = {f"t{rng.randint(0, 99):02d}": rng.randint(1, steps) / STEPS for _ in range(size)}
         expected = sorted(v.items(), key=operator.itemgetter(1, 0), reverse=True)[:keep]
-        assert _top(v, keep) == dict(expected)
+        assert top_entries(v, keep) == dict(expected)

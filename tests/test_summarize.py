@@ -338,13 +338,23 @@ def test_two_outlets_opening_the_same_news_in_other_words_lead_once() -> None:
     assert sum(t in (OPENING_A, OPENING_B) for t in texts) == 2, texts
 
 
+def _word_jaccard(a: frozenset[object], b: frozenset[object]) -> float:
+    """Two sentences' word Jaccard as ``summarize`` measures it: 0 when one is empty or
+    their sizes alone keep it under the bar (the smaller under 0.8 of the larger)."""
+    from digest.summarize import _SAME_SENTENCE
+
+    if not a or not b or min(len(a), len(b)) < _SAME_SENTENCE * max(len(a), len(b)):
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
 def test_sentences_by_size_find_what_comparing_every_pair_finds() -> None:
     """A sentence is "the same" as another at word Jaccard >= 0.8: looking only at sets of
     about its size (and word-for-word copies first) finds exactly what comparing it with
     every set finds, at the bounds too (4 of 5 words, 8 of 10)."""
     import random
 
-    from digest.summarize import _SAME_SENTENCE, _BySize, _jaccard
+    from digest.summarize import _SAME_SENTENCE, _BySize
 
     rng = random.Random(7)  # noqa: S311 (test data)
     vocabulary = [f"w{i}" for i in range(40)]
@@ -356,7 +366,7 @@ def test_sentences_by_size_find_what_comparing_every_pair_finds() -> None:
             kept = base[: rng.randint(0, len(base))]
             others.append(frozenset(kept + rng.sample(vocabulary, rng.randint(0, 4))))
         mine = frozenset(base)
-        expected = any(_jaccard(mine, other) >= _SAME_SENTENCE for other in others)
+        expected = any(_word_jaccard(mine, other) >= _SAME_SENTENCE for other in others)
         assert _BySize(others).near(mine) == expected
         found += expected
     assert 50 < found < 250  # (both answers are met often)
@@ -368,8 +378,8 @@ def test_sentences_by_size_find_what_comparing_every_pair_finds() -> None:
 
 def test_the_words_a_pair_must_share_are_where_jaccard_reaches_the_bar() -> None:
     """``_BySize`` counts shared words against a bar found once per pair of sizes: at
-    every count of shared words, the bar and ``_jaccard`` of two such sets agree."""
-    from digest.summarize import _SAME_SENTENCE, _jaccard, _shared_needed
+    every count of shared words, the bar and the Jaccard of two such sets agree."""
+    from digest.summarize import _SAME_SENTENCE, _shared_needed
 
     for n in range(1, 61):
         for size in range(1, 61):
@@ -378,5 +388,5 @@ def test_the_words_a_pair_must_share_are_where_jaccard_reaches_the_bar() -> None
                 a = frozenset(range(n))
                 b = frozenset(range(n - shared, n - shared + size))
                 assert len(a & b) == shared
-                reaches = _jaccard(a, b) >= _SAME_SENTENCE
+                reaches = _word_jaccard(a, b) >= _SAME_SENTENCE
                 assert reaches == (need is not None and shared >= need), (n, size, shared)

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from digest.cluster.link import Node, Vector, dot
+from digest.cluster.link import Node, Vector, dot, top_entries
 from digest.cluster.nodes import STEPS  # an article vector's weights are whole steps of it
 from digest.models import Article
 
@@ -115,7 +115,7 @@ class _Index:
         # stored threads by their heaviest terms (those no article posts cannot be probed)
         s_terms, s_nodes = [], []
         for k, node in enumerate(stored):
-            for term in _heaviest(node.vec, params.index_terms):
+            for term in top_entries(node.vec, params.index_terms, larger_ties=False):
                 found = term_ids.get(term)
                 if found is not None:
                     s_terms.append(found)
@@ -296,18 +296,6 @@ _STEP_OF = {k / STEPS: k for k in range(STEPS + 1)}  # an article's weight -> it
 
 _ROWS = 32  # rows laid out densely at a time (32 x ~3.8k columns: ~1 MB)
 _THREADS = 512  # threads' entries read at a time (~74k entries: ~2 MB of temporaries)
-
-
-def _heaviest(vec: Vector, keep: int) -> list[str]:
-    """The terms of the first ``keep`` entries of ``vec`` in ``heaviest_first`` order (ties
-    by term), in no order: the cut found by sorting the weights alone (floats, in C), only
-    the terms tied at it sorted."""
-    if len(vec) <= keep:
-        return list(vec)
-    cut = sorted(vec.values(), reverse=True)[keep - 1]
-    top = [t for t, w in vec.items() if w > cut]
-    tied = sorted(t for t, w in vec.items() if w == cut)
-    return top + tied[: keep - len(top)]
 
 
 def _within(lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

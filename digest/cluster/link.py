@@ -198,17 +198,18 @@ def _across(a: Node, b: Node) -> float:
     return agree / 2 if agree >= _NAMES_AGREE else 0.0
 
 
-def _top(v: Vector, keep: int) -> Vector:
-    """The ``keep`` heaviest entries of ``v``, ties by the larger term, in any order: the
-    weights are whole 1/16384 steps, so no sum or product of them depends on the order.
-    The cut is found by sorting the weights alone (floats, in C); only the terms tied at it
-    are sorted."""
+def top_entries(v: Vector, keep: int, *, larger_ties: bool = True) -> Vector:
+    """The ``keep`` heaviest entries of ``v``, ties by the larger term (``larger_ties``;
+    else by the smaller, as ``heaviest_first`` orders them), in any order: the weights are
+    whole 1/16384 steps, so no sum or product of them depends on the order. The cut is
+    found by sorting the weights alone (floats, in C); only the terms tied at it are
+    sorted."""
     if len(v) <= keep:
         return v
     cut = sorted(v.values(), reverse=True)[keep - 1]
     top = {k: w for k, w in v.items() if w > cut}
     if len(top) < keep:
-        tied = sorted((k for k, w in v.items() if w == cut), reverse=True)
+        tied = sorted((k for k, w in v.items() if w == cut), reverse=larger_ties)
         top.update((k, v[k]) for k in tied[: keep - len(top)])
     return top
 
@@ -234,8 +235,8 @@ def _absorb(a: Node, b: Node, params: LinkParams, score: float, via: str) -> Mer
         terms=_shared(a.vec, b.vec),
         names=tuple(n[1:] for n in _shared(a.names, b.names, 4)),
     )
-    a.vec = _top(_added(a.vec, b.vec), params.keep_terms)
-    a.names = _top(_added(a.names, b.names), params.keep_terms // 3)
+    a.vec = top_entries(_added(a.vec, b.vec), params.keep_terms)
+    a.names = top_entries(_added(a.names, b.names), params.keep_terms // 3)
     a.years = _added(a.years, b.years)
     a.norm = a.names_norm = -1.0
     a.members.extend(b.members)
