@@ -8,17 +8,17 @@ import heapq
 import random
 from datetime import UTC, datetime, timedelta
 
-from digest.cluster.link import (
+from digest.cluster.link import agglomerate
+from digest.cluster.link.pure import (
+    Apart,
     LinkParams,
     Merge,
     Node,
     Scorer,
     _absorb,
-    _Apart,
-    _keeps,
     _rewire,
-    agglomerate,
     dot,
+    keeps,
 )
 from digest.cluster.nodes import STEPS
 
@@ -66,7 +66,7 @@ def _nodes(seed: int) -> dict[str, Node]:
 def _gated_as_offered(nodes: dict[str, Node], params: LinkParams) -> list[Merge]:
     """The cores by the plain rule: each pair gated as it is offered."""
     scorer = Scorer(params)
-    apart = _Apart(frozenset())
+    apart = Apart(frozenset())
     heap: list[tuple[float, str, str, int, int]] = []
 
     def offer(a: Node, b: Node, cross: float) -> None:
@@ -85,7 +85,7 @@ def _gated_as_offered(nodes: dict[str, Node], params: LinkParams) -> list[Merge]
         kept, gone = nodes[x], nodes[y]
         if not (kept.alive and gone.alive) or kept.version != vx or gone.version != vy:
             continue
-        if _keeps(gone, kept):
+        if keeps(gone, kept):
             kept, gone = gone, kept
         merges.append(_absorb(kept, gone, params, -negative, "core"))
         apart.inherit(kept.id, gone.id)

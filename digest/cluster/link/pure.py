@@ -1,22 +1,6 @@
-"""Average-link agglomeration over candidate pairs (pure).
+"""The agglomeration in Python: the reference, and the path of small runs (pure).
 
-Each node is a cluster kept as sums: of its members' unit content vectors and unit name
-vectors. The mean cosine between two clusters' members (group average, "average link") is
-then one dot product of their sums divided by both sizes, exactly; a big, mixed cluster has a
-low average and does not attract what merely touches its topic, as a centroid would.
-
-1. core     the best-scoring pair of neighbours merges while its score reaches the
-            threshold; the merged node's neighbours are scored again. Reports of one event
-            form a tight core this way.
-2. attach   a lone new article (a reaction, an analysis, an angle of its own) then joins the
-            neighbouring thread it scores best with, at the lower attach threshold; each
-            offer is made once, so attachments never chain.
-
-The score is the average, discounted when the two clusters' event days are more than a day
-apart, zero when both name people or places and the names disagree, and lowered when their
-main years differ. A headline alone has too few words for an average: where one side is
-headlines only, the score is its cosine to the other side's centroid, raised a little for a
-larger cluster (a short text's cosine to a centroid shrinks as the cluster grows).
+See the package's docstring for what it does; ``kernel`` does the cores of large ones.
 """
 
 from __future__ import annotations
@@ -123,7 +107,7 @@ def _main(years: Mapping[str, float]) -> set[str]:
 
 
 _TWO = 2
-_MARGIN = 1.0 + 1e-9  # a dot this much over the bound still gets its score computed
+MARGIN = 1.0 + 1e-9  # a dot this much over the bound still gets its score computed
 _NAMES_AGREE = 0.6  # across languages only names (and years) can speak: they must agree
 
 
@@ -239,6 +223,12 @@ def _absorb(a: Node, b: Node, params: LinkParams, score: float, via: str) -> Mer
     a.names = top_entries(_added(a.names, b.names), params.keep_terms // 3)
     a.years = _added(a.years, b.years)
     a.norm = a.names_norm = -1.0
+    join(a, b)
+    return merge
+
+
+def join(a: Node, b: Node) -> None:
+    """What ``b`` adds to ``a`` beside its sums: members, counts, times, days."""
     a.members.extend(b.members)
     a.added.extend(b.added)
     a.short += b.short
@@ -250,7 +240,6 @@ def _absorb(a: Node, b: Node, params: LinkParams, score: float, via: str) -> Mer
         a.day_hi = b.day_hi if a.day_hi is None else max(a.day_hi, b.day_hi or b.day_lo)
     a.version += 1
     b.alive = False
-    return merge
 
 
 def _added(own: Vector, other: Vector) -> Vector:
@@ -266,20 +255,13 @@ def absorb(kept: Node, gone: Node, params: LinkParams) -> None:
     _absorb(kept, gone, params, 0.0, "override")
 
 
-def agglomerate(
-    nodes: dict[str, Node], params: LinkParams, *, apart: frozenset[frozenset[str]] = frozenset()
-) -> list[Merge]:
-    """Cores, then attachments (see the module docstring); the merges made, in order.
-    ``nodes``: each with the dot products of its sums with its candidate neighbours
-    (``cross``, on both sides).
-    Two stored threads may merge (the larger, else the older, is kept); a pair of ids in
-    ``apart`` never does, nor the clusters that grow from them.
+def cores(nodes: dict[str, Node], params: LinkParams, kept_apart: Apart) -> list[Merge]:
+    """The cores of ``agglomerate`` (see there): the merges made, in order.
 
     Each neighbouring pair's dot of sums is computed once; after a merge, a neighbour of
     both sides gets the sum of its two (exact, as sums add up), one of a single side a
     fresh dot product."""
     scorer = Scorer(params)
-    kept_apart = _Apart(apart)
     threshold = params.threshold
     # (-score, ids, versions, gated): a pair goes in at its ungated score, an upper bound,
     # and through the gates only when it comes out still current (most entries are stale
@@ -294,7 +276,7 @@ def agglomerate(
         # the average alone is under the threshold (``ungated``)
         na, nb = len(a.members), len(b.members)
         if (
-            cross * _MARGIN < threshold * na * nb
+            cross * MARGIN < threshold * na * nb
             and a.short != na
             and b.short != nb
             and a.lang == b.lang
@@ -323,12 +305,11 @@ def agglomerate(
             if score != -negative:
                 heapq.heappush(heap, (-score, x, y, vx, vy, True))
                 continue
-        if _keeps(gone, kept):
+        if keeps(gone, kept):
             kept, gone = gone, kept
         merges.append(_absorb(kept, gone, params, score, "core"))
         kept_apart.inherit(kept.id, gone.id)
         _rewire(nodes, kept, gone, offer)
-    merges.extend(_attach(nodes, scorer, kept_apart))
     return merges
 
 
@@ -355,15 +336,15 @@ def _rewire(
         cross[other_id] = other.cross[kept.id] = value
         offer(kept, other, value)
     kept.cross = cross
-    _release(gone)
+    release(gone)
 
 
-def _release(gone: Node) -> None:
+def release(gone: Node) -> None:
     """A node merged away keeps only its members (for the plan): its sums go."""
     gone.vec, gone.names, gone.cross = {}, {}, {}
 
 
-def _attach(nodes: dict[str, Node], scorer: Scorer, apart: _Apart) -> list[Merge]:
+def attach(nodes: dict[str, Node], scorer: Scorer, apart: Apart) -> list[Merge]:
     params = scorer.params
     offers = []
     for node in nodes.values():
@@ -386,11 +367,11 @@ def _attach(nodes: dict[str, Node], scorer: Scorer, apart: _Apart) -> list[Merge
         a, b = nodes[target], nodes[node_id]
         if a.alive and b.alive:
             merges.append(_absorb(a, b, params, score, "attach"))
-            _release(b)
+            release(b)
     return merges
 
 
-class _Apart:
+class Apart:
     """Pairs of clusters kept apart (an operator's split), followed through merges."""
 
     def __init__(self, pairs: frozenset[frozenset[str]]) -> None:
@@ -410,7 +391,7 @@ class _Apart:
             self.pairs[other].add(kept)
 
 
-def _keeps(b: Node, a: Node) -> bool:
+def keeps(b: Node, a: Node) -> bool:
     """``b`` is the one to keep when ``a`` and ``b`` merge: stored over new, then larger,
     then older (so permalinks of what readers have seen survive)."""
     return (b.stored, b.size, -b.first_seen.timestamp(), b.id) > (
