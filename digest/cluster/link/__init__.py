@@ -19,9 +19,11 @@ headlines only, the score is its cosine to the other side's centroid, raised a l
 larger cluster (a short text's cosine to a centroid shrinks as the cluster grows).
 
 Two implementations of the cores, one result: ``pure`` (Python, the reference) and
-``kernel`` (the same loop compiled by numba, fed by ``compiled``), which a large clustering
-uses (a 23k-node slice: 6 s in Python, well under one compiled). The attachments run in
-Python after either.
+``kernel`` (the same loop compiled by numba, fed by ``compiled``), which a clustering of
+2,000 nodes or more uses when numba is installed (the ``compiled`` extra): a 23k-node slice
+of a 100k first run takes 4.3-6.3 s in Python, 2.2 s compiled (0.9 s of it the loop, the
+rest the nodes packed as arrays and back), for ~180 MB of numba's compiler in memory. The
+attachments run in Python after either.
 """
 
 from __future__ import annotations

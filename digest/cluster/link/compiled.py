@@ -45,12 +45,15 @@ class _Packed:
         self.ids = sorted(nodes)
         self.nodes = ns = [nodes[i] for i in self.ids]
         self.rank = dict(zip(self.ids, range(len(ns)), strict=True))
-        keys = [list(itertools.chain.from_iterable(vs)) for vs in _vectors(ns)]
-        self.vocab = sorted(set(keys[0]).union(keys[1], keys[2]))
+        words: set[str] = set()
+        for n in ns:
+            words.update(n.vec, n.names, n.years)
+        self.vocab = sorted(words)
+        del words
         terms = dict(zip(self.vocab, range(len(self.vocab)), strict=True))
         self.vec, self.names, self.years = (
-            _flat(vs, k, terms, steps=steps)
-            for vs, k, steps in zip(_vectors(ns), keys, (True, True, False), strict=True)
+            _flat(vs, terms, steps=steps)
+            for vs, steps in zip(_vectors(ns), (True, True, False), strict=True)
         )
         langs: dict[str, int] = {}
         self.fields: dict[str, npt.NDArray[Any]] = {
@@ -73,6 +76,8 @@ class _Packed:
         )
         one_way = a < b  # (each pair is on both sides)
         self.edges = (a[one_way], b[one_way], _whole(dots[one_way] * UNIT, "a dot product"))
+        if int(self.fields["size"].sum()) * int(STEPS) >= 2**31:  # (a term's summed steps)
+            raise OffGrid("sums over 2**31 steps")
 
     def apart(self, kept_apart: Apart) -> tuple[npt.NDArray[_I64], npt.NDArray[_I64]]:
         rank = self.rank
@@ -110,18 +115,28 @@ def _lookup(rank: dict[str, int], keys: list[str]) -> npt.NDArray[_I64]:
     return np.array(operator.itemgetter(*keys)(rank), dtype=_I64)
 
 
+_CHUNK = 2048  # nodes whose vectors are flattened at once (bounds the lists made for it)
+
+
 def _flat(
-    vectors: Sequence[Vector], keys: list[str], terms: dict[str, int], *, steps: bool
-) -> tuple[npt.NDArray[_I64], npt.NDArray[_I64], npt.NDArray[Any]]:
-    """One kind of vector of every node as offsets, term ranks and weights (in steps)."""
+    vectors: Sequence[Vector], terms: dict[str, int], *, steps: bool
+) -> tuple[npt.NDArray[_I64], npt.NDArray[np.int32], npt.NDArray[Any]]:
+    """One kind of vector of every node as offsets, term ranks and weights (whole steps
+    or, ``steps`` false, as they are), a chunk of nodes at a time."""
     at = np.zeros(len(vectors) + 1, dtype=_I64)
     np.cumsum([len(v) for v in vectors], out=at[1:])
-    values = np.fromiter(
-        itertools.chain.from_iterable(v.values() for v in vectors),
-        dtype=np.float64,
-        count=len(keys),
-    )
-    return at, _lookup(terms, keys), (_whole(values * STEPS, "a weight") if steps else values)
+    ids, values = np.empty(at[-1], dtype=np.int32), np.empty(at[-1])
+    for start in range(0, len(vectors), _CHUNK):
+        part = vectors[start : start + _CHUNK]
+        lo, hi = at[start], at[min(start + _CHUNK, len(vectors))]
+        ids[lo:hi] = _lookup(terms, list(itertools.chain.from_iterable(part)))
+        values[lo:hi] = np.fromiter(
+            itertools.chain.from_iterable(v.values() for v in part), dtype=np.float64
+        )
+    if not steps:
+        return at, ids, values
+    values *= STEPS
+    return at, ids, _whole(values, "a weight").astype(np.int32)
 
 
 def cores(nodes: dict[str, Node], params: LinkParams, kept_apart: Apart) -> list[Merge]:

@@ -457,10 +457,10 @@ def cores(
                     heapq.heappush(heap, (-s, p, q, version[p], version[q], False))
         cross[kept] = fresh
         cross[gone] = Dict.empty(key_type=_I64, value_type=_I64)
-        vi[gone] = np.empty(0, dtype=np.int64)
-        vw[gone] = np.empty(0, dtype=np.int64)
-        ni[gone] = np.empty(0, dtype=np.int64)
-        nw[gone] = np.empty(0, dtype=np.int64)
+        vi[gone] = np.empty(0, dtype=vi[gone].dtype)
+        vw[gone] = np.empty(0, dtype=vw[gone].dtype)
+        ni[gone] = np.empty(0, dtype=ni[gone].dtype)
+        nw[gone] = np.empty(0, dtype=nw[gone].dtype)
 
     m = len(kept_of)
     merges_kept = np.empty(m, dtype=np.int64)
