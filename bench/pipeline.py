@@ -56,6 +56,7 @@ from bench.peers import (
     peak_rss_mb,
     read_docs,
 )
+from digest.cluster.link import compiled
 from eval.metrics import nmi
 
 REPO = Path(__file__).resolve().parents[1]
@@ -272,7 +273,8 @@ def _print_ours(n: int, ours: dict[str, Any]) -> None:
         f" {ours['peak_rss_mb']:6.0f} MB  new {ours['new']} dup {ours['duplicates']}"
         f" threads {ours['threads']} (events {ours['events']}, NMI {ours['nmi']:.3f})"
     )
-    print(f"{_PAD}{stages}")
+    cores = "compiled (numba)" if compiled.available() else "in Python"
+    print(f"{_PAD}{stages}  (clustering cores {cores})")
 
 
 def floor_rows(

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from digest.cluster.link import compiled
+
 REPO = Path(__file__).resolve().parents[1]
 FLOOR_ROWS = (
     "read + JSON decode",
@@ -77,6 +79,8 @@ def test_quick_run_leaves_floor_and_peers_out(tmp_path: Path) -> None:
     lines = _bench(tmp_path, "--no-floor", "--no-peers")
     assert lines[0].split()[:3] == ["300", "ours", "total"]
     assert len(lines) == 2  # ours and its stages (one size: no ratio between sizes)
+    cores = "compiled (numba)" if compiled.available() else "in Python"
+    assert lines[1].endswith(f"(clustering cores {cores})")
 
 
 def test_the_clock_counts_a_context_managers_entry_and_exit_to_its_stage(
