@@ -151,7 +151,6 @@ def cores(nodes: dict[str, Node], params: LinkParams, kept_apart: Apart) -> list
         score_of,
         terms_of,
         names_of,
-        _version,
         changed,
         vec,
         names,

@@ -169,12 +169,6 @@ def _main_disjoint(ai: Any, aw: Any, bi: Any, bw: Any, pos: Any) -> bool:
     return disjoint
 
 
-class _State:  # (documentation only: the kernel's arrays, one entry per node)
-    """size, short, roundup, stored, lang, day_lo, day_hi, age (-first seen), version,
-    alive, norm and names_norm (-1: not computed), the vectors (term ranks, steps), the
-    years (ranks, counts) and the neighbours (rank -> dot of the sums, in 2**-28)."""
-
-
 @njit(cache=True)
 def _ungated(
     a: int,
@@ -270,6 +264,51 @@ def _gated(
 
 
 @njit(cache=True)
+def _offer(
+    heap: Any,
+    a: int,
+    b: int,
+    c: int,
+    version: Any,
+    partners: Any,
+    size: Any,
+    short: Any,
+    roundup: Any,
+    stored: Any,
+    lang: Any,
+    lo: Any,
+    hi: Any,
+    norm: Any,
+    vi: Any,
+    vw: Any,
+    ni: Any,
+    yi: Any,
+    yw: Any,
+    pos: Any,
+    threshold: float,
+    short_boost: float,
+    decay_days: float,
+) -> None:
+    """``pure.cores``'s ``offer``: the pair goes on the heap at its ungated score when that
+    reaches the threshold (passed over unscored when its average alone cannot)."""
+    na, nb = size[a], size[b]
+    if (
+        (c / UNIT) * _MARGIN < threshold * na * nb
+        and short[a] != na
+        and short[b] != nb
+        and lang[a] == lang[b]
+    ):
+        return
+    s = _ungated(
+        a, b, c, size, short, roundup, stored, lang, lo, hi, norm,
+        vi, vw, ni, yi, yw, pos, short_boost, decay_days,
+    )  # fmt: skip
+    if s >= threshold and b not in partners[a]:
+        p, q = (a, b) if a < b else (b, a)
+        heapq.heappush(heap, (-s, p, q, version[p], version[q], False))
+
+
+@njit(cache=True)
 def _lists(offsets: Any, ids: Any, values: Any) -> tuple[Any, Any]:
     out_i, out_w = List(), List()
     for n in range(len(offsets) - 1):
@@ -313,8 +352,10 @@ def cores(
 ) -> tuple[Any, ...]:
     """The core merges of ``agglomerate`` (see the module docstring): per merge, the kept
     and absorbed ranks, the score, the six terms and four names that weighed most (-1 pad);
-    then per node its version and, for those merged into, their vectors and years, and the
-    neighbours of every node still alive."""
+    then the nodes merged into that are still alive, with their vectors and years, and the
+    neighbours (rank -> dot of the sums, in 2**-28) of every node still alive. Per node it
+    keeps size, short, roundup, day range and age (-first seen) in the arrays given
+    (updated in place), versions, lengths (-1: not computed), vectors and neighbours."""
     n = len(size)
     pos = np.full(n_terms, -1, dtype=np.int64)
     vi, vw = _lists(vec_at, vec_ids, vec_steps)
@@ -341,20 +382,10 @@ def cores(
     for a in range(n):
         for b, c in cross[a].items():
             if a < b:
-                na, nb = size[a], size[b]
-                if (
-                    (c / UNIT) * _MARGIN < threshold * na * nb
-                    and short[a] != na
-                    and short[b] != nb
-                    and lang[a] == lang[b]
-                ):
-                    continue
-                s = _ungated(
-                    a, b, c, size, short, roundup, stored, lang, lo, hi, norm,
-                    vi, vw, ni, yi, yw, pos, short_boost, decay_days,
+                _offer(
+                    heap, a, b, c, version, partners, size, short, roundup, stored, lang,
+                    lo, hi, norm, vi, vw, ni, yi, yw, pos, threshold, short_boost, decay_days,
                 )  # fmt: skip
-                if s >= threshold and b not in partners[a]:
-                    heapq.heappush(heap, (-s, a, b, 0, 0, False))
 
     kept_of = List()
     gone_of = List()
@@ -440,21 +471,11 @@ def cores(
                     value = _dot(vi[kept], vw[kept], vi[other], vw[other], pos)
                 fresh[other] = value
                 cross[other][kept] = value
-                na, nb = size[kept], size[other]
-                if (
-                    (value / UNIT) * _MARGIN < threshold * na * nb
-                    and short[kept] != na
-                    and short[other] != nb
-                    and lang[kept] == lang[other]
-                ):
-                    continue
-                s = _ungated(
-                    kept, other, value, size, short, roundup, stored, lang, lo, hi, norm,
-                    vi, vw, ni, yi, yw, pos, short_boost, decay_days,
+                _offer(
+                    heap, kept, other, value, version, partners, size, short, roundup, stored,
+                    lang, lo, hi, norm, vi, vw, ni, yi, yw, pos, threshold, short_boost,
+                    decay_days,
                 )  # fmt: skip
-                if s >= threshold and other not in partners[kept]:
-                    p, q = (kept, other) if kept < other else (other, kept)
-                    heapq.heappush(heap, (-s, p, q, version[p], version[q], False))
         cross[kept] = fresh
         cross[gone] = Dict.empty(key_type=_I64, value_type=_I64)
         vi[gone] = np.empty(0, dtype=vi[gone].dtype)
@@ -499,7 +520,6 @@ def cores(
         merges_score,
         merges_terms,
         merges_names,
-        version,
         changed,
         out_vec,
         out_names,
