@@ -9,9 +9,11 @@ import random
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+
 from digest.cluster.candidates import IndexParams, link_candidates
 from digest.cluster.link import Node, dot, heaviest_first
-from digest.cluster.nodes import STEPS
+from digest.cluster.nodes import STEPS, PackedVectors
 from digest.models import Article
 
 START = datetime(2026, 5, 1, tzinfo=UTC)
@@ -119,6 +121,43 @@ def test_the_index_finds_what_a_plain_loop_finds() -> None:
         assert got == {k: v for k, v in expected.items() if v}, seed
         checked += sum(map(len, got.values()))
     assert checked > 1000  # (the batches do link)
+
+
+def _packed(
+    vecs: list[dict[str, float]], number: dict[str, int], rng: random.Random
+) -> list[PackedVectors]:
+    """The vectors as ``packed_nodes`` gives them: groups of arrays, terms numbered."""
+    groups: list[PackedVectors] = []
+    start = 0
+    while start < len(vecs):  # groups of varied sizes, some empty
+        part = vecs[start : start + rng.randint(0, 7)]
+        start += len(part)
+        tids = [number.setdefault(t, len(number)) for v in part for t in v]
+        steps = [round(w * STEPS) for v in part for w in v.values()]
+        groups.append(
+            PackedVectors(
+                np.array(tids, dtype=np.int32),
+                np.array(steps, dtype=np.int32),
+                np.array([len(v) for v in part], dtype=np.int64),
+            )
+        )
+    return groups
+
+
+def test_the_articles_given_as_arrays_find_what_their_dicts_find() -> None:
+    """``packed``: the articles' vectors as arrays (how a run gives them), the numbers of
+    their terms in any order, the stored threads' terms found among them."""
+    for seed in range(25):
+        nodes, order = _batch(seed)
+        expected = _reference(nodes, order, PARAMS)
+        rng = random.Random(seed)  # noqa: S311 (test data)
+        # some terms numbered already (by earlier groups), in any order
+        number = {t: k for k, t in enumerate(rng.sample([f"w{i}" for i in range(14)], 6))}
+        groups = _packed([nodes["a:" + a.id].vec for a in order], number, rng)
+        link_candidates(nodes, order, PARAMS, packed=groups, number=number)
+        assert groups == []  # (consumed)
+        got = {node.id: node.cross for node in nodes.values() if node.cross}
+        assert got == {k: v for k, v in expected.items() if v}, seed
 
 
 def test_an_empty_batch_links_nothing() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
+
 from digest.cluster import ClusterParams, read_articles
 from digest.cluster.features import NAME_MARK, TENTHS, YEAR_MARK
-from digest.cluster.nodes import article_nodes
+from digest.cluster.nodes import packed_nodes
 from digest.models import Article
 
 Make = Callable[..., Article]
@@ -39,14 +41,20 @@ def test_a_group_is_vectorised_as_one_by_one(make_article: Make) -> None:
     read = read_articles(articles, ClusterParams())
     found = [read[a.id] for a in articles]
     idf = {t: 1.0 + (len(t) % 7) / 3 for f in found for t in f.terms}  # many ties
-    nodes = article_nodes(articles, found, idf, 2.5, 12)
-    for node, f in zip(nodes, found, strict=True):
+    number: dict[str, int] = {}
+    nodes, packed = packed_nodes(articles, found, idf, 2.5, 12, number)
+    terms = {k: t for t, k in number.items()}
+    at = np.concatenate(([0], np.cumsum(packed.sizes))).tolist()
+    for node, f, lo, hi in zip(nodes, found, at[:-1], at[1:], strict=True):
         plain = {t: c for t, c in f.terms.items() if t[0] not in (NAME_MARK, YEAR_MARK)}
         names = {t: c for t, c in f.terms.items() if t[0] == NAME_MARK}
         assert list(node.vec.items()) == _reference(plain, idf, 2.5, 12)
         assert list(node.names.items()) == _reference(names, idf, 2.5, 3)
         assert node.years == {t: 1.0 for t in f.terms if t[0] == YEAR_MARK}
+        # the same vector as arrays: its terms' numbers and weights in steps, in order
+        assert [terms[k] for k in packed.tids[lo:hi].tolist()] == list(node.vec)
+        assert (packed.steps[lo:hi] / (1 << 14)).tolist() == list(node.vec.values())
     assert nodes[0].vec
     assert nodes[0].names
-    assert nodes[0].years
-    assert not nodes[2].vec
+    assert sorted(number) == sorted({t for n in nodes for t in n.vec})  # those, once each
+    assert sorted(number.values()) == list(range(len(number)))

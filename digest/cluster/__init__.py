@@ -32,7 +32,14 @@ from digest.cluster.link import (
     absorb,
     agglomerate,
 )
-from digest.cluster.nodes import article_nodes, idf_of, signature, thread_node
+from digest.cluster.nodes import (
+    PackedVectors,
+    article_nodes,
+    idf_of,
+    packed_nodes,
+    signature,
+    thread_node,
+)
 from digest.models import (
     Article,
     ClusterPlan,
@@ -160,15 +167,19 @@ def plan_clusters(
     # holds its arguments through the call: a tuple's iterator drops the tuple when done
     del open_threads
     days: dict[str, date | None] = {}
+    packed: list[PackedVectors] = []  # the article nodes' vectors as arrays, in order
+    number: dict[str, int] = {}  # (the numbers of their terms)
     for start in range(0, len(order), _GROUP):  # features are dropped once they are nodes
         group = order[start : start + _GROUP]
         found = [read.pop(a.id) for a in group]
         days.update((a.id, f.day) for a, f in zip(group, found, strict=True))
-        for node in article_nodes(group, found, idf, default, params.article_terms):
-            nodes[node.id] = node
-        del found
+        made, vectors = packed_nodes(group, found, idf, default, params.article_terms, number)
+        nodes.update((node.id, node) for node in made)
+        packed.append(vectors)
+        del found, made, vectors
     del idf
-    link_candidates(nodes, order, params.index)
+    link_candidates(nodes, order, params.index, packed=packed, number=number)
+    del packed, number
     merges = agglomerate(nodes, params.link, apart=apart)
     plan = _plan(nodes, merges, {a.id: a for a in order}, days)
     # word pairs are counted within a batch only: nearly all are rare, and kept over months

@@ -12,14 +12,14 @@ The whole batch is done at once in arrays, with what a loop over the articles, a
 forgetting postings as it goes, would give: an article's postings are those of the earlier
 articles no more than the window before it (found in the postings sorted by term and
 position with two binary searches), and the shared weights are sums of whole 1/16384 steps
-(the vectors' rounding), so exact in any order.
+(the vectors' rounding), so exact in any order. The articles' vectors come as arrays,
+their terms numbered, as ``nodes.packed_nodes`` made them beside the dicts.
 """
 
 from __future__ import annotations
 
 import itertools
 from array import array
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from digest.cluster.link import Node, Vector, dot, top_entries
-from digest.cluster.nodes import STEPS  # an article vector's weights are whole steps of it
+from digest.cluster.nodes import STEPS, PackedVectors  # (article vectors' weights: whole steps)
 from digest.models import Article
 
 _BLOCK = 512  # articles whose probes are expanded together (bounds the pairs held)
@@ -46,10 +46,17 @@ class IndexParams:
 
 
 def link_candidates(
-    nodes: Mapping[str, Node], order: Sequence[Article], params: IndexParams
+    nodes: Mapping[str, Node],
+    order: Sequence[Article],
+    params: IndexParams,
+    *,
+    packed: list[PackedVectors] | None = None,
+    number: Mapping[str, int] | None = None,
 ) -> None:
     """Fill ``cross`` (the dot of the sums, both ways) of each new article and its
-    candidates, and of the stored threads one article links."""
+    candidates, and of the stored threads one article links. ``packed``: the articles'
+    vectors as arrays, in ``order`` (``nodes.packed_nodes``; None: read from their dicts),
+    with ``number`` the numbers of their terms; it is consumed (emptied as it is read)."""
     if not order:
         return
     ids = ["a:" + a.id for a in order]
@@ -57,9 +64,18 @@ def link_candidates(
     everyone = ids + [node.id for node in stored]  # index: articles by position, then stored
     by_id = np.empty(len(everyone), dtype=_I64)
     by_id[sorted(range(len(everyone)), key=everyone.__getitem__)] = np.arange(len(everyone))
-    best = _Index(nodes, ids, stored, order, params).best(by_id, params.max_candidates)
-    del by_id  # (the index is gone too: the cross products below are what is kept)
-    among = _dots([nodes[i].vec for i in ids], [node.vec for node in stored], best)
+    terms = _Numbering(number or {})
+    if packed is None:
+        articles = _Entries.articles([nodes[i].vec for i in ids], terms)
+        heads = articles.heads(params.index_terms)
+    else:  # (the index is made of the heads alone: all entries are laid out after it)
+        heads = _Entries.joined([_Entries.of(g).heads(params.index_terms) for g in packed])
+    best = _Index(heads, stored, order, params, terms).best(by_id, params.max_candidates)
+    del by_id, heads  # (the index is gone too: the cross products below are what is kept)
+    if packed is not None:
+        articles = _Entries.taken(packed)
+    among = _dots(articles, [node.vec for node in stored], best, terms)
+    del articles
     for i, me_id in enumerate(ids):
         me, chosen = nodes[me_id], best[i]
         for other, value in zip(chosen, among[i], strict=True):
@@ -72,40 +88,50 @@ def link_candidates(
                     x.cross[y.id] = y.cross[x.id] = dot(x.vec, y.vec)
 
 
+class _Numbering:
+    """Numbers for terms: ``given``'s, and new ones after them for terms it lacks."""
+
+    def __init__(self, given: Mapping[str, int]) -> None:
+        self.given: Mapping[str, int] = given
+        self.extra: dict[str, int] = {}
+        self.size = max(given.values(), default=-1) + 1
+
+    def __call__(self, term: str) -> int:
+        found = self.given.get(term)
+        if found is None:
+            found = self.extra.get(term)
+            if found is None:
+                found = self.extra[term] = self.size
+                self.size += 1
+        return found
+
+    def get(self, term: str, default: int) -> int:
+        found = self.given.get(term)
+        return self.extra.get(term, default) if found is None else found
+
+
 class _Index:
     """The batch's postings and probes as arrays (private, built once)."""
 
     def __init__(
         self,
-        nodes: Mapping[str, Node],
-        ids: Sequence[str],
+        heads: _Entries,
         stored: Sequence[Node],
         order: Sequence[Article],
         params: IndexParams,
+        terms: _Numbering,
     ) -> None:
-        self.n, self.common = len(ids), params.common
-        self.width = len(ids) + len(stored)  # node indexes: articles, then stored threads
-        term_ids: dict[str, int] = {}
-        number = term_ids.setdefault
-        # C arrays, not lists: 10k articles' 300k posted ids as int objects are 10 MB
-        posted, sizes, probes, weights = array("q"), array("q"), array("q"), array("d")
-        for node_id in ids:
-            vec = nodes[node_id].vec
-            head = list(itertools.islice(vec, params.index_terms))  # vectorise sorts
-            posted.extend(number(t, len(term_ids)) for t in head)
-            sizes.append(len(head))
-            probe = head[: params.probe_terms]
-            probes.append(len(probe))
-            weights.extend(vec[t] for t in probe)
-        terms = np.frombuffer(posted, dtype=_I64) if posted else np.zeros(0, dtype=_I64)
-        # probes: an article's first terms are its first posted ones
-        starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(_I64)
-        counts = np.array(probes, dtype=_I64)
-        take = np.repeat(starts, counts) + _within(counts)
-        self.probe_row = np.repeat(np.arange(self.n, dtype=_I64), counts)
-        self.probe_term = terms[take]
-        self.probe_weight = np.rint(np.array(weights) * STEPS).astype(_I64)
-        keys = terms * self.n  # postings by term, then position (made in place: 10k
+        """``heads``: the articles' first ``index_terms`` entries (their heaviest), those
+        they are posted under; they probe with the first ``probe_terms`` of them."""
+        self.n, self.common = len(order), params.common
+        self.width = len(order) + len(stored)  # node indexes: articles, then stored threads
+        posted, sizes = heads.tids.astype(_I64), heads.sizes
+        probing = _within(sizes) < params.probe_terms
+        probes = np.minimum(sizes, params.probe_terms)
+        self.probe_row = np.repeat(np.arange(self.n, dtype=_I64), probes)
+        self.probe_term = posted[probing]
+        self.probe_weight = heads.steps[probing].astype(_I64)
+        keys = posted * self.n  # postings by term, then position (made in place: 10k
         keys += np.repeat(np.arange(self.n, dtype=np.int32), sizes)  # articles, ~3 MB each)
         keys.sort()
         self.keys = keys
@@ -113,17 +139,19 @@ class _Index:
         window = timedelta(days=params.window_days) // timedelta(microseconds=1)
         self.first_in_window = np.searchsorted(times, times - window, side="left")
         # stored threads by their heaviest terms (those no article posts cannot be probed)
+        is_posted = np.zeros(terms.size + 1, dtype=np.bool_)
+        is_posted[posted] = True
         s_terms, s_nodes = [], []
         for k, node in enumerate(stored):
             for term in top_entries(node.vec, params.index_terms, larger_ties=False):
-                found = term_ids.get(term)
-                if found is not None:
+                found = terms.get(term, -1)
+                if found >= 0 and is_posted[found]:
                     s_terms.append(found)
                     s_nodes.append(self.n + k)
         s_order = np.argsort(np.array(s_terms, dtype=_I64), kind="stable")
         self.stored_nodes = np.array(s_nodes, dtype=_I64)[s_order]
         self.stored_start = np.searchsorted(
-            np.array(s_terms, dtype=_I64)[s_order], np.arange(len(term_ids) + 1)
+            np.array(s_terms, dtype=_I64)[s_order], np.arange(terms.size + 1)
         )
 
     def best(self, by_id: npt.NDArray[np.int64], keep: int) -> list[list[int]]:
@@ -181,11 +209,14 @@ class _Index:
 
 
 def _dots(
-    vecs: Sequence[Vector], stored: Sequence[Vector], best: Sequence[Sequence[int]]
+    articles: _Entries,
+    stored: Sequence[Vector],
+    best: Sequence[Sequence[int]],
+    number: _Numbering,
 ) -> list[list[float]]:
-    """The dot products of each article's vector (``vecs``, by position) with those of its
-    candidates (``best``: positions below ``len(vecs)`` are articles, the others stored
-    threads, ``stored`` by position after them), in the order of ``best``. Weights are
+    """The dot products of each article's vector (``articles``, by position) with those of
+    its candidates (``best``: positions below the articles' count are articles, the others
+    stored threads, ``stored`` by position after them), in the order of ``best``. Weights are
     whole 1/16384 steps (a thread's are sums of them, ``nodes.on_grid``), so the products
     are whole 2**-28 steps and their sums integers below 2**53: a float sum in any order
     (here, ``bincount``'s) is what ``link.dot``'s gives, to the bit.
@@ -193,12 +224,7 @@ def _dots(
     A few rows at a time, their vectors are laid out densely over the terms those rows
     hold (one column more for every other term, left 0), and each candidate's entries
     are looked up in its row's line."""
-    n = len(vecs)
-    number: defaultdict[str, int] = defaultdict(itertools.count().__next__)
-    # 32 bits for the articles (a product of two of their steps is below 2**28), each read
-    # straight into its array: these are the peak of a 10k batch's clustering, where a
-    # float array and its conversions would add 30 MB
-    articles = _Entries.articles(vecs, number)
+    n = len(articles.sizes)
     rows, others = array("q"), array("q")
     for i, chosen in enumerate(best):
         for other in chosen:
@@ -211,7 +237,7 @@ def _dots(
     wanted, which = np.unique(pair_other[threads] - n, return_inverse=True)
     held = _Entries.shared([stored[k] for k in wanted.tolist()], number)
     found = np.zeros(len(pair_row))
-    local = np.zeros(len(number), dtype=_I64)  # a term's column in the rows' lines
+    local = np.zeros(number.size, dtype=_I64)  # a term's column in the rows' lines
     picks = [(np.flatnonzero(~threads), pair_other[~threads], articles)]
     if len(wanted):
         picks.append((np.flatnonzero(threads), which.astype(_I64), held))
@@ -254,19 +280,59 @@ class _Entries:
     ptr: npt.NDArray[np.int64]
 
     @classmethod
-    def articles(cls, vecs: Sequence[Vector], number: defaultdict[str, int]) -> _Entries:
-        """Articles' entries, each term numbered (new ones by ``number``), 32-bit steps."""
+    def articles(cls, vecs: Sequence[Vector], number: _Numbering) -> _Entries:
+        """Articles' entries, each term numbered (new ones by ``number``), 32-bit steps (a
+        product of two is below 2**28: these are the peak of a 10k batch's clustering,
+        where float arrays and their conversions would add 30 MB)."""
         sizes = np.fromiter(map(len, vecs), dtype=_I64, count=len(vecs))
         total = int(sizes.sum())
         keys = itertools.chain.from_iterable(vecs)  # (streamed: lists of all would be ~40 MB)
-        tids = np.fromiter(map(number.__getitem__, keys), _I32, total)
+        tids = np.fromiter(map(number, keys), _I32, total)
         weights = itertools.chain.from_iterable(v.values() for v in vecs)
         steps = np.fromiter(map(_STEP_OF.__getitem__, weights), _I32, total)  # (these floats)
         ptr = np.concatenate(([0], np.cumsum(sizes))).astype(_I64)
         return cls(tids=tids, steps=steps, sizes=sizes, ptr=ptr)
 
     @classmethod
-    def shared(cls, vecs: Sequence[Vector], number: Mapping[str, int]) -> _Entries:
+    def of(cls, group: PackedVectors) -> _Entries:
+        """A group's entries as ``nodes.packed_nodes`` made them."""
+        ptr = np.concatenate(([0], np.cumsum(group.sizes))).astype(_I64)
+        return cls(tids=group.tids, steps=group.steps, sizes=group.sizes, ptr=ptr)
+
+    @classmethod
+    def joined(cls, parts: Sequence[_Entries]) -> _Entries:
+        """``parts`` end to end."""
+        sizes = np.concatenate([np.zeros(0, _I64), *(p.sizes for p in parts)])
+        ptr = np.concatenate(([0], np.cumsum(sizes))).astype(_I64)
+        tids = np.concatenate([np.zeros(0, _I32), *(p.tids for p in parts)])
+        steps = np.concatenate([np.zeros(0, _I32), *(p.steps for p in parts)])
+        return cls(tids=tids, steps=steps, sizes=sizes, ptr=ptr)
+
+    @classmethod
+    def taken(cls, groups: list[PackedVectors]) -> _Entries:
+        """The groups' entries end to end, each group let go once copied (``groups`` is
+        emptied: the groups and their copy are never all held at once)."""
+        sizes = np.concatenate([np.zeros(0, _I64), *(g.sizes for g in groups)])
+        ptr = np.concatenate(([0], np.cumsum(sizes))).astype(_I64)
+        tids, steps = np.empty(int(ptr[-1]), _I32), np.empty(int(ptr[-1]), _I32)
+        at = 0
+        groups.reverse()
+        while groups:
+            group = groups.pop()
+            tids[at : at + len(group.tids)] = group.tids
+            steps[at : at + len(group.tids)] = group.steps
+            at += len(group.tids)
+        return cls(tids=tids, steps=steps, sizes=sizes, ptr=ptr)
+
+    def heads(self, keep: int) -> _Entries:
+        """Each vector's first ``keep`` entries."""
+        first = _within(self.sizes) < keep
+        sizes = np.minimum(self.sizes, keep)
+        ptr = np.concatenate(([0], np.cumsum(sizes))).astype(_I64)
+        return _Entries(tids=self.tids[first], steps=self.steps[first], sizes=sizes, ptr=ptr)
+
+    @classmethod
+    def shared(cls, vecs: Sequence[Vector], number: _Numbering) -> _Entries:
         """Threads' entries for the terms ``number`` has, the others dropped (their products
         are 0), read a few hundred threads at a time: in a grown store the threads' entries
         are the peak of the clustering, and whole float arrays of them twice that. Steps

@@ -14,6 +14,7 @@ import math
 import operator
 from array import array
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +45,16 @@ _TF = np.array([_tf(c / TENTHS) for c in range(_KNOWN)])
 _PLAIN, _NAME, _YEAR = 0, 1, 2
 
 
+@dataclass(frozen=True, slots=True)
+class PackedVectors:
+    """A group of article nodes' content vectors laid end to end, each in its order: its
+    terms' numbers (given by a run's ``number``), weights in steps, and its length."""
+
+    tids: npt.NDArray[np.int32]
+    steps: npt.NDArray[np.int32]
+    sizes: npt.NDArray[np.int64]
+
+
 def article_nodes(
     articles: Sequence[Article],
     found: Sequence[Features],
@@ -51,6 +62,18 @@ def article_nodes(
     default: float,
     keep: int,
 ) -> list[Node]:
+    """The nodes of ``articles`` (see ``packed_nodes``)."""
+    return packed_nodes(articles, found, idf, default, keep, {})[0]
+
+
+def packed_nodes(
+    articles: Sequence[Article],
+    found: Sequence[Features],
+    idf: Mapping[str, float],
+    default: float,
+    keep: int,
+    number: dict[str, int],
+) -> tuple[list[Node], PackedVectors]:
     """The nodes of ``articles`` (read as ``found``), vectorised together: each content
     vector is the sublinear TF-IDF of its plain terms, its ``keep`` heaviest, scaled to
     length 1; its names' vector the same over its names, ``keep // 4`` of them. A vector
@@ -58,8 +81,11 @@ def article_nodes(
 
     One numpy pass over the whole group's counts gives what a loop per article gave, to the
     bit: the same products, the lengths summed in the same order (a running sum along each
-    row), rounded half to even as ``round`` does."""
-    vecs, names, years = _vectors([f.terms for f in found], idf, default, keep)
+    row), rounded half to even as ``round`` does.
+
+    The content vectors are also given as arrays (the candidates read them so), their
+    terms numbered by ``number``, which gives each term it lacks the next number."""
+    vecs, names, years, packed = _vectors([f.terms for f in found], idf, default, keep, number)
     nodes = []
     for article, f, vec, name, year in zip(articles, found, vecs, names, years, strict=True):
         day = f.day.toordinal() if f.day else None
@@ -82,17 +108,22 @@ def article_nodes(
                 added=[article.id],
             )
         )
-    return nodes
+    return nodes, packed
 
 
 def _vectors(
-    terms: Sequence[PackedTerms], idf: Mapping[str, float], default: float, keep: int
-) -> tuple[list[Vector], list[Vector], list[dict[str, float]]]:
-    """Content vectors, name vectors and years of each of ``terms`` (see ``article_nodes``)."""
+    terms: Sequence[PackedTerms],
+    idf: Mapping[str, float],
+    default: float,
+    keep: int,
+    number: dict[str, int],
+) -> tuple[list[Vector], list[Vector], list[dict[str, float]], PackedVectors]:
+    """Content vectors (also as arrays), name vectors and years of each of ``terms`` (see
+    ``packed_nodes``)."""
     n = len(terms)
     keys = [t for packed in terms for t in packed.keys_]
     if not keys:
-        return [{} for _ in terms], [{} for _ in terms], [{} for _ in terms]
+        return [{} for _ in terms], [{} for _ in terms], [{} for _ in terms], _empty(n)
     # the group's terms in order: a term's id is its rank, so ties by id are ties by term
     vocab = sorted(set(keys))
     rank = {t: i for i, t in enumerate(vocab)}
@@ -103,13 +134,13 @@ def _vectors(
     weight = _tf_of(counts) * np.array([idf.get(t, default) for t in vocab])[tid]
     words = np.array(vocab, dtype=object)
     positive = counts > 0
-    vecs = _top_unit(n, row, tid, weight, positive & (kind == _PLAIN), keep, words)
-    names = _top_unit(n, row, tid, weight, positive & (kind == _NAME), keep // 4, words)
+    vecs, packed = _top_unit(n, row, tid, weight, positive & (kind == _PLAIN), keep, words, number)
+    names, _ = _top_unit(n, row, tid, weight, positive & (kind == _NAME), keep // 4, words, None)
     years: list[dict[str, float]] = [{} for _ in terms]
     is_year = kind == _YEAR
     for r, term in zip(row[is_year].tolist(), words[tid[is_year]].tolist(), strict=True):
         years[r][term] = 1.0
-    return vecs, names, years
+    return vecs, names, years, packed
 
 
 def _ranks(rank: Mapping[str, int], keys: Sequence[str]) -> npt.NDArray[np.int64]:
@@ -157,11 +188,13 @@ def _top_unit(
     mask: npt.NDArray[np.bool_],
     keep: int,
     words: npt.NDArray[np.object_],
-) -> list[Vector]:
+    number: dict[str, int] | None,
+) -> tuple[list[Vector], PackedVectors]:
     """Per row, the ``keep`` heaviest of the masked terms (ties by term) scaled to length 1
-    and rounded to 1/16384, heaviest first."""
+    and rounded to 1/16384, heaviest first; also as arrays, the terms numbered by
+    ``number`` (None: the arrays are left empty)."""
     if keep <= 0 or not mask.any():
-        return [{} for _ in range(n)]
+        return [{} for _ in range(n)], _empty(n)
     row, tid, weight = row[mask], tid[mask], weight[mask]
     order = _heaviest_first(row, tid, weight)
     row, tid, weight = row[order], tid[order], weight[order]
@@ -179,7 +212,35 @@ def _top_unit(
         raise ValueError("a term weight out of range")
     terms, values = words[tid].tolist(), _SHARED[steps].tolist()
     bounds = np.searchsorted(row, np.arange(n + 1)).tolist()
-    return [dict(zip(terms[a:b], values[a:b], strict=True)) for a, b in itertools.pairwise(bounds)]
+    vectors = [
+        dict(zip(terms[a:b], values[a:b], strict=True)) for a, b in itertools.pairwise(bounds)
+    ]
+    if number is None:
+        return vectors, _empty(n)
+    sizes = np.bincount(row, minlength=n).astype(np.int64)
+    return vectors, PackedVectors(_numbers(number, words, tid), steps.astype(np.int32), sizes)
+
+
+def _numbers(
+    number: dict[str, int], words: npt.NDArray[np.object_], tid: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int32]:
+    """The number of each word ``tid`` points at, ``number`` giving a word it lacks the next
+    one (each word of the group looked up once, in the group's order)."""
+    held = np.flatnonzero(np.bincount(tid, minlength=len(words)))
+    terms = words[held].tolist()
+    found = np.fromiter(map(number.get, terms, itertools.repeat(-1)), np.int64, len(terms))
+    missing = np.flatnonzero(found < 0)
+    if len(missing):
+        first = len(number)
+        number.update(zip([terms[i] for i in missing.tolist()], itertools.count(first)))
+        found[missing] = np.arange(first, first + len(missing))
+    by_word = np.zeros(len(words), dtype=np.int32)
+    by_word[held] = found
+    return by_word[tid]
+
+
+def _empty(n: int) -> PackedVectors:
+    return PackedVectors(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(n, np.int64))
 
 
 def on_grid(weights: Sequence[float]) -> list[float]:
