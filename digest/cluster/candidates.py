@@ -89,25 +89,19 @@ def link_candidates(
 
 
 class _Numbering:
-    """Numbers for terms: ``given``'s, and new ones after them for terms it lacks."""
+    """Numbers for terms: ``given``'s (copied), and new ones after them for terms it lacks;
+    ``number.get`` finds one without making it."""
 
     def __init__(self, given: Mapping[str, int]) -> None:
-        self.given: Mapping[str, int] = given
-        self.extra: dict[str, int] = {}
+        self.number = dict(given)
         self.size = max(given.values(), default=-1) + 1
 
     def __call__(self, term: str) -> int:
-        found = self.given.get(term)
+        found = self.number.get(term)
         if found is None:
-            found = self.extra.get(term)
-            if found is None:
-                found = self.extra[term] = self.size
-                self.size += 1
+            found = self.number[term] = self.size
+            self.size += 1
         return found
-
-    def get(self, term: str, default: int) -> int:
-        found = self.given.get(term)
-        return self.extra.get(term, default) if found is None else found
 
 
 class _Index:
@@ -141,11 +135,12 @@ class _Index:
         # stored threads by their heaviest terms (those no article posts cannot be probed)
         is_posted = np.zeros(terms.size + 1, dtype=np.bool_)
         is_posted[posted] = True
-        s_terms, s_nodes = [], []
+        posted_flags = is_posted.tobytes()  # (read a term at a time: bytes index in C)
+        s_terms, s_nodes, lookup = [], [], terms.number.get
         for k, node in enumerate(stored):
             for term in top_entries(node.vec, params.index_terms, larger_ties=False):
-                found = terms.get(term, -1)
-                if found >= 0 and is_posted[found]:
+                found = lookup(term, -1)
+                if found >= 0 and posted_flags[found]:
                     s_terms.append(found)
                     s_nodes.append(self.n + k)
         s_order = np.argsort(np.array(s_terms, dtype=_I64), kind="stable")
@@ -344,7 +339,8 @@ class _Entries:
             lengths = np.fromiter(map(len, chunk), dtype=_I64, count=len(chunk))
             total = int(lengths.sum())
             keys = itertools.chain.from_iterable(chunk)
-            terms = np.fromiter(map(number.get, keys, itertools.repeat(-1, total)), _I32, total)
+            found = map(number.number.get, keys, itertools.repeat(-1, total))
+            terms = np.fromiter(found, _I32, total)
             kept = terms >= 0
             weights = itertools.chain.from_iterable(v.values() for v in chunk)
             sums = np.rint(np.fromiter(weights, np.float64, total)[kept] * STEPS).astype(_I64)
