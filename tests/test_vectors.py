@@ -9,7 +9,7 @@ import numpy as np
 
 from digest.cluster import ClusterParams, read_articles
 from digest.cluster.features import NAME_MARK, TENTHS, YEAR_MARK
-from digest.cluster.nodes import packed_nodes
+from digest.cluster.nodes import article_nodes, packed_nodes
 from digest.models import Article
 
 Make = Callable[..., Article]
@@ -58,3 +58,16 @@ def test_a_group_is_vectorised_as_one_by_one(make_article: Make) -> None:
     assert nodes[0].names
     assert sorted(number) == sorted({t for n in nodes for t in n.vec})  # those, once each
     assert sorted(number.values()) == list(range(len(number)))
+
+
+def test_terms_the_vocabulary_lacks_weigh_the_default(make_article: Make) -> None:
+    """A term without a document frequency (an operator's split is weighed with the stored
+    frequencies alone) takes the default idf."""
+    articles = [make_article(f"Report {i}", text, hours=i) for i, text in enumerate(TEXTS)]
+    read = read_articles(articles, ClusterParams())
+    found = [read[a.id] for a in articles]
+    every = sorted({t for f in found for t in f.terms})
+    idf = {t: 1.0 + (len(t) % 7) / 3 for t in every[::2]}  # every other term has none
+    for node, f in zip(article_nodes(articles, found, idf, 2.5, 12), found, strict=True):
+        plain = {t: c for t, c in f.terms.items() if t[0] not in (NAME_MARK, YEAR_MARK)}
+        assert list(node.vec.items()) == _reference(plain, idf, 2.5, 12)

@@ -131,7 +131,7 @@ def _vectors(
     counts = np.concatenate([np.frombuffer(p.counts, dtype=np.intc) for p in terms if p.keys_])
     row = np.repeat(np.arange(n), [len(p.keys_) for p in terms])
     kind = np.array([_kind(t) for t in vocab], dtype=np.int8)[tid]
-    weight = _tf_of(counts) * np.array([idf.get(t, default) for t in vocab])[tid]
+    weight = _tf_of(counts) * _idf_of(vocab, idf, default)[tid]
     words = np.array(vocab, dtype=object)
     positive = counts > 0
     vecs, packed = _top_unit(n, row, tid, weight, positive & (kind == _PLAIN), keep, words, number)
@@ -149,6 +149,19 @@ def _ranks(rank: Mapping[str, int], keys: Sequence[str]) -> npt.NDArray[np.int64
     if len(keys) == 1:  # (an itemgetter of one key gives its value, not a tuple)
         return np.array([rank[keys[0]]], dtype=np.int64)
     return np.array(operator.itemgetter(*keys)(rank), dtype=np.int64)
+
+
+def _idf_of(
+    vocab: Sequence[str], idf: Mapping[str, float], default: float
+) -> npt.NDArray[np.float64]:
+    """The idf of each of ``vocab`` (one ``itemgetter`` call in C when ``idf`` has them all,
+    as a run's has its batch's terms; else ``default`` for those it lacks)."""
+    if len(vocab) > 1:
+        try:
+            return np.array(operator.itemgetter(*vocab)(idf), dtype=np.float64)
+        except KeyError:
+            pass
+    return np.array([idf.get(t, default) for t in vocab], dtype=np.float64)
 
 
 def _kind(term: str) -> int:
