@@ -9,6 +9,7 @@ is not English (``&lang:de``).
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import operator
@@ -121,16 +122,15 @@ def _vectors(
     """Content vectors (also as arrays), name vectors and years of each of ``terms`` (see
     ``packed_nodes``)."""
     n = len(terms)
-    keys = [t for packed in terms for t in packed.keys_]
+    keys = list(itertools.chain.from_iterable(p.keys_ for p in terms))
     if not keys:
         return [{} for _ in terms], [{} for _ in terms], [{} for _ in terms], _empty(n)
     # the group's terms in order: a term's id is its rank, so ties by id are ties by term
     vocab = sorted(set(keys))
-    rank = {t: i for i, t in enumerate(vocab)}
-    tid = _ranks(rank, keys)
+    tid = _ranks(dict(zip(vocab, range(len(vocab)), strict=True)), keys)
     counts = np.concatenate([np.frombuffer(p.counts, dtype=np.intc) for p in terms if p.keys_])
     row = np.repeat(np.arange(n), [len(p.keys_) for p in terms])
-    kind = np.array([_kind(t) for t in vocab], dtype=np.int8)[tid]
+    kind = _kinds(vocab)[tid]
     weight = _tf_of(counts) * _idf_of(vocab, idf, default)[tid]
     words = np.array(vocab, dtype=object)
     positive = counts > 0
@@ -164,9 +164,14 @@ def _idf_of(
     return np.array([idf.get(t, default) for t in vocab], dtype=np.float64)
 
 
-def _kind(term: str) -> int:
-    mark = term[0]
-    return _NAME if mark == NAME_MARK else _YEAR if mark == YEAR_MARK else _PLAIN
+def _kinds(vocab: Sequence[str]) -> npt.NDArray[np.int8]:
+    """Each of ``vocab``'s kind (plain, name, year) by its first character: in a sorted
+    vocabulary, the terms of one mark are one run, found by two binary searches."""
+    kinds = np.full(len(vocab), _PLAIN, dtype=np.int8)
+    for mark, kind in ((NAME_MARK, _NAME), (YEAR_MARK, _YEAR)):
+        lo = bisect.bisect_left(vocab, mark)
+        kinds[lo : bisect.bisect_left(vocab, chr(ord(mark) + 1), lo)] = kind
+    return kinds
 
 
 def _tf_of(counts: npt.NDArray[np.intc]) -> npt.NDArray[np.float64]:
