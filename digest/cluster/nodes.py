@@ -12,7 +12,6 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-import operator
 from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import numpy.typing as npt
 
 from digest.cluster.features import NAME_MARK, TENTHS, YEAR_MARK, Features, PackedTerms
 from digest.cluster.link import Node, Vector
+from digest.cluster.lookup import looked_up
 from digest.models import Article, EventThread, PackedSignature
 
 _LANG = "&lang:"  # a thread not in English keeps its language in its signature
@@ -63,8 +63,8 @@ def article_nodes(
     default: float,
     keep: int,
 ) -> list[Node]:
-    """The nodes of ``articles`` (see ``packed_nodes``)."""
-    return packed_nodes(articles, found, idf, default, keep, {})[0]
+    """The nodes of ``articles`` (see ``packed_nodes``), without their vectors as arrays."""
+    return packed_nodes(articles, found, idf, default, keep, None)[0]
 
 
 def packed_nodes(
@@ -73,7 +73,7 @@ def packed_nodes(
     idf: Mapping[str, float],
     default: float,
     keep: int,
-    number: dict[str, int],
+    number: dict[str, int] | None,
 ) -> tuple[list[Node], PackedVectors]:
     """The nodes of ``articles`` (read as ``found``), vectorised together: each content
     vector is the sublinear TF-IDF of its plain terms, its ``keep`` heaviest, scaled to
@@ -85,7 +85,8 @@ def packed_nodes(
     row), rounded half to even as ``round`` does.
 
     The content vectors are also given as arrays (the candidates read them so), their
-    terms numbered by ``number``, which gives each term it lacks the next number."""
+    terms numbered by ``number``, which gives each term it lacks the next number (None:
+    the arrays are left empty)."""
     vecs, names, years, packed = _vectors([f.terms for f in found], idf, default, keep, number)
     nodes = []
     for article, f, vec, name, year in zip(articles, found, vecs, names, years, strict=True):
@@ -117,7 +118,7 @@ def _vectors(
     idf: Mapping[str, float],
     default: float,
     keep: int,
-    number: dict[str, int],
+    number: dict[str, int] | None,
 ) -> tuple[list[Vector], list[Vector], list[dict[str, float]], PackedVectors]:
     """Content vectors (also as arrays), name vectors and years of each of ``terms`` (see
     ``packed_nodes``)."""
@@ -127,7 +128,7 @@ def _vectors(
         return [{} for _ in terms], [{} for _ in terms], [{} for _ in terms], _empty(n)
     # the group's terms in order: a term's id is its rank, so ties by id are ties by term
     vocab = sorted(set(keys))
-    tid = _ranks(dict(zip(vocab, range(len(vocab)), strict=True)), keys)
+    tid = looked_up(dict(zip(vocab, range(len(vocab)), strict=True)), keys, np.int64)
     counts = np.concatenate([np.frombuffer(p.counts, dtype=np.intc) for p in terms if p.keys_])
     row = np.repeat(np.arange(n), [len(p.keys_) for p in terms])
     kind = _kinds(vocab)[tid]
@@ -143,25 +144,15 @@ def _vectors(
     return vecs, names, years, packed
 
 
-def _ranks(rank: Mapping[str, int], keys: Sequence[str]) -> npt.NDArray[np.int64]:
-    """``rank[k]`` of each of ``keys`` (one or more): an ``itemgetter`` looks them all up
-    in one call in C, half the time of ``fromiter`` over a ``map``."""
-    if len(keys) == 1:  # (an itemgetter of one key gives its value, not a tuple)
-        return np.array([rank[keys[0]]], dtype=np.int64)
-    return np.array(operator.itemgetter(*keys)(rank), dtype=np.int64)
-
-
 def _idf_of(
     vocab: Sequence[str], idf: Mapping[str, float], default: float
 ) -> npt.NDArray[np.float64]:
     """The idf of each of ``vocab`` (one ``itemgetter`` call in C when ``idf`` has them all,
     as a run's has its batch's terms; else ``default`` for those it lacks)."""
-    if len(vocab) > 1:
-        try:
-            return np.array(operator.itemgetter(*vocab)(idf), dtype=np.float64)
-        except KeyError:
-            pass
-    return np.array([idf.get(t, default) for t in vocab], dtype=np.float64)
+    try:
+        return looked_up(idf, vocab, np.float64)
+    except KeyError:
+        return np.array([idf.get(t, default) for t in vocab], dtype=np.float64)
 
 
 def _kinds(vocab: Sequence[str]) -> npt.NDArray[np.int8]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import logging
-import operator
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -19,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from digest.cluster.link.pure import Apart, LinkParams, Merge, Node, Vector, join, release
+from digest.cluster.lookup import looked_up
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class _Packed:
         }
         crosses = [n.cross for n in ns]
         a = np.repeat(np.arange(len(ns), dtype=_I64), [len(c) for c in crosses])
-        b = _lookup(self.rank, list(itertools.chain.from_iterable(crosses)))
+        b = looked_up(self.rank, list(itertools.chain.from_iterable(crosses)), _I64)
         dots = np.fromiter(
             itertools.chain.from_iterable(c.values() for c in crosses),
             dtype=np.float64,
@@ -108,13 +108,6 @@ def _vectors(ns: Sequence[Node]) -> tuple[list[Vector], list[Vector], list[Vecto
     return [n.vec for n in ns], [n.names for n in ns], [n.years for n in ns]
 
 
-def _lookup(rank: dict[str, int], keys: list[str]) -> npt.NDArray[_I64]:
-    """``rank[k]`` of each of ``keys``, looked up in C (an ``itemgetter`` of them all)."""
-    if len(keys) < 2:  # (an itemgetter of one key gives its value, not a tuple)
-        return np.array([rank[k] for k in keys], dtype=_I64)
-    return np.array(operator.itemgetter(*keys)(rank), dtype=_I64)
-
-
 _CHUNK = 2048  # nodes whose vectors are flattened at once (bounds the lists made for it)
 
 
@@ -129,7 +122,7 @@ def _flat(
     for start in range(0, len(vectors), _CHUNK):
         part = vectors[start : start + _CHUNK]
         lo, hi = at[start], at[min(start + _CHUNK, len(vectors))]
-        ids[lo:hi] = _lookup(terms, list(itertools.chain.from_iterable(part)))
+        ids[lo:hi] = looked_up(terms, list(itertools.chain.from_iterable(part)), np.int32)
         values[lo:hi] = np.fromiter(
             itertools.chain.from_iterable(v.values() for v in part), dtype=np.float64
         )
