@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 from array import array
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -69,7 +69,7 @@ def link_candidates(
         articles = _Entries.articles([nodes[i].vec for i in ids], terms)
         heads = articles.heads(params.index_terms)
     else:  # (the index is made of the heads alone: all entries are laid out after it)
-        heads = _Entries.joined([_Entries.of(g).heads(params.index_terms) for g in packed])
+        heads = _Entries.taken([_Entries.of(g).heads(params.index_terms) for g in packed])
     best = _Index(heads, stored, order, params, terms).best(by_id, params.max_candidates)
     del by_id, heads  # (the index is gone too: the cross products below are what is kept)
     if packed is not None:
@@ -272,7 +272,10 @@ class _Entries:
     tids: npt.NDArray[np.int32]
     steps: npt.NDArray[np.signedinteger[Any]]
     sizes: npt.NDArray[np.int64]
-    ptr: npt.NDArray[np.int64]
+    ptr: npt.NDArray[np.int64] = field(init=False)  # (from the sizes)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ptr", np.concatenate(([0], np.cumsum(self.sizes))).astype(_I64))
 
     @classmethod
     def articles(cls, vecs: Sequence[Vector], number: _Numbering) -> _Entries:
@@ -285,31 +288,20 @@ class _Entries:
         tids = np.fromiter(map(number, keys), _I32, total)
         weights = itertools.chain.from_iterable(v.values() for v in vecs)
         steps = np.fromiter(map(_STEP_OF.__getitem__, weights), _I32, total)  # (these floats)
-        ptr = np.concatenate(([0], np.cumsum(sizes))).astype(_I64)
-        return cls(tids=tids, steps=steps, sizes=sizes, ptr=ptr)
+        return cls(tids=tids, steps=steps, sizes=sizes)
 
     @classmethod
     def of(cls, group: PackedVectors) -> _Entries:
         """A group's entries as ``nodes.packed_nodes`` made them."""
-        ptr = np.concatenate(([0], np.cumsum(group.sizes))).astype(_I64)
-        return cls(tids=group.tids, steps=group.steps, sizes=group.sizes, ptr=ptr)
+        return cls(tids=group.tids, steps=group.steps, sizes=group.sizes)
 
     @classmethod
-    def joined(cls, parts: Sequence[_Entries]) -> _Entries:
-        """``parts`` end to end."""
-        sizes = np.concatenate([np.zeros(0, _I64), *(p.sizes for p in parts)])
-        ptr = np.concatenate(([0], np.cumsum(sizes))).astype(_I64)
-        tids = np.concatenate([np.zeros(0, _I32), *(p.tids for p in parts)])
-        steps = np.concatenate([np.zeros(0, _I32), *(p.steps for p in parts)])
-        return cls(tids=tids, steps=steps, sizes=sizes, ptr=ptr)
-
-    @classmethod
-    def taken(cls, groups: list[PackedVectors]) -> _Entries:
+    def taken(cls, groups: list[PackedVectors] | list[_Entries]) -> _Entries:
         """The groups' entries end to end, each group let go once copied (``groups`` is
         emptied: the groups and their copy are never all held at once)."""
         sizes = np.concatenate([np.zeros(0, _I64), *(g.sizes for g in groups)])
-        ptr = np.concatenate(([0], np.cumsum(sizes))).astype(_I64)
-        tids, steps = np.empty(int(ptr[-1]), _I32), np.empty(int(ptr[-1]), _I32)
+        total = int(sizes.sum())
+        tids, steps = np.empty(total, _I32), np.empty(total, _I32)
         at = 0
         groups.reverse()
         while groups:
@@ -317,14 +309,12 @@ class _Entries:
             tids[at : at + len(group.tids)] = group.tids
             steps[at : at + len(group.tids)] = group.steps
             at += len(group.tids)
-        return cls(tids=tids, steps=steps, sizes=sizes, ptr=ptr)
+        return cls(tids=tids, steps=steps, sizes=sizes)
 
     def heads(self, keep: int) -> _Entries:
         """Each vector's first ``keep`` entries."""
         first = _within(self.sizes) < keep
-        sizes = np.minimum(self.sizes, keep)
-        ptr = np.concatenate(([0], np.cumsum(sizes))).astype(_I64)
-        return _Entries(tids=self.tids[first], steps=self.steps[first], sizes=sizes, ptr=ptr)
+        return _Entries(self.tids[first], self.steps[first], np.minimum(self.sizes, keep))
 
     @classmethod
     def shared(cls, vecs: Sequence[Vector], number: _Numbering) -> _Entries:
@@ -348,9 +338,9 @@ class _Entries:
             tids.append(terms[kept])
             steps.append(sums.astype(_I32) if not len(sums) or sums.max() < 2**31 else sums)
             sizes.append(np.bincount(owner, minlength=len(chunk)).astype(_I64))
-        size = np.concatenate(sizes)
-        ptr = np.concatenate(([0], np.cumsum(size))).astype(_I64)
-        return cls(tids=np.concatenate(tids), steps=np.concatenate(steps), sizes=size, ptr=ptr)
+        return cls(
+            tids=np.concatenate(tids), steps=np.concatenate(steps), sizes=np.concatenate(sizes)
+        )
 
 
 _STEP_OF = {k / STEPS: k for k in range(STEPS + 1)}  # an article's weight -> its step
